@@ -1,0 +1,23 @@
+#include "protocol/message.hpp"
+
+namespace swarmsim::protocol {
+
+namespace {
+struct namer {
+  std::string_view operator()(const msg::handshake&) const { return "handshake"; }
+  std::string_view operator()(const msg::keep_alive&) const { return "keep-alive"; }
+  std::string_view operator()(const msg::choke&) const { return "choke"; }
+  std::string_view operator()(const msg::unchoke&) const { return "unchoke"; }
+  std::string_view operator()(const msg::interested&) const { return "interested"; }
+  std::string_view operator()(const msg::not_interested&) const { return "not-interested"; }
+  std::string_view operator()(const msg::have&) const { return "have"; }
+  std::string_view operator()(const msg::bitfield&) const { return "bitfield"; }
+  std::string_view operator()(const msg::request&) const { return "request"; }
+  std::string_view operator()(const msg::piece&) const { return "piece"; }
+  std::string_view operator()(const msg::cancel&) const { return "cancel"; }
+};
+}  // namespace
+
+std::string_view name(const message& m) { return std::visit(namer{}, m); }
+
+}  // namespace swarmsim::protocol
