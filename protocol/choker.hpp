@@ -1,28 +1,51 @@
 #pragma once
 // Decides which connections a local peer uploads to (unchokes).
 //
-// API CONTRACT (implementation in choker.cpp). The decision is a pure function of
-// per-connection snapshots; the `choker` object only keeps the timers and the
-// current optimistic unchoke.
+// The decision is a pure function of per-connection snapshots plus a little state
+// the `choker` keeps: the rechoke timer, the optimistic unchokes with their expiry
+// times, and since when each choked connection has waited (for round robin).
 //
 // Leecher (tit-for-tat, BEP 3 / mainline):
-// 1. Every rechoke_interval, the upload_slots - optimistic_slots interested,
-//    non-snubbed peers that uploaded to us fastest (download_rate) are unchoked.
-// 2. Every optimistic_interval (a multiple of rechoke_interval), one interested
-//    peer not among those is chosen at random as the optimistic unchoke; peers
-//    connected less than new_peer_window ago are new_peer_weight times as likely.
-// 3. A snubbed peer (no block from it for snub_timeout while we were interested
-//    and it unchoked us) gets no regular slot, only the optimistic one.
-// Seed (we have every piece):
-// 4. fastest_upload: slots go to the interested peers we upload to fastest.
-//    round_robin: each unchoked peer keeps its slot until it has received
-//    round_robin_pieces pieces' worth of bytes and round_robin_min_time has passed,
-//    then yields to the interested peer that waited longest (libtorrent default).
-// 5. Uninterested peers are never unchoked (nothing to upload to them).
+// 1. At every rechoke (every rechoke_interval) the upload_slots - optimistic_slots
+//    interested, non-snubbed peers that uploaded to us fastest (download_rate) get
+//    the regular slots. Ties: higher rate first, then lower connection id.
+// 2. Each optimistic slot holds one interested peer not among the regular ones,
+//    drawn at random; peers connected less than new_peer_window ago weigh
+//    new_peer_weight, the others 1. The draw looks at the candidates in
+//    connection-id order, so it depends only on the candidates and the rng.
+// 3. An optimistic peer keeps its slot for optimistic_interval (a multiple of
+//    rechoke_interval: 30 s = 3 rechokes of 10 s). It loses the slot early, and
+//    a fresh peer is drawn at that same rechoke, when it leaves, loses interest,
+//    or earns a regular slot. When its time is up it is excluded from the next
+//    draw unless no other peer is eligible, so the slot really rotates.
+// 4. A snubbed peer (no block from it for snub_timeout while we were interested
+//    and it unchoked us) gets no regular slot, only an optimistic one.
+// Seed (we have every piece); the optimistic slots work as in 2 and 3:
+// 5. fastest_upload: the regular slots go to the interested peers we upload to
+//    fastest (upload_rate; ties by connection id).
+//    round_robin: an unchoked peer keeps its slot until it has been sent
+//    round_robin_bytes since its unchoke and round_robin_min_time has passed;
+//    then it yields to the interested peer that has waited longest (choked
+//    longest, or connected longest ago if never unchoked). A peer holding an
+//    optimistic slot does not compete for a regular one until that slot runs
+//    out; then it queues as waiting from that moment. Snubbing is ignored.
+// 6. Uninterested peers are never unchoked (nothing to upload to them). Regular
+//    slots left over for want of eligible peers stay empty.
+//
+// Defaults and where they come from:
+//   upload_slots 4, optimistic 1 .. BEP 3 ("four peers", one of them optimistic);
+//                                   mainline: max_uploads - 1 by rate + 1 optimistic
+//   rechoke_interval 10 s ........ BEP 3, mainline (libtorrent unchoke_interval: 15 s)
+//   optimistic_interval 30 s ..... BEP 3, mainline (every 3rd rechoke)
+//   new_peer_weight 3 ............ BEP 3 / Cohen 2003: new connections 3x as likely
+//   snub_timeout 60 s ............ Cohen 2003 (mainline snub_time: 30 s)
+//   seed round_robin, 20 pieces of 256 KiB, 1 min ... libtorrent seed_choking_algorithm
+//                                   default, and its round-robin quota
 
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "protocol/types.hpp"
@@ -32,33 +55,35 @@ namespace swarmsim::protocol {
 enum class seed_choking : std::uint8_t { round_robin, fastest_upload };
 
 struct choker_options {
-  std::uint32_t upload_slots = 4;       // BEP 3: 4 in total, optimistic included
-  std::uint32_t optimistic_slots = 1;   // BEP 3, mainline
-  duration rechoke_interval = std::chrono::seconds(10);     // BEP 3, mainline
-  duration optimistic_interval = std::chrono::seconds(30);  // BEP 3
-  duration snub_timeout = std::chrono::seconds(60);         // Cohen 2003
-  duration new_peer_window = std::chrono::seconds(30);      // "new" for optimistic weighting
-  std::uint32_t new_peer_weight = 3;                        // BEP 3: 3x as likely
-  seed_choking seed_mode = seed_choking::round_robin;       // libtorrent default
-  std::uint32_t round_robin_bytes = 20 * 256 * 1024;        // libtorrent: 20 pieces
+  std::uint32_t upload_slots = 4;                        // BEP 3: 4 in total, optimistic included
+  std::uint32_t optimistic_slots = 1;                    // BEP 3, mainline
+  duration rechoke_interval = std::chrono::seconds(10);  // BEP 3, mainline
+  duration optimistic_interval = std::chrono::seconds(30);   // BEP 3
+  duration snub_timeout = std::chrono::seconds(60);          // Cohen 2003
+  duration new_peer_window = std::chrono::seconds(30);       // "new" for optimistic weighting
+  std::uint32_t new_peer_weight = 3;                         // BEP 3: 3x as likely
+  seed_choking seed_mode = seed_choking::round_robin;        // libtorrent default
+  std::uint32_t round_robin_bytes = 20 * 256 * 1024;         // libtorrent: 20 pieces
   duration round_robin_min_time = std::chrono::seconds(60);  // libtorrent: 1 minute
 };
 
 // What the choker sees of one connection at a rechoke.
 struct choke_candidate {
   connection_id conn;
-  bool peer_interested = false;   // the remote wants to download from us
-  bool snubbed = false;           // see rule 3
-  double download_rate = 0;       // bytes/s the remote recently sent us
-  double upload_rate = 0;         // bytes/s we recently sent the remote
+  bool peer_interested = false;  // the remote wants to download from us
+  bool snubbed = false;          // see rule 4
+  double download_rate = 0;      // bytes/s the remote recently sent us
+  double upload_rate = 0;        // bytes/s we recently sent the remote
   time_point connected_at{};
-  bool unchoked = false;          // currently unchoked by us
-  time_point unchoked_since{};    // valid when unchoked
+  bool unchoked = false;        // currently unchoked by us
+  time_point unchoked_since{};  // valid when unchoked
   std::uint64_t bytes_sent_since_unchoke = 0;
 };
 
 class choker {
  public:
+  // Throws std::invalid_argument if optimistic_slots > upload_slots or an
+  // interval is not positive.
   explicit choker(choker_options options = {});
 
   const choker_options& options() const { return options_; }
@@ -68,20 +93,38 @@ class choker {
   time_point next_deadline() const { return next_rechoke_; }
 
   // Runs one rechoke: returns the set of connections that should be unchoked
-  // (sorted by connection id). Advances the timer; rotates the optimistic unchoke
-  // every optimistic_interval.
+  // (sorted by connection id). The next rechoke is due at now + rechoke_interval.
+  // Candidates must have distinct connection ids.
   std::vector<connection_id> rechoke(std::span<const choke_candidate> candidates, bool we_are_seed,
                                      time_point now, rng& random);
 
-  std::optional<connection_id> optimistic() const { return optimistic_; }
+  // The first optimistic unchoke (the only one with the default single slot).
+  std::optional<connection_id> optimistic() const;
+  // Every current optimistic unchoke, in the order their slots were filled.
+  std::vector<connection_id> optimistic_unchokes() const;
   // A connection went away.
   void forget(connection_id c);
 
  private:
+  struct optimistic_slot {
+    connection_id conn;
+    time_point until;  // the slot rotates at the first rechoke at or after this
+  };
+
+  std::vector<connection_id> regular_leecher(std::span<const choke_candidate> candidates) const;
+  std::vector<connection_id> regular_fastest_upload(
+      std::span<const choke_candidate> candidates) const;
+  std::vector<connection_id> regular_round_robin(std::span<const choke_candidate> candidates,
+                                                 time_point now) const;
+  void update_optimistic(std::span<const choke_candidate> candidates,
+                         const std::vector<connection_id>& regular, time_point now, rng& random);
+  std::uint32_t regular_slots() const { return options_.upload_slots - options_.optimistic_slots; }
+
   choker_options options_;
   time_point next_rechoke_ = never;
-  time_point next_optimistic_{};
-  std::optional<connection_id> optimistic_;
+  std::vector<optimistic_slot> optimistic_;
+  // Choked connections we have unchoked before: when they lost their slot.
+  std::unordered_map<connection_id, time_point> choked_since_;
 };
 
 }  // namespace swarmsim::protocol

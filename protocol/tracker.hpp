@@ -11,7 +11,14 @@
 // 4. A peer that has not announced for expire_after is removed (on_deadline);
 //    a "stopped" announce removes it at once.
 // 5. A response never lists the asking peer and lists at most numwant peers,
-//    chosen uniformly at random without repetition.
+//    chosen uniformly at random without repetition (the tracker's own generator,
+//    seeded from the constructor's seed; O(numwant) per announce, partial
+//    Fisher-Yates). numwant = nullopt means default_numwant; it is clamped to
+//    max_numwant; 0 gives no peers.
+// 6. A "stopped" announce returns the counts and no peers; for a torrent never
+//    seen it does not create the torrent.
+// 7. Expiry costs O(log n) per announce: a min-heap of (last announce, peer)
+//    whose stale entries are skipped lazily.
 
 #include <cstdint>
 #include <map>
@@ -27,7 +34,7 @@ namespace swarmsim::protocol {
 enum class announce_event : std::uint8_t { none, started, completed, stopped };
 
 struct tracker_options {
-  duration interval = std::chrono::seconds(300);     // re-announce interval sent to peers
+  duration interval = std::chrono::seconds(300);  // re-announce interval sent to peers
   duration min_interval = std::chrono::seconds(60);
   duration expire_after = std::chrono::seconds(900);  // ~3 missed re-announces
   std::uint32_t default_numwant = 50;                 // mainline default
@@ -88,6 +95,7 @@ class tracker {
   announce_response announce(const announce_request& request, time_point now);
   // nullopt for a torrent the tracker has never seen.
   std::optional<scrape_entry> scrape(const sha1_hash& info_hash) const;
+  // Sorted by info hash.
   std::vector<sha1_hash> torrents() const;
   std::vector<tracked_peer> peers(const sha1_hash& info_hash) const;
 

@@ -1,0 +1,230 @@
+#include "protocol/choker.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace swarmsim::protocol {
+
+namespace {
+
+bool contains(const std::vector<connection_id>& sorted, connection_id c) {
+  return std::binary_search(sorted.begin(), sorted.end(), c);
+}
+
+// The first `slots` connections of `ranked` (already in rank order).
+std::vector<connection_id> take_first(const std::vector<const choke_candidate*>& ranked,
+                                      std::uint32_t slots) {
+  std::vector<connection_id> out;
+  const auto n = std::min<std::size_t>(slots, ranked.size());
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back(ranked[i]->conn);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Interested candidates passing `keep`, ranked by `rate` descending, then by id.
+template <typename Keep, typename Rate>
+std::vector<const choke_candidate*> rank_by_rate(std::span<const choke_candidate> candidates,
+                                                 Keep keep, Rate rate) {
+  std::vector<const choke_candidate*> ranked;
+  for (const auto& c : candidates) {
+    if (c.peer_interested && keep(c)) ranked.push_back(&c);
+  }
+  std::sort(ranked.begin(), ranked.end(), [&](const choke_candidate* a, const choke_candidate* b) {
+    const double ra = rate(*a);
+    const double rb = rate(*b);
+    if (ra != rb) return ra > rb;
+    return a->conn < b->conn;
+  });
+  return ranked;
+}
+
+}  // namespace
+
+choker::choker(choker_options options) : options_(options) {
+  if (options_.optimistic_slots > options_.upload_slots) {
+    throw std::invalid_argument("choker: optimistic_slots exceeds upload_slots");
+  }
+  if (options_.rechoke_interval <= duration::zero() ||
+      options_.optimistic_interval <= duration::zero()) {
+    throw std::invalid_argument("choker: rechoke and optimistic intervals must be positive");
+  }
+}
+
+std::optional<connection_id> choker::optimistic() const {
+  if (optimistic_.empty()) return std::nullopt;
+  return optimistic_.front().conn;
+}
+
+std::vector<connection_id> choker::optimistic_unchokes() const {
+  std::vector<connection_id> out;
+  out.reserve(optimistic_.size());
+  for (const auto& s : optimistic_)
+    out.push_back(s.conn);
+  return out;
+}
+
+void choker::forget(connection_id c) {
+  std::erase_if(optimistic_, [c](const optimistic_slot& s) { return s.conn == c; });
+  choked_since_.erase(c);
+}
+
+std::vector<connection_id> choker::regular_leecher(
+    std::span<const choke_candidate> candidates) const {
+  auto ranked = rank_by_rate(
+      candidates, [](const choke_candidate& c) { return !c.snubbed; },
+      [](const choke_candidate& c) { return c.download_rate; });
+  return take_first(ranked, regular_slots());
+}
+
+std::vector<connection_id> choker::regular_fastest_upload(
+    std::span<const choke_candidate> candidates) const {
+  auto ranked = rank_by_rate(
+      candidates, [](const choke_candidate&) { return true; },
+      [](const choke_candidate& c) { return c.upload_rate; });
+  return take_first(ranked, regular_slots());
+}
+
+std::vector<connection_id> choker::regular_round_robin(std::span<const choke_candidate> candidates,
+                                                       time_point now) const {
+  // Rank: regular holders still within their quota (earliest unchoke first),
+  // then waiting peers (longest wait first), then holders whose quota is used up
+  // (they keep a slot only if nobody waits). A peer whose optimistic slot still
+  // runs is left out; one whose optimistic slot runs out now waits from now.
+  struct keyed {
+    int group;
+    time_point since;
+    const choke_candidate* c;
+  };
+  std::vector<keyed> ranked;
+  for (const auto& c : candidates) {
+    if (!c.peer_interested) continue;
+    auto slot = std::find_if(optimistic_.begin(), optimistic_.end(),
+                             [&](const optimistic_slot& s) { return s.conn == c.conn; });
+    if (slot != optimistic_.end()) {
+      if (slot->until > now) continue;
+      ranked.push_back({1, now, &c});
+    } else if (c.unchoked) {
+      const bool quota_used = c.bytes_sent_since_unchoke >= options_.round_robin_bytes &&
+                              now - c.unchoked_since >= options_.round_robin_min_time;
+      ranked.push_back({quota_used ? 2 : 0, c.unchoked_since, &c});
+    } else {
+      auto it = choked_since_.find(c.conn);
+      ranked.push_back({1, it != choked_since_.end() ? it->second : c.connected_at, &c});
+    }
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const keyed& a, const keyed& b) {
+    if (a.group != b.group) return a.group < b.group;
+    if (a.since != b.since) return a.since < b.since;
+    return a.c->conn < b.c->conn;
+  });
+  std::vector<const choke_candidate*> order;
+  order.reserve(ranked.size());
+  for (const auto& k : ranked)
+    order.push_back(k.c);
+  return take_first(order, regular_slots());
+}
+
+void choker::update_optimistic(std::span<const choke_candidate> candidates,
+                               const std::vector<connection_id>& regular, time_point now,
+                               rng& random) {
+  // Eligible: interested and without a regular slot, in connection-id order.
+  std::vector<const choke_candidate*> eligible;
+  for (const auto& c : candidates) {
+    if (c.peer_interested && !contains(regular, c.conn)) eligible.push_back(&c);
+  }
+  std::sort(eligible.begin(), eligible.end(),
+            [](const choke_candidate* a, const choke_candidate* b) { return a->conn < b->conn; });
+  auto find_eligible = [&](connection_id id) {
+    auto it =
+        std::lower_bound(eligible.begin(), eligible.end(), id,
+                         [](const choke_candidate* c, connection_id v) { return c->conn < v; });
+    return it != eligible.end() && (*it)->conn == id;
+  };
+
+  std::vector<connection_id> kept;
+  std::vector<connection_id> expired;
+  std::vector<optimistic_slot> slots;
+  for (const auto& s : optimistic_) {
+    if (!find_eligible(s.conn)) continue;
+    if (s.until <= now) {
+      expired.push_back(s.conn);
+    } else {
+      slots.push_back(s);
+      kept.push_back(s.conn);
+    }
+  }
+
+  auto is_in = [](const std::vector<connection_id>& v, connection_id c) {
+    return std::find(v.begin(), v.end(), c) != v.end();
+  };
+  // Fresh peers first; the ones whose time just ran out only if nobody else is left.
+  std::vector<const choke_candidate*> fresh;
+  std::vector<const choke_candidate*> fallback;
+  for (const auto* c : eligible) {
+    if (is_in(kept, c->conn)) continue;
+    (is_in(expired, c->conn) ? fallback : fresh).push_back(c);
+  }
+
+  auto weight = [&](const choke_candidate& c) -> std::uint64_t {
+    return now - c.connected_at < options_.new_peer_window ? options_.new_peer_weight : 1;
+  };
+  auto draw = [&](std::vector<const choke_candidate*>& pool) {
+    std::uint64_t total = 0;
+    for (const auto* c : pool)
+      total += weight(*c);
+    std::size_t pick = 0;
+    if (total == 0) {
+      pick = std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(random);
+    } else {
+      auto r = std::uniform_int_distribution<std::uint64_t>(0, total - 1)(random);
+      while (r >= weight(*pool[pick]))
+        r -= weight(*pool[pick++]);
+    }
+    const connection_id chosen = pool[pick]->conn;
+    pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(pick));
+    return chosen;
+  };
+
+  while (slots.size() < options_.optimistic_slots && !(fresh.empty() && fallback.empty())) {
+    auto& pool = fresh.empty() ? fallback : fresh;
+    slots.push_back({draw(pool), now + options_.optimistic_interval});
+  }
+  optimistic_ = std::move(slots);
+}
+
+std::vector<connection_id> choker::rechoke(std::span<const choke_candidate> candidates,
+                                           bool we_are_seed, time_point now, rng& random) {
+  next_rechoke_ = now + options_.rechoke_interval;
+
+  std::vector<connection_id> regular;
+  if (!we_are_seed) {
+    regular = regular_leecher(candidates);
+  } else if (options_.seed_mode == seed_choking::fastest_upload) {
+    regular = regular_fastest_upload(candidates);
+  } else {
+    regular = regular_round_robin(candidates, now);
+  }
+  update_optimistic(candidates, regular, now, random);
+
+  std::vector<connection_id> unchoke = regular;
+  for (const auto& s : optimistic_)
+    unchoke.push_back(s.conn);
+  std::sort(unchoke.begin(), unchoke.end());
+
+  // Remember since when each choked connection has waited; forget the rest.
+  std::unordered_map<connection_id, time_point> waiting;
+  for (const auto& c : candidates) {
+    if (contains(unchoke, c.conn)) continue;
+    if (c.unchoked) {
+      waiting.emplace(c.conn, now);
+    } else if (auto it = choked_since_.find(c.conn); it != choked_since_.end()) {
+      waiting.emplace(c.conn, it->second);
+    }
+  }
+  choked_since_ = std::move(waiting);
+  return unchoke;
+}
+
+}  // namespace swarmsim::protocol

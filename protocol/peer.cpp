@@ -1,0 +1,481 @@
+#include "protocol/peer.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+namespace swarmsim::protocol {
+
+peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id id, endpoint self,
+           peer_options options, std::uint64_t seed)
+    : geometry_(geometry),
+      info_hash_(info_hash),
+      id_(id),
+      self_(self),
+      options_(options),
+      random_(seed),
+      picker_(geometry, options.picker, seed ^ 0x9e3779b97f4a7c15ull),
+      choker_(options.choker) {}
+
+void peer::start(time_point now) {
+  started_ = true;
+  choker_.start(now);
+  next_announce_ = now + options_.announce_interval;
+  actions_.emplace_back(action::announce{announce_event::started});
+}
+
+void peer::stop(time_point now) {
+  if (stopped_) return;
+  for (auto& s : sessions_)
+    if (s.open) close(s, now, true);
+  stopped_ = true;
+  next_announce_ = never;
+  actions_.emplace_back(action::announce{announce_event::stopped});
+}
+
+bool peer::can_accept() const { return !stopped_ && num_open_ < options_.max_connections; }
+
+std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, time_point now) {
+  if (outgoing && num_pending_connects_ > 0) --num_pending_connects_;
+  const auto known = std::find(connected_to_.begin(), connected_to_.end(), remote);
+  if (stopped_ || num_open_ >= options_.max_connections || remote == self_) {
+    if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
+    return std::nullopt;
+  }
+  if (!outgoing) {
+    if (known != connected_to_.end()) return std::nullopt;  // already connected to it
+    connected_to_.push_back(remote);
+  } else if (known == connected_to_.end()) {
+    connected_to_.push_back(remote);
+  }
+  const connection_id id{static_cast<std::uint32_t>(sessions_.size())};
+  session& s = sessions_.emplace_back();
+  s.id = id;
+  s.remote = remote;
+  s.outgoing = outgoing;
+  s.remote_has = bitfield(geometry_.num_pieces());
+  s.connected_at = now;
+  s.last_sent = now;
+  s.down_rate.t_prev = s.down_rate.t_last = now;
+  s.up_rate.t_prev = s.up_rate.t_last = now;
+  ++num_open_;
+  if (outgoing) {
+    ++num_outgoing_;
+    send(s, msg::handshake{info_hash_, id_, {}});
+    s.handshake_sent = true;
+  }
+  return id;
+}
+
+void peer::on_connect_failed(endpoint remote, time_point now) {
+  if (num_pending_connects_ > 0) --num_pending_connects_;
+  const bool open = std::any_of(sessions_.begin(), sessions_.end(),
+                                [&](const session& s) { return s.open && s.remote == remote; });
+  auto it = std::find(connected_to_.begin(), connected_to_.end(), remote);
+  if (!open && it != connected_to_.end()) connected_to_.erase(it);
+  connect_more(now);
+}
+
+void peer::on_disconnected(connection_id conn, time_point now) {
+  session* s = get(conn);
+  if (!s) return;
+  close(*s, now, false);
+  connect_more(now);
+}
+
+session* peer::get(connection_id c) {
+  if (c.value() >= sessions_.size()) return nullptr;
+  session& s = sessions_[c.value()];
+  return s.open ? &s : nullptr;
+}
+
+const session* peer::find(connection_id c) const {
+  if (c.value() >= sessions_.size()) return nullptr;
+  const session& s = sessions_[c.value()];
+  return s.open ? &s : nullptr;
+}
+
+std::size_t peer::num_unchoked() const {
+  std::size_t n = 0;
+  for (const auto& s : sessions_)
+    if (s.open && !s.am_choking) ++n;
+  return n;
+}
+
+void peer::send(session& s, message m) {
+  stats_.wire_sent += wire_size(m);
+  actions_.emplace_back(action::send{s.id, std::move(m)});
+}
+
+void peer::close(session& s, time_point now, bool tell_driver) {
+  if (!s.open) return;
+  const bool freed = !s.outstanding.empty();
+  for (const block_ref b : s.outstanding) picker_.abort_request(b, s.id);
+  s.outstanding.clear();
+  s.upload_queue.clear();
+  if (s.state == session_state::active) {
+    if (s.remote_is_seed)
+      picker_.dec_seed();
+    else if (!s.remote_has.none())
+      picker_.dec_availability(s.remote_has);
+  }
+  choker_.forget(s.id);
+  s.open = false;
+  s.remote_has = bitfield();
+  std::deque<block_ref>().swap(s.upload_queue);
+  std::vector<block_ref>().swap(s.outstanding);
+  --num_open_;
+  if (s.outgoing) --num_outgoing_;
+  auto it = std::find(connected_to_.begin(), connected_to_.end(), s.remote);
+  if (it != connected_to_.end()) connected_to_.erase(it);
+  if (tell_driver) actions_.emplace_back(action::disconnect{s.id});
+  if (freed && !stopped_) refill_others(s, now);
+}
+
+void peer::protocol_error(session& s, time_point now) { close(s, now, true); }
+
+void peer::on_message(connection_id conn, const message& m, time_point now) {
+  session* sp = get(conn);
+  if (!sp || stopped_) return;
+  session& s = *sp;
+  stats_.wire_received += wire_size(m);
+  if (s.state == session_state::awaiting_handshake) {
+    if (const auto* h = std::get_if<msg::handshake>(&m)) {
+      handle_handshake(s, *h, now);
+    } else {
+      protocol_error(s, now);
+    }
+    return;
+  }
+  struct visitor {
+    peer& self;
+    session& s;
+    time_point now;
+    void operator()(const msg::handshake&) { self.protocol_error(s, now); }
+    void operator()(const msg::keep_alive&) {}
+    void operator()(const msg::choke&) { self.handle_choke(s, now); }
+    void operator()(const msg::unchoke&) { self.handle_unchoke(s, now); }
+    void operator()(const msg::interested&) { self.handle_interested(s, true, now); }
+    void operator()(const msg::not_interested&) { self.handle_interested(s, false, now); }
+    void operator()(const msg::have& h) { self.handle_have(s, h.index, now); }
+    void operator()(const msg::bitfield& b) { self.handle_bitfield(s, b, now); }
+    void operator()(const msg::request& r) { self.handle_request(s, r, now); }
+    void operator()(const msg::piece& p) { self.handle_piece(s, p, now); }
+    void operator()(const msg::cancel& c) { self.handle_cancel(s, c); }
+  };
+  const bool was_first = s.bitfield_allowed;
+  std::visit(visitor{*this, s, now}, m);
+  if (was_first && s.open && !std::holds_alternative<msg::bitfield>(m)) s.bitfield_allowed = false;
+}
+
+void peer::handle_handshake(session& s, const msg::handshake& h, time_point now) {
+  if (h.info_hash != info_hash_ || h.peer == id_) {
+    protocol_error(s, now);
+    return;
+  }
+  s.state = session_state::active;
+  if (!s.handshake_sent) {
+    send(s, msg::handshake{info_hash_, id_, {}});
+    s.handshake_sent = true;
+  }
+  if (picker_.num_have() > 0) send(s, msg::bitfield{picker_.have_bits()});
+}
+
+void peer::handle_bitfield(session& s, const msg::bitfield& m, time_point now) {
+  if (!s.bitfield_allowed || m.bits.size() != geometry_.num_pieces()) {
+    protocol_error(s, now);
+    return;
+  }
+  s.bitfield_allowed = false;
+  s.remote_has = m.bits;
+  if (s.remote_has.all()) {
+    s.remote_is_seed = true;
+    picker_.inc_seed();
+  } else if (!s.remote_has.none()) {
+    picker_.inc_availability(s.remote_has);
+  }
+  s.wanted = s.remote_has.count_not_in(picker_.have_bits());
+  after_remote_content(s, now);
+}
+
+void peer::handle_have(session& s, piece_index p, time_point now) {
+  if (!geometry_.valid_piece(p)) {
+    protocol_error(s, now);
+    return;
+  }
+  if (s.remote_is_seed || !s.remote_has.set(p)) return;  // duplicate HAVE
+  if (s.remote_has.all()) {
+    // Count the new seed once instead of per piece.
+    s.remote_has.reset(p);
+    picker_.dec_availability(s.remote_has);
+    s.remote_has.set(p);
+    s.remote_is_seed = true;
+    picker_.inc_seed();
+  } else {
+    picker_.inc_availability(p);
+  }
+  if (!picker_.have(p)) {
+    ++s.wanted;
+    if (s.wanted == 1)
+      after_remote_content(s, now);
+    else if (s.outstanding.size() < options_.pipeline_depth)
+      fill_pipeline(s, now);
+  } else if (s.remote_is_seed && picker_.is_seed()) {
+    close(s, now, true);
+  }
+}
+
+void peer::after_remote_content(session& s, time_point now) {
+  if (s.remote_is_seed && picker_.is_seed()) {
+    close(s, now, true);  // two seeds have nothing to exchange
+    return;
+  }
+  update_interest(s);
+  fill_pipeline(s, now);
+}
+
+void peer::update_interest(session& s) {
+  const bool want = s.wanted > 0;
+  if (want == s.am_interested) return;
+  s.am_interested = want;
+  if (want)
+    send(s, msg::interested{});
+  else
+    send(s, msg::not_interested{});
+}
+
+void peer::handle_choke(session& s, time_point now) {
+  if (s.peer_choking) return;
+  s.peer_choking = true;
+  // BEP 3: a choking peer discards our pending requests.
+  const bool freed = !s.outstanding.empty();
+  for (const block_ref b : s.outstanding) picker_.abort_request(b, s.id);
+  s.outstanding.clear();
+  if (freed) refill_others(s, now);
+}
+
+void peer::handle_unchoke(session& s, time_point now) {
+  if (!s.peer_choking) return;
+  s.peer_choking = false;
+  s.last_block = now;
+  fill_pipeline(s, now);
+}
+
+void peer::handle_interested(session& s, bool interested, time_point now) {
+  if (s.peer_interested == interested) return;
+  s.peer_interested = interested;
+  if (interested) {
+    // A free upload slot is given at once rather than at the next rechoke.
+    if (s.am_choking && num_unchoked() < choker_.options().upload_slots) set_choke(s, false, now);
+  } else if (!s.am_choking) {
+    set_choke(s, true, now);
+  }
+}
+
+void peer::handle_request(session& s, const msg::request& r, time_point now) {
+  (void)now;
+  if (s.am_choking) return;  // BEP 3: requests while choked are dropped
+  const auto b = geometry_.block_at(r.index, r.begin, r.length);
+  if (!b || !picker_.have(r.index)) {
+    protocol_error(s, now);
+    return;
+  }
+  if (s.upload_queue.size() >= options_.max_request_queue) return;
+  const bool was_empty = s.upload_queue.empty();
+  s.upload_queue.push_back(*b);
+  if (was_empty) actions_.emplace_back(action::upload_ready{s.id});
+}
+
+void peer::handle_cancel(session& s, const msg::cancel& c) {
+  const auto b = geometry_.block_at(c.index, c.begin, c.length);
+  if (!b) return;
+  auto it = std::find(s.upload_queue.begin(), s.upload_queue.end(), *b);
+  if (it != s.upload_queue.end()) s.upload_queue.erase(it);
+}
+
+std::optional<msg::piece> peer::next_upload(connection_id conn, time_point now) {
+  (void)now;
+  session* s = get(conn);
+  if (!s || s->am_choking || s->upload_queue.empty()) return std::nullopt;
+  const block_ref b = s->upload_queue.front();
+  s->upload_queue.pop_front();
+  const std::uint32_t len = geometry_.block_length(b);
+  s->payload_up += len;
+  s->bytes_sent_since_unchoke += len;
+  s->last_sent = now;
+  stats_.uploaded += len;
+  stats_.wire_sent += 13 + std::uint64_t{len};
+  return msg::piece{b.piece, geometry_.block_offset(b), len, {}};
+}
+
+bool peer::has_upload(connection_id conn) const {
+  const session* s = find(conn);
+  return s && !s->am_choking && !s->upload_queue.empty();
+}
+
+void peer::handle_piece(session& s, const msg::piece& m, time_point now) {
+  const auto b = geometry_.block_at(m.index, m.begin, m.length);
+  if (!b || (!m.data.empty() && m.data.size() != m.length)) {
+    protocol_error(s, now);
+    return;
+  }
+  s.payload_down += m.length;
+  s.last_block = now;
+  s.snubbed = false;
+  auto it = std::find(s.outstanding.begin(), s.outstanding.end(), *b);
+  if (it != s.outstanding.end()) s.outstanding.erase(it);
+  auto result = picker_.mark_received(*b, s.id);
+  if (!result.accepted) {
+    stats_.wasted += m.length;
+  } else {
+    stats_.downloaded += m.length;
+    for (const requester other : result.cancel) {
+      session* o = get(other);
+      if (!o) continue;
+      auto oit = std::find(o->outstanding.begin(), o->outstanding.end(), *b);
+      if (oit == o->outstanding.end()) continue;
+      o->outstanding.erase(oit);
+      send(*o, msg::cancel{m.index, m.begin, m.length});
+    }
+    if (result.piece_complete) on_piece_complete(m.index, now);
+  }
+  if (s.open) fill_pipeline(s, now);
+}
+
+void peer::on_piece_complete(piece_index p, time_point now) {
+  if (!stats_.first_piece) stats_.first_piece = now;
+  actions_.emplace_back(action::piece_completed{p});
+  actions_.emplace_back(action::broadcast_have{p});
+  for (auto& s : sessions_) {
+    if (!s.open || s.state != session_state::active) continue;
+    if (s.remote_has.test(p) && s.wanted > 0) {
+      --s.wanted;
+      if (s.wanted == 0) update_interest(s);
+    }
+  }
+  if (picker_.is_seed()) {
+    stats_.completed = now;
+    actions_.emplace_back(action::download_completed{});
+    actions_.emplace_back(action::announce{announce_event::completed});
+    for (auto& s : sessions_)
+      if (s.open && s.remote_is_seed) close(s, now, true);
+  }
+}
+
+void peer::refill_others(const session& except, time_point now) {
+  for (auto& s : sessions_)
+    if (s.open && s.id != except.id && s.am_interested && !s.peer_choking &&
+        s.outstanding.size() < options_.pipeline_depth)
+      fill_pipeline(s, now);
+}
+
+void peer::fill_pipeline(session& s, time_point now) {
+  (void)now;
+  if (!s.open || s.peer_choking || !s.am_interested) return;
+  const std::uint32_t depth = options_.pipeline_depth;
+  if (s.outstanding.size() >= depth) return;
+  if (s.outstanding.empty()) s.last_block = now;
+  pick_scratch_.clear();
+  picker_.pick(s.remote_has, depth - static_cast<std::uint32_t>(s.outstanding.size()), s.id,
+               pick_scratch_);
+  for (const block_ref b : pick_scratch_) {
+    s.outstanding.push_back(b);
+    send(s, msg::request{b.piece, geometry_.block_offset(b), geometry_.block_length(b)});
+  }
+}
+
+void peer::set_choke(session& s, bool choke, time_point now) {
+  if (s.am_choking == choke) return;
+  s.am_choking = choke;
+  if (choke) {
+    s.upload_queue.clear();
+    send(s, msg::choke{});
+  } else {
+    s.unchoked_since = now;
+    s.bytes_sent_since_unchoke = 0;
+    send(s, msg::unchoke{});
+  }
+}
+
+void peer::rechoke(time_point now) {
+  choke_scratch_.clear();
+  for (auto& s : sessions_) {
+    if (!s.open || s.state != session_state::active) continue;
+    if (s.am_interested && !s.peer_choking && !s.outstanding.empty() &&
+        now - s.last_block > options_.choker.snub_timeout)
+      s.snubbed = true;
+    choke_candidate c;
+    c.conn = s.id;
+    c.peer_interested = s.peer_interested;
+    c.snubbed = s.snubbed;
+    c.download_rate = s.down_rate.rate(s.payload_down, now);
+    c.upload_rate = s.up_rate.rate(s.payload_up, now);
+    c.connected_at = s.connected_at;
+    c.unchoked = !s.am_choking;
+    c.unchoked_since = s.unchoked_since;
+    c.bytes_sent_since_unchoke = s.bytes_sent_since_unchoke;
+    choke_scratch_.push_back(c);
+    s.down_rate.snapshot(s.payload_down, now);
+    s.up_rate.snapshot(s.payload_up, now);
+  }
+  const auto unchoke = choker_.rechoke(choke_scratch_, picker_.is_seed(), now, random_);
+  for (auto& s : sessions_) {
+    if (!s.open || s.state != session_state::active) continue;
+    const bool keep = std::binary_search(unchoke.begin(), unchoke.end(), s.id);
+    set_choke(s, !keep, now);
+  }
+}
+
+time_point peer::next_deadline() const {
+  if (!started_ || stopped_) return never;
+  return std::min(choker_.next_deadline(), next_announce_);
+}
+
+void peer::on_deadline(time_point now) {
+  if (!started_ || stopped_) return;
+  if (now >= choker_.next_deadline()) {
+    rechoke(now);
+    for (auto& s : sessions_)
+      if (s.open && now - s.last_sent >= options_.keep_alive_interval) {
+        s.last_sent = now;
+        send(s, msg::keep_alive{});
+      }
+  }
+  if (now >= next_announce_) {
+    next_announce_ = now + options_.announce_interval;
+    actions_.emplace_back(action::announce{announce_event::none});
+  }
+}
+
+void peer::on_tracker_response(const announce_response& r, time_point now) {
+  if (stopped_ || r.failure) return;
+  if (r.interval.count() > 0) {
+    options_.announce_interval = r.interval;
+    next_announce_ = std::min(next_announce_, now + r.interval);
+  }
+  for (const auto& e : r.peers) {
+    if (e.address == self_) continue;
+    if (std::find(connected_to_.begin(), connected_to_.end(), e.address) != connected_to_.end())
+      continue;
+    if (std::find(candidates_.begin(), candidates_.end(), e.address) != candidates_.end())
+      continue;
+    candidates_.push_back(e.address);
+  }
+  connect_more(now);
+}
+
+void peer::connect_more(time_point now) {
+  (void)now;
+  if (stopped_) return;
+  if (picker_.is_seed()) return;  // seeds wait for leechers to connect to them
+  while (!candidates_.empty() && num_outgoing_ + num_pending_connects_ < options_.max_initiate &&
+         num_open_ + num_pending_connects_ < options_.max_connections) {
+    const endpoint e = candidates_.back();
+    candidates_.pop_back();
+    if (std::find(connected_to_.begin(), connected_to_.end(), e) != connected_to_.end()) continue;
+    connected_to_.push_back(e);
+    ++num_pending_connects_;
+    actions_.emplace_back(action::connect{e});
+  }
+}
+
+}  // namespace swarmsim::protocol

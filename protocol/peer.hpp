@@ -1,0 +1,202 @@
+#pragma once
+// One local BitTorrent client in one torrent: its content (through the piece
+// picker), its connections (sessions), its choker and its tracker schedule.
+// Sans-I/O: inputs are method calls with the current time, outputs are actions
+// the driver drains and carries out.
+//
+// Invariants:
+// 1. Every connection in sessions() is open; a closed connection's outstanding
+//    requests have been returned to the picker and its availability removed.
+// 2. session::wanted == number of pieces the remote has and we lack, so
+//    am_interested == (wanted > 0) once the remote's bitfield is known.
+// 3. A request is queued for upload only while we unchoke the remote; choking a
+//    remote drops its queue, so no piece is sent while choking (BEP 3).
+// 4. Every piece completes exactly once and is announced with one broadcast_have.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <variant>
+#include <vector>
+
+#include "protocol/bitfield.hpp"
+#include "protocol/choker.hpp"
+#include "protocol/message.hpp"
+#include "protocol/piece_picker.hpp"
+#include "protocol/session.hpp"
+#include "protocol/torrent_geometry.hpp"
+#include "protocol/tracker.hpp"
+#include "protocol/types.hpp"
+
+namespace swarmsim::protocol {
+
+struct peer_options {
+  picker_options picker;
+  choker_options choker;
+  std::uint32_t pipeline_depth = 5;      // outstanding requests per connection (mainline)
+  std::uint32_t max_connections = 50;    // in + out
+  std::uint32_t max_initiate = 40;       // outgoing connections we open (mainline: 40)
+  std::uint32_t max_request_queue = 250;  // requests queued from one remote
+  duration keep_alive_interval = std::chrono::seconds(120);  // BEP 3: 2 minutes
+  duration announce_interval = std::chrono::seconds(300);    // until the tracker says otherwise
+};
+
+namespace action {
+struct send {
+  connection_id conn;
+  message msg;
+};
+// Tell every connection (that lacks it) that we have `piece`.
+struct broadcast_have {
+  piece_index piece;
+};
+// `conn` has queued block requests: pull them with peer::next_upload().
+struct upload_ready {
+  connection_id conn;
+};
+struct connect {
+  endpoint address;
+};
+// Close `conn`; the peer has already forgotten it.
+struct disconnect {
+  connection_id conn;
+};
+struct announce {
+  announce_event event;
+};
+struct piece_completed {
+  piece_index piece;
+};
+struct download_completed {};
+}  // namespace action
+
+using peer_action =
+    std::variant<action::send, action::broadcast_have, action::upload_ready, action::connect,
+                 action::disconnect, action::announce, action::piece_completed,
+                 action::download_completed>;
+
+// Byte totals of one local peer.
+struct peer_stats {
+  std::uint64_t uploaded = 0;
+  std::uint64_t downloaded = 0;
+  std::uint64_t wasted = 0;  // payload received that we already had or did not need
+  std::uint64_t wire_sent = 0;  // every byte on the wire, payload and headers
+  std::uint64_t wire_received = 0;
+  std::optional<time_point> first_piece;
+  std::optional<time_point> completed;
+};
+
+class peer {
+ public:
+  peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id id, endpoint self,
+       peer_options options, std::uint64_t seed);
+
+  // --- content at start ---
+  void set_have(piece_index p) { picker_.set_have(p); }
+  void set_have_all() { picker_.set_have_all(); }
+
+  // --- lifecycle ---
+  // Joins the swarm: announces "started" and arms the timers.
+  void start(time_point now);
+  // Leaves: announces "stopped" and closes every connection (disconnect actions).
+  void stop(time_point now);
+  bool stopped() const { return stopped_; }
+
+  // --- connections ---
+  // A connection was established (outgoing: we asked for it with action::connect).
+  // Returns nullopt if we refuse it (full, already connected to `remote`, stopped).
+  std::optional<connection_id> on_connected(endpoint remote, bool outgoing, time_point now);
+  // An action::connect could not be carried out.
+  void on_connect_failed(endpoint remote, time_point now);
+  // The remote closed the connection (or it broke).
+  void on_disconnected(connection_id conn, time_point now);
+  bool can_accept() const;
+
+  // --- input ---
+  void on_message(connection_id conn, const message& m, time_point now);
+  void on_tracker_response(const announce_response& r, time_point now);
+
+  // --- upload pull ---
+  // The next block to send on `conn` (data empty: the driver fills it if it moves
+  // real bytes), or nullopt if nothing is queued or we choke the remote.
+  std::optional<msg::piece> next_upload(connection_id conn, time_point now);
+  bool has_upload(connection_id conn) const;
+
+  // --- timers ---
+  time_point next_deadline() const;
+  void on_deadline(time_point now);
+
+  // --- output ---
+  // Moves the pending actions into `out` (cleared first).
+  void drain_actions(std::vector<peer_action>& out) {
+    out.clear();
+    out.swap(actions_);
+  }
+  bool has_actions() const { return !actions_.empty(); }
+
+  // --- introspection ---
+  const piece_picker& picker() const { return picker_; }
+  const bitfield& have() const { return picker_.have_bits(); }
+  bool is_seed() const { return picker_.is_seed(); }
+  const peer_stats& stats() const { return stats_; }
+  const peer_options& options() const { return options_; }
+  const sha1_hash& info_hash() const { return info_hash_; }
+  const wire_peer_id& id() const { return id_; }
+  endpoint address() const { return self_; }
+  std::size_t num_connections() const { return num_open_; }
+  // Open sessions; iterate with for_each_session.
+  template <typename F>
+  void for_each_session(F&& f) const {
+    for (const auto& s : sessions_)
+      if (s.open) f(s);
+  }
+  const session* find(connection_id c) const;
+  std::size_t num_unchoked() const;
+
+ private:
+  session* get(connection_id c);
+  void send(session& s, message m);
+  void close(session& s, time_point now, bool tell_driver);
+  void handle_handshake(session& s, const msg::handshake& m, time_point now);
+  void handle_bitfield(session& s, const msg::bitfield& m, time_point now);
+  void handle_have(session& s, piece_index p, time_point now);
+  void handle_choke(session& s, time_point now);
+  void handle_unchoke(session& s, time_point now);
+  void handle_interested(session& s, bool interested, time_point now);
+  void handle_request(session& s, const msg::request& m, time_point now);
+  void handle_piece(session& s, const msg::piece& m, time_point now);
+  void handle_cancel(session& s, const msg::cancel& m);
+  void after_remote_content(session& s, time_point now);
+  void update_interest(session& s);
+  void fill_pipeline(session& s, time_point now);
+  void refill_others(const session& except, time_point now);
+  void on_piece_complete(piece_index p, time_point now);
+  void rechoke(time_point now);
+  void set_choke(session& s, bool choke, time_point now);
+  void connect_more(time_point now);
+  void protocol_error(session& s, time_point now);
+
+  torrent_geometry geometry_;
+  sha1_hash info_hash_;
+  wire_peer_id id_;
+  endpoint self_;
+  peer_options options_;
+  rng random_;
+  piece_picker picker_;
+  choker choker_;
+  std::vector<session> sessions_;  // indexed by connection id; closed ones stay as tombstones
+  std::size_t num_open_ = 0;
+  std::size_t num_outgoing_ = 0;
+  std::size_t num_pending_connects_ = 0;
+  std::vector<endpoint> candidates_;  // from the tracker, not yet tried
+  std::vector<endpoint> connected_to_;  // remotes with an open or pending connection
+  std::vector<peer_action> actions_;
+  std::vector<block_ref> pick_scratch_;
+  std::vector<choke_candidate> choke_scratch_;
+  peer_stats stats_;
+  time_point next_announce_ = never;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace swarmsim::protocol

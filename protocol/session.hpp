@@ -1,0 +1,78 @@
+#pragma once
+// The state of one connection, as seen by the local peer (BEP 3's four flags,
+// the remote's pieces, requests both ways, byte counters).
+//
+// Invariants:
+// 1. outstanding holds our requests the remote has not answered; size() never
+//    exceeds the pipeline depth.
+// 2. upload_queue is empty while am_choking.
+// 3. Rates use a window of the last two rechoke intervals (mainline used a
+//    20-second rolling average).
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "protocol/bitfield.hpp"
+#include "protocol/types.hpp"
+
+namespace swarmsim::protocol {
+
+enum class session_state : std::uint8_t {
+  awaiting_handshake,  // connection open, remote handshake not yet received
+  active,              // handshakes exchanged
+};
+
+struct rate_window {
+  std::uint64_t bytes_prev = 0;  // counter two snapshots ago
+  std::uint64_t bytes_last = 0;  // counter at the last snapshot
+  time_point t_prev{};
+  time_point t_last{};
+  // Rate over the window ending at `now` with counter value `bytes`.
+  double rate(std::uint64_t bytes, time_point now) const {
+    const double dt = to_seconds(now - t_prev);
+    return dt > 0 ? static_cast<double>(bytes - bytes_prev) / dt : 0.0;
+  }
+  void snapshot(std::uint64_t bytes, time_point now) {
+    bytes_prev = bytes_last;
+    t_prev = t_last;
+    bytes_last = bytes;
+    t_last = now;
+  }
+};
+
+struct session {
+  connection_id id;
+  endpoint remote;
+  bool outgoing = false;
+  bool open = true;
+  session_state state = session_state::awaiting_handshake;
+  bool handshake_sent = false;
+  bool bitfield_allowed = true;  // only as the first message after the handshake
+
+  bool am_choking = true;
+  bool am_interested = false;
+  bool peer_choking = true;
+  bool peer_interested = false;
+  bool snubbed = false;
+
+  bitfield remote_has;
+  bool remote_is_seed = false;
+  std::uint32_t wanted = 0;  // pieces the remote has that we lack
+
+  std::vector<block_ref> outstanding;  // our requests to the remote
+  std::deque<block_ref> upload_queue;  // the remote's requests to us
+
+  time_point connected_at{};
+  time_point last_sent{};
+  time_point last_block{};  // last block received (or when requests started)
+  time_point unchoked_since{};
+  std::uint64_t bytes_sent_since_unchoke = 0;
+
+  std::uint64_t payload_down = 0;
+  std::uint64_t payload_up = 0;
+  rate_window down_rate;
+  rate_window up_rate;
+};
+
+}  // namespace swarmsim::protocol

@@ -1,0 +1,144 @@
+#include "sim/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <vector>
+
+namespace swarmsim::sim {
+
+std::string_view to_string(peer_role r) {
+  switch (r) {
+    case peer_role::initial_seed:
+      return "initial_seed";
+    case peer_role::leecher:
+      return "leecher";
+  }
+  return "unknown";
+}
+
+std::optional<duration> peer_record::download_time() const {
+  if (!completion) return std::nullopt;
+  return *completion - arrival;
+}
+
+std::optional<double> peer_record::share_ratio() const {
+  if (bytes_downloaded == 0) return std::nullopt;
+  return static_cast<double>(bytes_uploaded) / static_cast<double>(bytes_downloaded);
+}
+
+double piece_entropy(std::span<const std::uint32_t> copies_per_piece) {
+  double total = 0;
+  for (const std::uint32_t c : copies_per_piece)
+    total += c;
+  if (total == 0) return 0;
+  if (copies_per_piece.size() == 1) return 1;
+  double h = 0;
+  for (const std::uint32_t c : copies_per_piece) {
+    if (c == 0) continue;
+    const double p = c / total;
+    h -= p * std::log(p);
+  }
+  const double normalised = h / std::log(static_cast<double>(copies_per_piece.size()));
+  return std::clamp(normalised, 0.0, 1.0);
+}
+
+availability_stats compute_availability(std::span<const std::uint32_t> copies_per_piece) {
+  availability_stats s;
+  if (copies_per_piece.empty()) return s;
+  s.min = *std::min_element(copies_per_piece.begin(), copies_per_piece.end());
+  double total = 0;
+  for (const std::uint32_t c : copies_per_piece)
+    total += c;
+  s.mean = total / static_cast<double>(copies_per_piece.size());
+  s.entropy = piece_entropy(copies_per_piece);
+  return s;
+}
+
+double quantile(std::span<const double> sorted, double q) {
+  if (sorted.empty()) throw std::invalid_argument("quantile of an empty set");
+  if (!(q >= 0 && q <= 1)) throw std::invalid_argument("quantile outside [0, 1]");
+  const double h = static_cast<double>(sorted.size() - 1) * q;
+  const auto lo = static_cast<std::size_t>(std::floor(h));
+  if (lo + 1 >= sorted.size()) return sorted[lo];
+  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[lo + 1] - sorted[lo]);
+}
+
+std::optional<distribution_stats> describe(std::span<const double> values) {
+  if (values.empty()) return std::nullopt;
+  std::vector<double> sorted(values.begin(), values.end());
+  std::sort(sorted.begin(), sorted.end());
+  distribution_stats d;
+  d.count = sorted.size();
+  d.min = sorted.front();
+  d.max = sorted.back();
+  d.median = quantile(sorted, 0.5);
+  d.p90 = quantile(sorted, 0.9);
+  d.mean = std::accumulate(sorted.begin(), sorted.end(), 0.0) / static_cast<double>(d.count);
+  return d;
+}
+
+run_summary summarize(std::span<const peer_record> peers, std::span<const sample> samples,
+                      const run_info& info) {
+  run_summary s;
+  s.scenario = info.scenario;
+  s.seed = info.seed;
+  s.peers = static_cast<std::uint32_t>(peers.size());
+  s.simulated_time = info.simulated_end;
+  s.events = info.events;
+  s.wall_seconds = info.wall_seconds;
+  if (info.wall_seconds > 0) {
+    s.events_per_wall_second = static_cast<double>(info.events) / info.wall_seconds;
+  }
+  s.t_min = info.t_min;
+
+  std::vector<double> download_seconds;
+  std::optional<duration> last_completion;
+  std::optional<duration> first_leecher_arrival;
+  for (const peer_record& p : peers) {
+    s.bytes_uploaded += p.bytes_uploaded;
+    s.bytes_downloaded += p.bytes_downloaded;
+    s.bytes_wasted += p.bytes_wasted;
+    if (p.role == peer_role::initial_seed) {
+      ++s.initial_seeds;
+      continue;
+    }
+    ++s.leechers;
+    if (!first_leecher_arrival || p.arrival < *first_leecher_arrival) {
+      first_leecher_arrival = p.arrival;
+    }
+    if (const auto t = p.download_time()) {
+      ++s.completed;
+      download_seconds.push_back(protocol::to_seconds(*t));
+      if (!last_completion || *p.completion > *last_completion) last_completion = p.completion;
+    } else if (p.departure) {
+      ++s.aborted;
+    }
+  }
+  s.download_time = describe(download_seconds);
+  if (s.leechers > 0 && s.completed == s.leechers) {
+    s.all_done = last_completion;
+    s.distribution_time = *last_completion - *first_leecher_arrival;
+    if (s.t_min && s.t_min->count() > 0) {
+      s.distribution_time_over_t_min =
+          protocol::to_seconds(*s.distribution_time) / protocol::to_seconds(*s.t_min);
+    }
+  }
+
+  double utilisation_sum = 0;
+  std::size_t utilisation_samples = 0;
+  for (const sample& x : samples) {
+    s.peak_leechers = std::max(s.peak_leechers, x.leechers);
+    if (x.leechers > 0) {
+      utilisation_sum += x.upload_utilisation;
+      ++utilisation_samples;
+    }
+  }
+  if (utilisation_samples > 0) {
+    s.mean_upload_utilisation = utilisation_sum / static_cast<double>(utilisation_samples);
+  }
+  return s;
+}
+
+}  // namespace swarmsim::sim

@@ -1,0 +1,36 @@
+#pragma once
+// `swarmsim run`: load a scenario, simulate it, write its result files, print a
+// summary. Shared by the command line and by sweeps.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/metrics.hpp"
+#include "sim/progress.hpp"
+#include "sim/scenario.hpp"
+
+namespace swarmsim::sim {
+
+inline constexpr std::string_view resolved_scenario_name = "scenario.resolved.yaml";
+
+struct run_request {
+  std::string scenario_path;
+  std::optional<std::filesystem::path> out_dir;  // default: results/<scenario name>
+  std::optional<std::uint64_t> seed;
+  std::vector<std::string> overrides;  // key.path=value
+  verbosity verbose = verbosity::normal;
+};
+
+// Runs `s` and writes peers.csv, timeseries.csv, summary.json and
+// scenario.resolved.yaml into `out`. Throws output_error if a file cannot be written.
+run_summary run_scenario_to(const scenario& s, const std::filesystem::path& out,
+                            progress_display display);
+
+// The whole command: returns the process exit code (0 ok, 1 run or output
+// failure, 2 bad scenario or flag), with messages on stderr.
+int run_command(const run_request& request);
+
+}  // namespace swarmsim::sim

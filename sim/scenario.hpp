@@ -1,0 +1,181 @@
+#pragma once
+// A simulation scenario: everything a run needs, with every default filled in.
+//
+// Loading, overrides and saving live in scenario.cpp; the file format is
+// documented field by field in scenarios/README.md. Invariants of a scenario
+// returned by load_scenario()/parse_scenario():
+// 1. Every field holds a valid value: rates > 0; sizes, intervals and time limits
+//    > 0; piece_size a multiple of block_size (torrent_geometry::validate);
+//    optimistic_slots <= upload_slots; fractions in [0, 1]; poisson rate > 0.
+// 2. Group names are unique, non-empty and not all digits (overrides address
+//    groups by name or index); site names are unique and non-empty; every group
+//    and link names an existing site; links join distinct sites, at most one link
+//    per pair; every site reaches every other over the links.
+// 3. Some group with count >= 1 has content all or partition, so every piece is
+//    held by someone at the start (fraction groups alone are refused; the driver
+//    re-checks at t=0).
+// 4. parse_scenario(save_scenario(s)) == s.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "protocol/choker.hpp"
+#include "protocol/piece_picker.hpp"
+#include "protocol/types.hpp"
+
+namespace swarmsim::sim {
+
+using protocol::duration;
+
+struct torrent_spec {
+  std::uint64_t size = 64ull * 1024 * 1024;  // bytes
+  std::uint32_t piece_size = 256 * 1024;     // bytes
+  std::uint32_t block_size = 16 * 1024;      // bytes
+
+  friend bool operator==(const torrent_spec&, const torrent_spec&) = default;
+};
+
+struct tracker_spec {
+  std::uint32_t numwant = 50;
+  duration announce_interval = std::chrono::seconds(300);
+  duration min_interval = std::chrono::seconds(60);
+  duration expire_after = std::chrono::seconds(900);
+  duration latency = std::chrono::milliseconds(50);  // one way, peer <-> tracker
+
+  friend bool operator==(const tracker_spec&, const tracker_spec&) = default;
+};
+
+struct site_spec {
+  std::string name = "default";
+
+  friend bool operator==(const site_spec&, const site_spec&) = default;
+};
+
+struct link_spec {  // an edge of the site graph
+  std::string a;
+  std::string b;
+  duration latency{};  // one way
+
+  friend bool operator==(const link_spec&, const link_spec&) = default;
+};
+
+struct network_spec {
+  std::vector<site_spec> sites{site_spec{}};
+  std::vector<link_spec> links;
+  duration local_latency = std::chrono::milliseconds(10);  // one way, between peers of one site
+
+  friend bool operator==(const network_spec&, const network_spec&) = default;
+};
+
+enum class content_kind : std::uint8_t {
+  none,       // a leecher starting from nothing
+  all,        // a seed
+  fraction,   // each peer holds a random `fraction` of the pieces
+  partition,  // the pieces are split at random across the group's peers (no full seed)
+};
+
+struct content_spec {
+  content_kind kind = content_kind::none;
+  double fraction = 0;  // for content_kind::fraction, in [0, 1]
+
+  friend bool operator==(const content_spec&, const content_spec&) = default;
+};
+
+enum class arrival_kind : std::uint8_t {
+  at,       // everyone at `start`
+  uniform,  // uniformly over [start, start + window]
+  poisson,  // Poisson process from `start` with `rate` per second, `count` peers in all
+};
+
+struct arrival_spec {
+  arrival_kind kind = arrival_kind::at;
+  duration start{};
+  duration window{};  // uniform
+  double rate = 1.0;  // poisson, arrivals per second
+
+  friend bool operator==(const arrival_spec&, const arrival_spec&) = default;
+};
+
+enum class after_completion_kind : std::uint8_t {
+  stay,      // seed forever
+  seed_for,  // seed for `seed_time`, then leave
+  leave,     // leave at once
+};
+
+struct after_completion_spec {
+  after_completion_kind kind = after_completion_kind::stay;
+  duration seed_time{};
+
+  friend bool operator==(const after_completion_spec&, const after_completion_spec&) = default;
+};
+
+struct group_spec {
+  std::string name;
+  std::uint32_t count = 1;
+  content_spec content;            // none = leechers; all = seeds
+  double upload = 1e6 / 8 * 10;    // bytes per second (10 Mbit/s)
+  double download = 1e6 / 8 * 50;  // bytes per second (50 Mbit/s)
+  std::string site = "default";
+  arrival_spec arrival;
+  after_completion_spec after_completion;
+  std::optional<duration> leave_at;  // leave at this absolute time (e.g. the initial seed)
+  protocol::picker_options picker;
+  protocol::choker_options choker;
+  std::uint32_t pipeline_depth = 5;    // outstanding requests per connection (mainline)
+  std::uint32_t max_connections = 50;  // connections per peer (in + out)
+  std::uint32_t max_initiate = 40;     // outgoing connections the peer opens itself
+
+  // Field by field, picker and choker options included (they have no operator==).
+  friend bool operator==(const group_spec&, const group_spec&);
+};
+
+enum class stop_kind : std::uint8_t {
+  all_complete,  // every leecher that arrived has completed or left, and no more arrivals
+  time_limit,    // run until `time_limit`
+};
+
+struct simulation_spec {
+  std::uint64_t seed = 1;
+  stop_kind stop = stop_kind::all_complete;
+  duration time_limit = std::chrono::hours(24);  // hard cap in every mode
+  duration sample_interval = std::chrono::seconds(1);
+
+  friend bool operator==(const simulation_spec&, const simulation_spec&) = default;
+};
+
+struct scenario {
+  std::string name = "scenario";
+  std::string description;
+  torrent_spec torrent;
+  tracker_spec tracker;
+  network_spec network;
+  std::vector<group_spec> groups;
+  simulation_spec simulation;
+
+  friend bool operator==(const scenario&, const scenario&) = default;
+};
+
+// A bad scenario. what() is `file:line:column: message` (1-based) for a problem in
+// the file, `--set key.path=value: message` for a problem with an override, and
+// `file: cannot open: reason` for a file that cannot be read.
+class scenario_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Loads a scenario file (schema: scenarios/README.md). `overrides` ("key.path=value",
+// e.g. "simulation.seed=7", "groups.leechers.count=20", "groups.0.picker.policy=sequential";
+// a list element by name or index) are applied to the YAML tree before validation,
+// so they are checked like the file. Throws scenario_error.
+scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
+// The same for YAML text; `source_name` stands for the file name in errors.
+scenario parse_scenario(const std::string& yaml_text, const std::string& source_name,
+                        const std::vector<std::string>& overrides = {});
+// The resolved scenario as YAML, every field written out (defaults included, no
+// `defaults:` block); parse_scenario(save_scenario(s), ...) == s.
+std::string save_scenario(const scenario& s);
+
+}  // namespace swarmsim::sim

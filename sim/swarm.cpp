@@ -1,0 +1,943 @@
+#include "sim/swarm.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <deque>
+#include <random>
+
+#include "protocol/peer.hpp"
+#include "protocol/tracker.hpp"
+#include "sim/event_queue.hpp"
+#include "sim/link_model.hpp"
+#include "sim/rng.hpp"
+#include "sim/topology.hpp"
+
+namespace swarmsim::sim {
+
+namespace {
+
+using protocol::announce_event;
+using protocol::bitfield;
+using protocol::connection_id;
+using protocol::endpoint;
+using protocol::message;
+using protocol::peer_action;
+using protocol::piece_index;
+using protocol::time_origin;
+using protocol::to_seconds;
+
+constexpr std::uint32_t address_base = 0x0a000000;  // 10.0.0.0/8: synthetic addresses
+constexpr std::uint16_t listen_port = 6881;
+constexpr std::uint32_t none = 0xffffffffu;
+
+endpoint address_of(std::uint32_t peer) {
+  return endpoint{address_base + peer + 1, listen_port};
+}
+std::uint32_t peer_of(endpoint e) {
+  return e.address - address_base - 1;
+}
+
+protocol::wire_peer_id wire_id_of(std::uint32_t peer) {
+  protocol::wire_peer_id id{};
+  const std::string s = fmt::format("-SS0001-{:012d}", peer);
+  std::copy_n(s.begin(), 20, id.begin());
+  return id;
+}
+
+enum class ev : std::uint8_t {
+  arrive,
+  depart,
+  deliver,            // a control message: kind in `type`
+  deliver_piece,      // a block
+  deliver_bitfield,   // a = bitfield slot
+  deliver_handshake,  // a = sender peer
+  have_fanout,        // peer = sender, a = piece (one-site swarms)
+  uplink_free,
+  timer,
+  tracker_request,   // a = request slot
+  tracker_response,  // a = response slot
+  connect_request,   // peer = target, a = initiator
+  connect_accept,    // peer = initiator, a = target, b = target's connection
+  connect_refused,   // peer = initiator, a = target
+  remote_closed,     // peer, conn: the remote closed this connection
+  sample,
+};
+
+enum class ctl : std::uint8_t {
+  keep_alive,
+  choke,
+  unchoke,
+  interested,
+  not_interested,
+  have,
+  request,
+  cancel,
+};
+
+struct event {
+  ev kind;
+  ctl type = ctl::keep_alive;
+  std::uint32_t peer = 0;
+  std::uint32_t conn = 0;
+  std::uint32_t a = 0;
+  std::uint32_t b = 0;
+  std::uint32_t c = 0;
+};
+
+enum class link_state : std::uint8_t { pending, open, closed };
+
+// Where one connection of a peer leads.
+struct link_ref {
+  std::uint32_t remote = none;
+  std::uint32_t remote_conn = none;
+  time_point established{};
+  link_state state = link_state::pending;
+  bool in_ring = false;  // queued in the uplink round robin
+};
+
+enum class peer_phase : std::uint8_t { waiting, live, gone };
+
+struct sim_peer {
+  std::uint32_t group = 0;
+  std::uint32_t site = 0;
+  double upload = 0;
+  double download = 0;
+  time_point arrival{};
+  peer_phase phase = peer_phase::waiting;
+  bool initial_seed = false;
+  bool complete = false;
+  bitfield initial;
+  std::unique_ptr<protocol::peer> logic;
+  std::vector<link_ref> links;      // by connection id
+  std::vector<connection_id> ring;  // uplink round robin (front at ring_head)
+  std::size_t ring_head = 0;
+  bool uplink_busy = false;
+  downlink down;
+  time_point timer_at = protocol::never;
+  std::uint32_t open_links = 0;
+  peer_record record;
+  std::uint64_t from_seeds = 0;
+};
+
+// A slot pool: stable indices, reused after release.
+template <typename T>
+class pool {
+ public:
+  std::uint32_t put(T v) {
+    if (!free_.empty()) {
+      const std::uint32_t i = free_.back();
+      free_.pop_back();
+      items_[i] = std::move(v);
+      return i;
+    }
+    items_.push_back(std::move(v));
+    return static_cast<std::uint32_t>(items_.size() - 1);
+  }
+  T take(std::uint32_t i) {
+    T v = std::move(items_[i]);
+    items_[i] = T{};
+    free_.push_back(i);
+    return v;
+  }
+
+ private:
+  std::vector<T> items_;
+  std::vector<std::uint32_t> free_;
+};
+
+}  // namespace
+
+struct swarm::impl {
+  scenario spec;
+  protocol::torrent_geometry geometry;
+  topology topo;
+  protocol::sha1_hash info_hash{};
+  std::vector<sim_peer> peers;
+  std::vector<protocol::peer_options> group_options;
+  protocol::tracker tracker;
+  event_queue<event> queue;
+  pool<bitfield> bitfields;
+  pool<protocol::announce_request> requests;
+  pool<protocol::announce_response> responses;
+  std::vector<peer_action> actions;
+  std::deque<std::vector<peer_action>> action_stack;  // reentrant drains (stable references)
+  std::size_t drain_depth = 0;
+
+  // Swarm-wide state for samples.
+  std::vector<std::uint32_t> copies;          // per piece, among live peers
+  std::vector<std::uint32_t> leecher_copies;  // per piece, among live leechers
+  std::uint32_t live_leechers = 0;
+  std::uint32_t live_seeds = 0;
+  std::uint32_t arrived = 0;
+  std::uint32_t completed = 0;
+  std::uint32_t departed = 0;
+  std::uint32_t pending_arrivals = 0;
+  std::uint32_t total_leechers = 0;
+  std::uint32_t open_connections = 0;
+  double live_upload_capacity = 0;
+  std::uint64_t uploaded_total = 0;
+  std::uint64_t uploaded_by_seeds = 0;
+  std::uint64_t uploaded_at_last_sample = 0;
+  std::uint64_t seed_uploaded_at_last_sample = 0;
+  std::vector<sample> samples;
+  std::uint64_t events = 0;
+  time_point now{};
+  bool single_site = true;
+
+  explicit impl(scenario s)
+      : spec(std::move(s)),
+        geometry(spec.torrent.size, spec.torrent.piece_size, spec.torrent.block_size),
+        topo(topology::build(spec.network)),
+        tracker(protocol::tracker_options{spec.tracker.announce_interval, spec.tracker.min_interval,
+                                          spec.tracker.expire_after, spec.tracker.numwant,
+                                          std::max(200u, spec.tracker.numwant)},
+                split_seed(spec.simulation.seed, stream::tracker)) {
+    single_site = topo.num_sites() == 1;
+    for (std::size_t i = 0; i < info_hash.size(); ++i)
+      info_hash[i] = static_cast<std::uint8_t>(splitmix64(spec.simulation.seed + i) & 0xff);
+    build_peers();
+    copies.assign(geometry.num_pieces(), 0);
+    leecher_copies.assign(geometry.num_pieces(), 0);
+  }
+
+  void build_peers() {
+    const std::uint32_t pieces = geometry.num_pieces();
+    std::uint32_t total = 0;
+    for (const auto& g : spec.groups)
+      total += g.count;
+    peers.resize(total);
+    bitfield covered(pieces);
+    std::uint32_t next = 0;
+    for (std::uint32_t gi = 0; gi < spec.groups.size(); ++gi) {
+      const group_spec& g = spec.groups[gi];
+      protocol::peer_options o;
+      o.picker = g.picker;
+      o.choker = g.choker;
+      o.pipeline_depth = g.pipeline_depth;
+      o.max_connections = g.max_connections;
+      o.max_initiate = g.max_initiate;
+      o.announce_interval = spec.tracker.announce_interval;
+      group_options.push_back(o);
+
+      std::mt19937_64 arrivals(split_seed(spec.simulation.seed, stream::arrivals, gi));
+      std::mt19937_64 content(split_seed(spec.simulation.seed, stream::content, gi));
+      const std::uint32_t site = topo.site_index(g.site);
+      const std::uint32_t first = next;
+      double poisson_t = to_seconds(g.arrival.start);
+      for (std::uint32_t k = 0; k < g.count; ++k, ++next) {
+        sim_peer& p = peers[next];
+        p.group = gi;
+        p.site = site;
+        p.upload = g.upload;
+        p.download = g.download;
+        p.down.capacity = g.download;
+        switch (g.arrival.kind) {
+          case arrival_kind::at:
+            p.arrival = time_origin + g.arrival.start;
+            break;
+          case arrival_kind::uniform: {
+            std::uniform_real_distribution<double> u(0.0, to_seconds(g.arrival.window));
+            p.arrival = time_origin + g.arrival.start + protocol::from_seconds(u(arrivals));
+            break;
+          }
+          case arrival_kind::poisson: {
+            std::exponential_distribution<double> e(g.arrival.rate);
+            poisson_t += e(arrivals);
+            p.arrival = time_origin + protocol::from_seconds(poisson_t);
+            break;
+          }
+        }
+        p.initial = bitfield(pieces);
+        switch (g.content.kind) {
+          case content_kind::none:
+            break;
+          case content_kind::all:
+            p.initial.set_all();
+            break;
+          case content_kind::fraction: {
+            std::vector<std::uint32_t> order(pieces);
+            for (std::uint32_t i = 0; i < pieces; ++i)
+              order[i] = i;
+            std::shuffle(order.begin(), order.end(), content);
+            const auto n = static_cast<std::uint32_t>(g.content.fraction * pieces + 0.5);
+            for (std::uint32_t i = 0; i < n && i < pieces; ++i)
+              p.initial.set(order[i]);
+            break;
+          }
+          case content_kind::partition:
+            break;  // below
+        }
+      }
+      if (g.content.kind == content_kind::partition && g.count > 0) {
+        std::uniform_int_distribution<std::uint32_t> pick(0, g.count - 1);
+        for (std::uint32_t i = 0; i < pieces; ++i)
+          peers[first + pick(content)].initial.set(i);
+      }
+      for (std::uint32_t k = first; k < next; ++k) {
+        sim_peer& p = peers[k];
+        p.initial_seed = p.initial.all();
+        p.complete = p.initial_seed;
+        if (!p.initial_seed) ++total_leechers;
+        p.initial.for_each_set([&](std::uint32_t i) { covered.set(i); });
+        p.record.id = protocol::peer_id{k};
+        p.record.group = g.name;
+        p.record.role = p.initial_seed ? peer_role::initial_seed : peer_role::leecher;
+        p.record.site = g.site;
+        p.record.upload_capacity = g.upload;
+        p.record.download_capacity = g.download;
+        p.record.arrival = p.arrival - time_origin;
+        p.record.pieces_at_start = p.initial.count();
+      }
+    }
+    if (!covered.all()) {
+      std::uint32_t missing = 0;
+      for (std::uint32_t i = 0; i < pieces; ++i)
+        if (!covered.test(i)) {
+          missing = i;
+          break;
+        }
+      throw scenario_error(fmt::format(
+          "groups: {} of {} pieces (first: piece {}) are held by no peer at the start; add a "
+          "group with `content: all` (a seed) or `content: partition`",
+          pieces - covered.count(), pieces, missing));
+    }
+  }
+
+  // ---- scheduling helpers ----
+
+  void schedule(time_point t, const event& e) { queue.push(t, e); }
+
+  duration latency(std::uint32_t a, std::uint32_t b) const {
+    return topo.latency(peers[a].site, peers[b].site);
+  }
+
+  void arm_timer(std::uint32_t pi) {
+    sim_peer& p = peers[pi];
+    if (!p.logic) return;
+    const time_point t = p.logic->next_deadline();
+    if (t == protocol::never || t >= p.timer_at) return;
+    p.timer_at = t;
+    schedule(t, event{ev::timer, ctl::keep_alive, pi, 0, 0, 0, 0});
+  }
+
+  // Carries out everything peer `pi` asked for.
+  void drain(std::uint32_t pi) {
+    sim_peer& p = peers[pi];
+    if (!p.logic) return;
+    if (action_stack.size() <= drain_depth) action_stack.emplace_back();
+    std::vector<peer_action>& acts = action_stack[drain_depth];
+    ++drain_depth;
+    while (p.logic && p.logic->has_actions()) {
+      p.logic->drain_actions(acts);
+      for (auto& a : acts)
+        carry_out(pi, a);
+    }
+    acts.clear();
+    --drain_depth;
+    arm_timer(pi);
+  }
+
+  void carry_out(std::uint32_t pi, peer_action& a) {
+    std::visit([&](auto& x) { handle(pi, x); }, a);
+  }
+
+  void handle(std::uint32_t pi, protocol::action::send& s) {
+    sim_peer& p = peers[pi];
+    const std::uint32_t ci = s.conn.value();
+    if (ci >= p.links.size()) return;
+    const link_ref& l = p.links[ci];
+    if (l.state != link_state::open) return;
+    const time_point at = now + latency(pi, l.remote);
+    event e{ev::deliver, ctl::keep_alive, l.remote, l.remote_conn, 0, 0, 0};
+    std::visit(
+        [&](auto& m) {
+          using T = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<T, protocol::msg::handshake>) {
+            e.kind = ev::deliver_handshake;
+            e.a = pi;
+          } else if constexpr (std::is_same_v<T, protocol::msg::bitfield>) {
+            e.kind = ev::deliver_bitfield;
+            e.a = bitfields.put(std::move(m.bits));
+          } else if constexpr (std::is_same_v<T, protocol::msg::keep_alive>) {
+            e.type = ctl::keep_alive;
+          } else if constexpr (std::is_same_v<T, protocol::msg::choke>) {
+            e.type = ctl::choke;
+          } else if constexpr (std::is_same_v<T, protocol::msg::unchoke>) {
+            e.type = ctl::unchoke;
+          } else if constexpr (std::is_same_v<T, protocol::msg::interested>) {
+            e.type = ctl::interested;
+          } else if constexpr (std::is_same_v<T, protocol::msg::not_interested>) {
+            e.type = ctl::not_interested;
+          } else if constexpr (std::is_same_v<T, protocol::msg::have>) {
+            e.type = ctl::have;
+            e.a = m.index.value();
+          } else if constexpr (std::is_same_v<T, protocol::msg::request>) {
+            e.type = ctl::request;
+            e.a = m.index.value();
+            e.b = m.begin;
+            e.c = m.length;
+          } else if constexpr (std::is_same_v<T, protocol::msg::cancel>) {
+            e.type = ctl::cancel;
+            e.a = m.index.value();
+            e.b = m.begin;
+            e.c = m.length;
+          } else if constexpr (std::is_same_v<T, protocol::msg::piece>) {
+            // Blocks travel through the uplink (next_upload), never as send actions.
+            assert(false && "piece messages go through the uplink");
+          }
+        },
+        s.msg);
+    schedule(at, e);
+  }
+
+  void handle(std::uint32_t pi, protocol::action::broadcast_have& h) {
+    sim_peer& p = peers[pi];
+    if (single_site) {
+      schedule(now + topo.local_latency(),
+               event{ev::have_fanout, ctl::have, pi, 0, h.piece.value(), 0, 0});
+      return;
+    }
+    for (std::uint32_t ci = 0; ci < p.links.size(); ++ci) {
+      const link_ref& l = p.links[ci];
+      if (l.state != link_state::open) continue;
+      schedule(now + latency(pi, l.remote),
+               event{ev::deliver, ctl::have, l.remote, l.remote_conn, h.piece.value(), 0, 0});
+    }
+  }
+
+  void handle(std::uint32_t pi, protocol::action::upload_ready& u) {
+    sim_peer& p = peers[pi];
+    const std::uint32_t ci = u.conn.value();
+    if (ci >= p.links.size() || p.links[ci].in_ring) return;
+    p.links[ci].in_ring = true;
+    p.ring.push_back(u.conn);
+    if (!p.uplink_busy) start_upload(pi);
+  }
+
+  void handle(std::uint32_t pi, protocol::action::connect& c) {
+    const std::uint32_t target = peer_of(c.address);
+    schedule(now + latency(pi, target),
+             event{ev::connect_request, ctl::keep_alive, target, 0, pi, 0, 0});
+  }
+
+  void handle(std::uint32_t pi, protocol::action::disconnect& d) {
+    sim_peer& p = peers[pi];
+    const std::uint32_t ci = d.conn.value();
+    if (ci >= p.links.size()) return;
+    link_ref& l = p.links[ci];
+    if (l.state == link_state::open) {
+      schedule(now + latency(pi, l.remote),
+               event{ev::remote_closed, ctl::keep_alive, l.remote, l.remote_conn, pi, 0, 0});
+      --open_connections;
+      --p.open_links;
+    }
+    l.state = link_state::closed;
+  }
+
+  void handle(std::uint32_t pi, protocol::action::announce& a) {
+    sim_peer& p = peers[pi];
+    const auto& st = p.logic->stats();
+    protocol::announce_request r;
+    r.info_hash = info_hash;
+    r.peer = wire_id_of(pi);
+    r.address = address_of(pi);
+    r.uploaded = st.uploaded;
+    r.downloaded = st.downloaded;
+    const std::uint64_t have_bytes =
+        static_cast<std::uint64_t>(p.logic->have().count()) * geometry.piece_size();
+    r.left = p.logic->is_seed()
+                 ? 0
+                 : geometry.total_size() - std::min(have_bytes, geometry.total_size() - 1);
+    r.event = a.event;
+    r.numwant = a.event == announce_event::stopped ? 0 : spec.tracker.numwant;
+    schedule(now + spec.tracker.latency,
+             event{ev::tracker_request, ctl::keep_alive, pi, 0, requests.put(r), 0, 0});
+  }
+
+  void handle(std::uint32_t pi, protocol::action::piece_completed& c) {
+    sim_peer& p = peers[pi];
+    ++copies[c.piece.value()];
+    if (!p.complete) ++leecher_copies[c.piece.value()];
+    if (!p.record.first_piece) p.record.first_piece = now - time_origin;
+  }
+
+  void handle(std::uint32_t pi, protocol::action::download_completed&) {
+    sim_peer& p = peers[pi];
+    if (p.complete) return;
+    p.complete = true;
+    p.record.completion = now - time_origin;
+    ++completed;
+    --live_leechers;
+    ++live_seeds;
+    p.logic->have().for_each_set([&](std::uint32_t i) { --leecher_copies[i]; });
+    const group_spec& g = spec.groups[p.group];
+    switch (g.after_completion.kind) {
+      case after_completion_kind::stay:
+        break;
+      case after_completion_kind::leave:
+        schedule(now, event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
+        break;
+      case after_completion_kind::seed_for:
+        schedule(now + g.after_completion.seed_time,
+                 event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
+        break;
+    }
+  }
+
+  // ---- uplink ----
+
+  void start_upload(std::uint32_t pi) {
+    sim_peer& p = peers[pi];
+    while (p.ring_head < p.ring.size()) {
+      const connection_id c = p.ring[p.ring_head++];
+      link_ref& l = p.links[c.value()];
+      l.in_ring = false;
+      if (l.state != link_state::open) continue;
+      auto block = p.logic->next_upload(c, now);
+      if (!block) continue;
+      const std::uint64_t bytes = protocol::wire_size(*block);
+      const time_point end = now + transmit_time(bytes, p.upload);
+      sim_peer& r = peers[l.remote];
+      const time_point at = r.down.receive(bytes, now, end, latency(pi, l.remote));
+      schedule(at, event{ev::deliver_piece, ctl::keep_alive, l.remote, l.remote_conn,
+                         block->index.value(), block->begin, block->length});
+      uploaded_total += block->length;
+      if (p.complete) uploaded_by_seeds += block->length;
+      if (p.logic->has_upload(c)) {
+        l.in_ring = true;
+        p.ring.push_back(c);
+      }
+      compact_ring(p);
+      p.uplink_busy = true;
+      schedule(end, event{ev::uplink_free, ctl::keep_alive, pi, 0, 0, 0, 0});
+      return;
+    }
+    compact_ring(p);
+    p.uplink_busy = false;
+  }
+
+  static void compact_ring(sim_peer& p) {
+    if (p.ring_head == p.ring.size()) {
+      p.ring.clear();
+      p.ring_head = 0;
+    } else if (p.ring_head > 64 && p.ring_head * 2 > p.ring.size()) {
+      p.ring.erase(p.ring.begin(), p.ring.begin() + static_cast<std::ptrdiff_t>(p.ring_head));
+      p.ring_head = 0;
+    }
+  }
+
+  // ---- peer lifecycle ----
+
+  void arrive(std::uint32_t pi) {
+    sim_peer& p = peers[pi];
+    --pending_arrivals;
+    p.phase = peer_phase::live;
+    ++arrived;
+    live_upload_capacity += p.upload;
+    p.logic = std::make_unique<protocol::peer>(geometry, info_hash, wire_id_of(pi), address_of(pi),
+                                               group_options[p.group],
+                                               split_seed(spec.simulation.seed, stream::peer, pi));
+    if (p.initial_seed) {
+      p.logic->set_have_all();
+      ++live_seeds;
+    } else {
+      p.initial.for_each_set([&](std::uint32_t i) { p.logic->set_have(piece_index{i}); });
+      ++live_leechers;
+    }
+    p.initial.for_each_set([&](std::uint32_t i) {
+      ++copies[i];
+      if (!p.complete) ++leecher_copies[i];
+    });
+    p.initial = bitfield();
+    p.logic->start(now);
+    drain(pi);
+    const auto& g = spec.groups[p.group];
+    if (g.leave_at && time_origin + *g.leave_at >= now)
+      schedule(time_origin + *g.leave_at, event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
+  }
+
+  void depart(std::uint32_t pi) {
+    sim_peer& p = peers[pi];
+    if (p.phase != peer_phase::live) return;
+    p.logic->stop(now);
+    drain(pi);
+    p.phase = peer_phase::gone;
+    ++departed;
+    live_upload_capacity -= p.upload;
+    if (p.complete)
+      --live_seeds;
+    else
+      --live_leechers;
+    p.logic->have().for_each_set([&](std::uint32_t i) {
+      --copies[i];
+      if (!p.complete) --leecher_copies[i];
+    });
+    p.record.departure = now - time_origin;
+    finish_record(p);
+    p.logic.reset();
+    p.links = {};
+    p.ring = {};
+  }
+
+  void finish_record(sim_peer& p) {
+    const auto& st = p.logic->stats();
+    p.record.bytes_uploaded = st.uploaded;
+    p.record.bytes_downloaded = st.downloaded + st.wasted;
+    p.record.bytes_wasted = st.wasted;
+    p.record.bytes_downloaded_from_seeds = p.from_seeds;
+    p.record.pieces_at_end = p.logic->have().count();
+  }
+
+  // ---- connections ----
+
+  void connect_request(std::uint32_t target, std::uint32_t from) {
+    sim_peer& t = peers[target];
+    const duration lat = latency(target, from);
+    std::optional<connection_id> c;
+    if (t.phase == peer_phase::live) c = t.logic->on_connected(address_of(from), false, now);
+    if (!c) {
+      schedule(now + lat, event{ev::connect_refused, ctl::keep_alive, from, 0, target, 0, 0});
+      return;
+    }
+    set_link(t, *c, link_ref{from, none, now, link_state::pending, false});
+    schedule(now + lat, event{ev::connect_accept, ctl::keep_alive, from, 0, target, c->value(), 0});
+    drain(target);
+  }
+
+  void connect_accept(std::uint32_t from, std::uint32_t target, std::uint32_t tconn) {
+    sim_peer& f = peers[from];
+    sim_peer& t = peers[target];
+    link_ref* tl =
+        t.phase == peer_phase::live && tconn < t.links.size() ? &t.links[tconn] : nullptr;
+    const bool target_ok = tl && tl->state == link_state::pending;
+    if (f.phase != peer_phase::live) {
+      if (target_ok) {
+        tl->state = link_state::closed;
+        t.logic->on_disconnected(connection_id{tconn}, now);
+        drain(target);
+      }
+      return;
+    }
+    if (!target_ok) {
+      f.logic->on_connect_failed(address_of(target), now);
+      drain(from);
+      return;
+    }
+    // Register the link before on_connected so the handshake it sends can travel.
+    const std::uint32_t fconn = static_cast<std::uint32_t>(f.links.size());
+    set_link(f, connection_id{fconn}, link_ref{target, tconn, now, link_state::open, false});
+    const auto c = f.logic->on_connected(address_of(target), true, now);
+    if (!c) {
+      f.links[fconn].state = link_state::closed;
+      tl->state = link_state::closed;
+      t.logic->on_disconnected(connection_id{tconn}, now);
+      drain(target);
+      drain(from);
+      return;
+    }
+    assert(c->value() == fconn);
+    tl->remote_conn = fconn;
+    tl->state = link_state::open;
+    tl->established = now;
+    open_connections += 1;
+    ++f.open_links;
+    ++t.open_links;
+    for (sim_peer* x : {&f, &t}) {
+      ++x->record.connections_total;
+      x->record.connections_max = std::max(x->record.connections_max, x->open_links);
+    }
+    drain(from);
+  }
+
+  static void set_link(sim_peer& p, connection_id c, link_ref l) {
+    if (p.links.size() <= c.value()) p.links.resize(c.value() + 1);
+    p.links[c.value()] = l;
+  }
+
+  // Whether connection `conn` of live peer `pi` is open.
+  bool link_open(std::uint32_t pi, std::uint32_t conn) const {
+    const sim_peer& p = peers[pi];
+    return p.phase == peer_phase::live && conn < p.links.size() &&
+           p.links[conn].state == link_state::open;
+  }
+
+  void remote_closed(std::uint32_t pi, std::uint32_t conn, std::uint32_t from) {
+    if (!link_open(pi, conn) || peers[pi].links[conn].remote != from) return;
+    sim_peer& p = peers[pi];
+    p.links[conn].state = link_state::closed;
+    --open_connections;
+    --p.open_links;
+    p.logic->on_disconnected(connection_id{conn}, now);
+    drain(pi);
+  }
+
+  // ---- message delivery ----
+
+  void deliver(const event& e) {
+    if (!link_open(e.peer, e.conn)) return;
+    message m;
+    switch (e.type) {
+      case ctl::keep_alive:
+        m = protocol::msg::keep_alive{};
+        break;
+      case ctl::choke:
+        m = protocol::msg::choke{};
+        break;
+      case ctl::unchoke:
+        m = protocol::msg::unchoke{};
+        break;
+      case ctl::interested:
+        m = protocol::msg::interested{};
+        break;
+      case ctl::not_interested:
+        m = protocol::msg::not_interested{};
+        break;
+      case ctl::have:
+        m = protocol::msg::have{piece_index{e.a}};
+        break;
+      case ctl::request:
+        m = protocol::msg::request{piece_index{e.a}, e.b, e.c};
+        break;
+      case ctl::cancel:
+        m = protocol::msg::cancel{piece_index{e.a}, e.b, e.c};
+        break;
+    }
+    peers[e.peer].logic->on_message(connection_id{e.conn}, m, now);
+    drain(e.peer);
+  }
+
+  void deliver_piece(const event& e) {
+    if (!link_open(e.peer, e.conn)) return;
+    sim_peer& p = peers[e.peer];
+    const std::uint32_t from = p.links[e.conn].remote;
+    if (peers[from].complete) p.from_seeds += e.c;
+    p.logic->on_message(connection_id{e.conn}, protocol::msg::piece{piece_index{e.a}, e.b, e.c, {}},
+                        now);
+    drain(e.peer);
+  }
+
+  void have_fanout(std::uint32_t from, std::uint32_t piece, time_point sent) {
+    sim_peer& p = peers[from];
+    const protocol::message m = protocol::msg::have{piece_index{piece}};
+    for (std::size_t ci = 0; ci < p.links.size(); ++ci) {
+      const link_ref& l = p.links[ci];
+      if (l.state != link_state::open || l.established > sent) continue;
+      if (!link_open(l.remote, l.remote_conn)) continue;
+      peers[l.remote].logic->on_message(connection_id{l.remote_conn}, m, now);
+      drain(l.remote);
+    }
+  }
+
+  // ---- tracker ----
+
+  void tracker_request(std::uint32_t pi, std::uint32_t slot) {
+    const protocol::announce_request r = requests.take(slot);
+    auto resp = tracker.announce(r, now);
+    if (r.event == announce_event::stopped || peers[pi].phase != peer_phase::live) return;
+    schedule(now + spec.tracker.latency, event{ev::tracker_response, ctl::keep_alive, pi, 0,
+                                               responses.put(std::move(resp)), 0, 0});
+  }
+
+  void tracker_response(std::uint32_t pi, std::uint32_t slot) {
+    const protocol::announce_response r = responses.take(slot);
+    if (peers[pi].phase != peer_phase::live) return;
+    peers[pi].logic->on_tracker_response(r, now);
+    drain(pi);
+  }
+
+  // ---- metrics ----
+
+  void take_sample() {
+    sample s;
+    s.time = now - time_origin;
+    s.leechers = live_leechers;
+    s.seeds = live_seeds;
+    s.arrived = arrived;
+    s.completed = completed;
+    s.departed = departed;
+    s.connections = open_connections;
+    const double dt =
+        samples.empty() ? to_seconds(s.time) : to_seconds(s.time - samples.back().time);
+    if (dt > 0) {
+      s.upload_rate = static_cast<double>(uploaded_total - uploaded_at_last_sample) / dt;
+      s.seed_upload_rate =
+          static_cast<double>(uploaded_by_seeds - seed_uploaded_at_last_sample) / dt;
+    }
+    uploaded_at_last_sample = uploaded_total;
+    seed_uploaded_at_last_sample = uploaded_by_seeds;
+    s.upload_utilisation =
+        live_upload_capacity > 0 ? std::min(1.0, s.upload_rate / live_upload_capacity) : 0.0;
+    const auto av = compute_availability(copies);
+    s.availability_min = av.min;
+    s.availability_mean = av.mean;
+    s.entropy = av.entropy;
+    std::uint32_t only = 0;
+    for (std::uint32_t i = 0; i < leecher_copies.size(); ++i)
+      if (leecher_copies[i] == 0) ++only;
+    s.pieces_only_at_seeds = only;
+    s.events = events;
+    samples.push_back(s);
+  }
+
+  bool done() const {
+    return spec.simulation.stop == stop_kind::all_complete && pending_arrivals == 0 &&
+           live_leechers == 0;
+  }
+
+  run_result run(const std::function<void(const run_progress&)>& progress) {
+    const auto wall_start = std::chrono::steady_clock::now();
+    for (std::uint32_t i = 0; i < peers.size(); ++i)
+      schedule(peers[i].arrival, event{ev::arrive, ctl::keep_alive, i, 0, 0, 0, 0});
+    pending_arrivals = static_cast<std::uint32_t>(peers.size());
+    schedule(time_origin, event{ev::sample, ctl::keep_alive, 0, 0, 0, 0, 0});
+    const time_point limit = time_origin + spec.simulation.time_limit;
+    while (!queue.empty()) {
+      if (queue.top().time > limit) {
+        now = limit;
+        break;
+      }
+      const auto top = queue.pop();
+      now = top.time;
+      ++events;
+      const event& e = top.event;
+      switch (e.kind) {
+        case ev::arrive:
+          arrive(e.peer);
+          break;
+        case ev::depart:
+          depart(e.peer);
+          break;
+        case ev::deliver:
+          deliver(e);
+          break;
+        case ev::deliver_piece:
+          deliver_piece(e);
+          break;
+        case ev::deliver_bitfield: {
+          bitfield b = bitfields.take(e.a);
+          if (link_open(e.peer, e.conn)) {
+            peers[e.peer].logic->on_message(connection_id{e.conn},
+                                            protocol::msg::bitfield{std::move(b)}, now);
+            drain(e.peer);
+          }
+          break;
+        }
+        case ev::deliver_handshake:
+          if (link_open(e.peer, e.conn)) {
+            peers[e.peer].logic->on_message(
+                connection_id{e.conn}, protocol::msg::handshake{info_hash, wire_id_of(e.a), {}},
+                now);
+            drain(e.peer);
+          }
+          break;
+        case ev::have_fanout:
+          have_fanout(e.peer, e.a, now - topo.local_latency());
+          break;
+        case ev::uplink_free:
+          if (peers[e.peer].phase == peer_phase::live) {
+            peers[e.peer].uplink_busy = false;
+            start_upload(e.peer);
+          }
+          break;
+        case ev::timer: {
+          sim_peer& p = peers[e.peer];
+          if (p.phase != peer_phase::live || p.timer_at != now) break;
+          p.timer_at = protocol::never;
+          p.logic->on_deadline(now);
+          drain(e.peer);
+          break;
+        }
+        case ev::tracker_request:
+          tracker_request(e.peer, e.a);
+          break;
+        case ev::tracker_response:
+          tracker_response(e.peer, e.a);
+          break;
+        case ev::connect_request:
+          connect_request(e.peer, e.a);
+          break;
+        case ev::connect_accept:
+          connect_accept(e.peer, e.a, e.b);
+          break;
+        case ev::connect_refused:
+          if (peers[e.peer].phase == peer_phase::live) {
+            peers[e.peer].logic->on_connect_failed(address_of(e.a), now);
+            drain(e.peer);
+          }
+          break;
+        case ev::remote_closed:
+          remote_closed(e.peer, e.conn, e.a);
+          break;
+        case ev::sample:
+          take_sample();
+          schedule(now + spec.simulation.sample_interval,
+                   event{ev::sample, ctl::keep_alive, 0, 0, 0, 0, 0});
+          break;
+      }
+      if (progress && (events & 0x3fff) == 0)
+        progress(run_progress{now - time_origin, completed, total_leechers, events});
+      if (done()) break;
+    }
+    if (samples.empty() || samples.back().time != now - time_origin) take_sample();
+    if (progress) progress(run_progress{now - time_origin, completed, total_leechers, events});
+
+    run_result result;
+    for (auto& p : peers) {
+      if (p.phase == peer_phase::live) finish_record(p);
+      result.peers.push_back(p.record);
+    }
+    result.samples = std::move(samples);
+    result.info.scenario = spec.name;
+    result.info.seed = spec.simulation.seed;
+    result.info.simulated_end = now - time_origin;
+    result.info.events = events;
+    result.info.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    result.info.t_min = t_min();
+    return result;
+  }
+
+  std::optional<duration> t_min() const {
+    double seed_up = 0, leech_up = 0, min_down = 0;
+    std::uint32_t n = 0;
+    for (const auto& p : peers) {
+      if (p.arrival != time_origin) continue;
+      if (p.initial_seed) {
+        seed_up += p.upload;
+      } else {
+        leech_up += p.upload;
+        min_down = n == 0 ? p.download : std::min(min_down, p.download);
+        ++n;
+      }
+    }
+    if (n == 0 || seed_up <= 0) return std::nullopt;
+    const double f = static_cast<double>(geometry.total_size());
+    const double t = std::max({f / seed_up, f / min_down, n * f / (seed_up + leech_up)});
+    return protocol::from_seconds(t);
+  }
+};
+
+swarm::swarm(scenario s) {
+  try {
+    impl_ = std::make_unique<impl>(std::move(s));
+  } catch (const topology_error& e) {
+    throw scenario_error(fmt::format("network: {}", e.what()));
+  } catch (const std::invalid_argument& e) {
+    throw scenario_error(e.what());
+  }
+}
+
+swarm::~swarm() = default;
+
+run_result swarm::run(const std::function<void(const run_progress&)>& progress) {
+  return impl_->run(progress);
+}
+
+std::optional<duration> swarm::t_min() const {
+  return impl_->t_min();
+}
+
+}  // namespace swarmsim::sim

@@ -1,0 +1,249 @@
+#include "protocol/peer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "peer_pipe.hpp"
+
+namespace swarmsim::protocol {
+namespace {
+
+using testing::peer_pipe;
+
+// 6 pieces of 32 KiB (2 blocks each), the last one short: 20 KiB = 2 blocks (16 + 4 KiB).
+const torrent_geometry small_torrent(5 * 32768 + 20480, 32768, 16384);
+
+std::vector<std::string> messages_between(const peer_pipe& pipe, std::size_t from, std::size_t to,
+                                          std::size_t limit) {
+  std::vector<std::string> out;
+  for (const auto& r : pipe.log())
+    if (r.from == from && r.to == to && out.size() < limit) out.push_back(r.what);
+  return out;
+}
+
+TEST(peer, seed_and_leecher_exchange_the_whole_torrent) {
+  peer_pipe pipe(small_torrent);
+  const auto seed = pipe.add_peer(true);
+  const auto leecher = pipe.add_peer(false);
+  pipe.connect(leecher, seed);
+  pipe.run();
+
+  EXPECT_TRUE(pipe[leecher].is_seed());
+  EXPECT_EQ(pipe[leecher].stats().downloaded, small_torrent.total_size());
+  EXPECT_EQ(pipe[leecher].stats().wasted, 0u);
+  EXPECT_EQ(pipe[seed].stats().uploaded, small_torrent.total_size());
+  ASSERT_TRUE(pipe[leecher].stats().completed);
+  ASSERT_TRUE(pipe[leecher].stats().first_piece);
+  EXPECT_LE(*pipe[leecher].stats().first_piece, *pipe[leecher].stats().completed);
+
+  // The opening sequence of BEP 3.
+  EXPECT_EQ(messages_between(pipe, leecher, seed, 2),
+            (std::vector<std::string>{"handshake", "interested"}));
+  EXPECT_EQ(messages_between(pipe, seed, leecher, 3),
+            (std::vector<std::string>{"handshake", "bitfield", "unchoke"}));
+}
+
+TEST(peer, every_block_is_received_exactly_once_and_pieces_complete_once) {
+  peer_pipe pipe(small_torrent);
+  const auto seed = pipe.add_peer(true);
+  const auto leecher = pipe.add_peer(false);
+  pipe.connect(leecher, seed);
+  pipe.run();
+
+  std::map<std::uint32_t, int> completions;
+  int haves = 0, downloads_completed = 0;
+  for (const auto& a : pipe.actions(leecher)) {
+    if (auto* c = std::get_if<action::piece_completed>(&a)) ++completions[c->piece.value()];
+    if (std::holds_alternative<action::broadcast_have>(a)) ++haves;
+    if (std::holds_alternative<action::download_completed>(a)) ++downloads_completed;
+  }
+  EXPECT_EQ(completions.size(), small_torrent.num_pieces());
+  for (const auto& [piece, n] : completions) EXPECT_EQ(n, 1) << "piece " << piece;
+  EXPECT_EQ(haves, static_cast<int>(small_torrent.num_pieces()));
+  EXPECT_EQ(downloads_completed, 1);
+  const auto pieces_sent = std::count_if(pipe.log().begin(), pipe.log().end(),
+                                         [](const auto& r) { return r.what == "piece"; });
+  EXPECT_EQ(pieces_sent, static_cast<long>(small_torrent.num_blocks()));
+}
+
+TEST(peer, leecher_announces_started_then_completed) {
+  peer_pipe pipe(small_torrent);
+  const auto seed = pipe.add_peer(true);
+  const auto leecher = pipe.add_peer(false);
+  pipe.connect(leecher, seed);
+  pipe.run();
+  std::vector<announce_event> events;
+  for (const auto& a : pipe.actions(leecher))
+    if (auto* x = std::get_if<action::announce>(&a)) events.push_back(x->event);
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events.front(), announce_event::started);
+  EXPECT_NE(std::find(events.begin(), events.end(), announce_event::completed), events.end());
+}
+
+TEST(peer, three_peers_share_and_the_leechers_trade_with_each_other) {
+  peer_options o;
+  o.picker.random_first_pieces = 0;
+  const torrent_geometry g(40 * 16384, 16384, 16384);  // 40 one-block pieces
+  peer_pipe pipe(g, o);
+  const auto seed = pipe.add_peer(true);
+  const auto a = pipe.add_peer(false);
+  const auto b = pipe.add_peer(false);
+  pipe.connect(a, seed);
+  pipe.connect(b, seed);
+  pipe.connect(a, b);
+  pipe.run();
+  EXPECT_TRUE(pipe[a].is_seed());
+  EXPECT_TRUE(pipe[b].is_seed());
+  // Rarest-first gives the leechers different pieces, so they upload to each other.
+  EXPECT_GT(pipe[a].stats().uploaded, 0u);
+  EXPECT_GT(pipe[b].stats().uploaded, 0u);
+  // Bytes are conserved: what was uploaded was downloaded.
+  const auto up = pipe[seed].stats().uploaded + pipe[a].stats().uploaded + pipe[b].stats().uploaded;
+  const auto down = pipe[a].stats().downloaded + pipe[a].stats().wasted +
+                    pipe[b].stats().downloaded + pipe[b].stats().wasted;
+  EXPECT_EQ(up, down);
+}
+
+TEST(peer, requests_from_a_choked_peer_are_dropped) {
+  peer_pipe pipe(small_torrent);
+  const auto seed = pipe.add_peer(true);
+  const auto leecher = pipe.add_peer(false);
+  pipe.connect(leecher, seed);
+  pipe.step();  // handshakes in flight -> delivered
+  // Before the seed unchokes, a request arrives: no block may be queued.
+  const session* s = nullptr;
+  pipe[seed].for_each_session([&](const session& x) { s = &x; });
+  ASSERT_NE(s, nullptr);
+  pipe[seed].on_message(s->id, msg::request{piece_index{0}, 0, 16384}, pipe.now());
+  ASSERT_TRUE(s->am_choking);
+  EXPECT_FALSE(pipe[seed].has_upload(s->id));
+}
+
+TEST(peer, choking_drops_the_upload_queue_and_returns_requests_to_the_picker) {
+  peer_options o;
+  o.pipeline_depth = 4;
+  peer_pipe pipe(small_torrent, o);
+  const auto seed = pipe.add_peer(true);
+  const auto leecher = pipe.add_peer(false);
+  pipe.connect(leecher, seed);
+  // Run until the leecher has requests outstanding.
+  const session* ls = nullptr;
+  for (int i = 0; i < 20; ++i) {
+    pipe.step();
+    pipe[leecher].for_each_session([&](const session& x) { ls = &x; });
+    if (ls && !ls->outstanding.empty()) break;
+  }
+  ASSERT_NE(ls, nullptr);
+  ASSERT_FALSE(ls->outstanding.empty());
+  const auto requested = ls->outstanding;
+  pipe[leecher].on_message(ls->id, msg::choke{}, pipe.now());
+  EXPECT_TRUE(ls->outstanding.empty());
+  for (const auto b : requested) EXPECT_FALSE(pipe[leecher].picker().is_requested(b));
+}
+
+TEST(peer, malformed_request_closes_the_connection) {
+  peer_pipe pipe(small_torrent);
+  const auto seed = pipe.add_peer(true);
+  const auto leecher = pipe.add_peer(false);
+  pipe.connect(leecher, seed);
+  for (int i = 0; i < 4; ++i) pipe.step();
+  const session* s = nullptr;
+  pipe[seed].for_each_session([&](const session& x) { s = &x; });
+  ASSERT_NE(s, nullptr);
+  const auto id = s->id;
+  ASSERT_FALSE(s->am_choking);
+  // Offset not on a block boundary.
+  pipe[seed].on_message(id, msg::request{piece_index{0}, 100, 16384}, pipe.now());
+  EXPECT_EQ(pipe[seed].find(id), nullptr);
+  std::vector<peer_action> acts;
+  pipe[seed].drain_actions(acts);
+  EXPECT_TRUE(std::any_of(acts.begin(), acts.end(), [](const peer_action& a) {
+    return std::holds_alternative<action::disconnect>(a);
+  }));
+}
+
+TEST(peer, wrong_info_hash_is_refused) {
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 1);
+  p.start(time_point{});
+  const auto c = p.on_connected(endpoint{2, 1}, false, time_point{});
+  ASSERT_TRUE(c);
+  sha1_hash other{};
+  other[0] = 7;
+  p.on_message(*c, msg::handshake{other, wire_peer_id{2}, {}}, time_point{});
+  EXPECT_EQ(p.find(*c), nullptr);
+}
+
+TEST(peer, connection_limit_and_duplicates_are_refused) {
+  peer_options o;
+  o.max_connections = 2;
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
+  p.start(time_point{});
+  EXPECT_TRUE(p.on_connected(endpoint{2, 1}, false, time_point{}));
+  EXPECT_FALSE(p.on_connected(endpoint{2, 1}, false, time_point{}));  // already connected
+  EXPECT_TRUE(p.on_connected(endpoint{3, 1}, false, time_point{}));
+  EXPECT_FALSE(p.on_connected(endpoint{4, 1}, false, time_point{}));  // full
+  EXPECT_FALSE(p.can_accept());
+}
+
+TEST(peer, rechoke_and_announce_timers_fire_on_schedule) {
+  peer_options o;
+  o.announce_interval = std::chrono::seconds(300);
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
+  p.start(time_point{});
+  EXPECT_EQ(p.next_deadline(), time_point{} + o.choker.rechoke_interval);
+  std::vector<peer_action> acts;
+  p.drain_actions(acts);
+  int announces = 0;
+  time_point t{};
+  while (t < time_point{} + std::chrono::seconds(301)) {
+    t = p.next_deadline();
+    p.on_deadline(t);
+    p.drain_actions(acts);
+    for (const auto& a : acts)
+      if (auto* x = std::get_if<action::announce>(&a)) {
+        EXPECT_EQ(x->event, announce_event::none);
+        EXPECT_EQ(t, time_point{} + std::chrono::seconds(300));
+        ++announces;
+      }
+  }
+  EXPECT_EQ(announces, 1);
+}
+
+TEST(peer, tracker_response_leads_to_connects_up_to_the_limit) {
+  peer_options o;
+  o.max_initiate = 3;
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
+  p.start(time_point{});
+  announce_response r;
+  for (std::uint32_t i = 1; i <= 6; ++i) r.peers.push_back(peer_entry{wire_peer_id{}, endpoint{i, 1}});
+  p.on_tracker_response(r, time_point{});
+  std::vector<peer_action> acts;
+  p.drain_actions(acts);
+  std::vector<endpoint> targets;
+  for (const auto& a : acts)
+    if (auto* c = std::get_if<action::connect>(&a)) targets.push_back(c->address);
+  EXPECT_EQ(targets.size(), 3u);
+  EXPECT_EQ(std::count(targets.begin(), targets.end(), endpoint{1, 1}), 0);  // never itself
+}
+
+TEST(peer, stop_announces_stopped_and_closes_everything) {
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 1);
+  p.start(time_point{});
+  p.on_connected(endpoint{2, 1}, false, time_point{});
+  p.on_connected(endpoint{3, 1}, false, time_point{});
+  std::vector<peer_action> acts;
+  p.drain_actions(acts);
+  p.stop(time_point{});
+  p.drain_actions(acts);
+  EXPECT_EQ(std::count_if(acts.begin(), acts.end(),
+                          [](const peer_action& a) { return std::holds_alternative<action::disconnect>(a); }),
+            2);
+  EXPECT_TRUE(std::holds_alternative<action::announce>(acts.back()));
+  EXPECT_EQ(std::get<action::announce>(acts.back()).event, announce_event::stopped);
+  EXPECT_EQ(p.num_connections(), 0u);
+}
+
+}  // namespace
+}  // namespace swarmsim::protocol
