@@ -194,12 +194,15 @@ void piece_picker::dec_all() {
     dirty_ = true;
   } else if (options_.policy == pick_policy::rarest_first) {
     // Every piece in the bands dropped by one unless band 1 held count 0.
-    if (band_base_ > 0)
+    if (band_base_ > 0) {
       --band_base_;
-    else if (bands_[1].empty())
+    } else if (bands_.size() < 2) {
+      // No band holds a piece: nothing to renumber.
+    } else if (bands_[1].empty()) {
       bands_.erase(bands_.begin() + 1);
-    else
+    } else {
       dirty_ = true;
+    }
   }
 }
 

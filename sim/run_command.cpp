@@ -4,6 +4,9 @@
 
 #include <cstdio>
 
+#include <memory>
+
+#include "sim/command.hpp"
 #include "sim/output.hpp"
 #include "sim/swarm.hpp"
 
@@ -50,6 +53,33 @@ int run_command(const run_request& request) {
     return 1;
   }
   return 0;
+}
+
+command add_run_command(CLI::App& app) {
+  struct options {
+    run_request request;
+    std::uint64_t seed = 0;
+    std::string out;
+    bool quiet = false;
+  };
+  auto o = std::make_shared<options>();
+  auto* sub = app.add_subcommand("run", "Simulate a scenario and write its CSV results");
+  sub->add_option("scenario", o->request.scenario_path,
+                  "Scenario file (YAML); see scenarios/README.md")
+      ->required();
+  sub->add_option("--out,-o", o->out, "Output directory (default: results/<scenario name>)");
+  auto* seed_opt = sub->add_option("--seed", o->seed, "Random seed (overrides simulation.seed)");
+  sub->add_option("--set", o->request.overrides,
+                  "Override a scenario value, e.g. --set groups.leechers.count=50 (repeatable)")
+      ->type_name("KEY=VALUE");
+  sub->add_flag("--quiet,-q", o->quiet, "No progress bar and no summary");
+  return {sub, [o, seed_opt] {
+            run_request r = o->request;
+            if (!o->out.empty()) r.out_dir = o->out;
+            if (seed_opt->count() > 0) r.seed = o->seed;
+            r.verbose = o->quiet ? verbosity::quiet : verbosity::normal;
+            return run_command(r);
+          }};
 }
 
 }  // namespace swarmsim::sim
