@@ -1,13 +1,14 @@
 // Wire codec throughput on the stream a downloading peer sees: mostly 16 KiB piece
-// messages, with haves and requests between them.
+// messages, with haves and requests between them. bytes_per_second is the
+// throughput; items are messages.
 
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <stdexcept>
 #include <vector>
 
+#include "bench/bench_support.hpp"
 #include "protocol/torrent_geometry.hpp"
 #include "protocol/wire_codec.hpp"
 
@@ -53,7 +54,6 @@ void BM_codec_encode(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(out.size()));
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(messages.size()));
 }
-BENCHMARK(BM_codec_encode);
 
 // range(0): bytes handed to feed() at a time (a TCP segment, a socket read).
 void BM_codec_decode(benchmark::State& state) {
@@ -72,12 +72,26 @@ void BM_codec_decode(benchmark::State& state) {
     }
   }
   if (d.failed() || decoded != messages.size() * state.iterations())
-    throw std::logic_error("BM_codec_decode: stream did not decode cleanly");
+    return swarmsim::bench::fail(state, "the stream did not decode cleanly");
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes.size()));
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(messages.size()));
 }
-BENCHMARK(BM_codec_decode)->Arg(1460)->Arg(16 * 1024)->Arg(64 * 1024);
+
+void register_benchmarks(bool smoke) {
+  auto* encode = benchmark::RegisterBenchmark("BM_codec_encode", BM_codec_encode);
+  auto* decode = benchmark::RegisterBenchmark("BM_codec_decode", BM_codec_decode)
+                     ->ArgName("chunk")
+                     ->Arg(1460)
+                     ->Arg(16 * 1024)
+                     ->Arg(64 * 1024);
+  if (smoke) {
+    encode->MinTime(swarmsim::bench::smoke_min_time);
+    decode->MinTime(swarmsim::bench::smoke_min_time);
+  }
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  return swarmsim::bench::run_main(argc, argv, register_benchmarks);
+}

@@ -1,33 +1,56 @@
-// Piece picker costs on one swarm shape: P pieces of 256 KiB in 16 KiB blocks,
-// K connected peers (8 probes of density 0.5, the others 0.1-0.9), every piece
-// held by someone, we hold 25% of the pieces and 12 partial pieces (half their
-// blocks received).
+// Piece picker costs on one swarm shape, so the figures compare with other
+// pickers (the picker issue):
+// - P pieces of 256 KiB in 16 KiB blocks, P in {2000, 8000, 32000};
+// - K connected peers, K in {10, 50, 200}: 8 probes with bitfields of density
+//   0.5, the others of a density drawn uniformly from [0.1, 0.9];
+// - every piece held by some peer (a piece nobody drew goes to a random
+//   non-probe peer);
+// - we hold exactly 25 % of the pieces and 12 more are partial (half their
+//   blocks received).
+// Every benchmark checks that shape on its picker before it starts.
 //
-// Reference figures for libtorrent 2.0.8 at P = 2000, K = 50 (REFERENCES.md and
-// the picker issue): HAVE ~35 ns; pick of 16 blocks at density 0.5 ~50 ns, at
-// 0.02 ~0.55 us; bitfield join at density 0.5 ~7.5 us + ~17.5 us rebuild; whole
-// download ~85 ns/block (immediate), ~300 ns/block (queued).
+// Reference: libtorrent 2.0.8's picker on a 2-core machine like ours at
+// P = 2000, K = 50: HAVE ~35 ns; pick of 16 blocks at density 0.5 ~50 ns, at
+// 0.02 ~0.55 us; bitfield join at density 0.5 ~7.5 us + ~17.5 us of deferred
+// rebuild; whole download ~85 ns per block (immediate), ~300 ns (queued).
+//
+// Short intervals (a pick, a bitfield) are timed by hand with steady_clock, less
+// the clock's own cost, so the untimed work around them (aborting the picked
+// blocks to restore the state) stays out of the figure.
 
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <optional>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "bench/bench_support.hpp"
 #include "protocol/piece_picker.hpp"
 
 namespace {
 
 using namespace swarmsim::protocol;
+using swarmsim::bench::fail;
 
 constexpr std::uint32_t piece_size = 256 * 1024;
+constexpr std::uint32_t block_size = 16 * 1024;
 constexpr std::uint32_t num_probes = 8;
+constexpr double probe_density = 0.5;
+constexpr double min_density = 0.1;
+constexpr double max_density = 0.9;
+constexpr std::uint32_t held_percent = 25;
 constexpr std::uint32_t num_partial = 12;
-constexpr std::uint32_t request_size = 16;
+constexpr std::uint32_t request_size = 16;  // blocks per pick
 constexpr requester probe{1};
-constexpr requester earlier_peer{100000};
+constexpr requester earlier_peer{1000000};
 
 bitfield random_bitfield(std::uint32_t n, double density, std::mt19937_64& rng) {
   bitfield b(n);
@@ -37,36 +60,43 @@ bitfield random_bitfield(std::uint32_t n, double density, std::mt19937_64& rng) 
   return b;
 }
 
+// The peers' bitfields and our own content; make_picker() turns them into a picker.
 struct swarm_shape {
   torrent_geometry geometry;
-  std::vector<bitfield> peers;  // the first num_probes have density 0.5
+  std::vector<bitfield> peers;  // the first num_probes are the probes
   bitfield ours;
   std::vector<std::uint32_t> partial;
 
   swarm_shape(std::uint32_t num_pieces, std::uint32_t num_peers)
-      : geometry(std::uint64_t{num_pieces} * piece_size, piece_size), ours(num_pieces) {
+      : geometry(std::uint64_t{num_pieces} * piece_size, piece_size, block_size),
+        ours(num_pieces) {
     std::mt19937_64 rng(num_pieces * 1000003ull + num_peers);
-    std::uniform_real_distribution<double> density(0.1, 0.9);
+    std::uniform_real_distribution<double> density(min_density, max_density);
     for (std::uint32_t i = 0; i < num_peers; ++i)
-      peers.push_back(random_bitfield(num_pieces, i < num_probes ? 0.5 : density(rng), rng));
+      peers.push_back(random_bitfield(num_pieces, i < num_probes ? probe_density : density(rng), rng));
+    const std::uint32_t first_other = num_peers > num_probes ? num_probes : 0;
     for (std::uint32_t p = 0; p < num_pieces; ++p) {
-      bool held = false;
-      for (const bitfield& b : peers)
-        held = held || b.test(p);
-      if (!held) peers[rng() % num_peers].set(p);
+      const bool held = std::any_of(peers.begin(), peers.end(),
+                                    [p](const bitfield& b) { return b.test(p); });
+      if (!held) peers[first_other + rng() % (num_peers - first_other)].set(p);
     }
-    ours = random_bitfield(num_pieces, 0.25, rng);
-    while (partial.size() < num_partial) {
-      const auto p = static_cast<std::uint32_t>(rng() % num_pieces);
-      if (!ours.test(p) && std::find(partial.begin(), partial.end(), p) == partial.end())
-        partial.push_back(p);
-    }
+    std::vector<std::uint32_t> order(num_pieces);
+    std::iota(order.begin(), order.end(), 0u);
+    std::shuffle(order.begin(), order.end(), rng);
+    const std::uint32_t held = num_held();
+    for (std::uint32_t i = 0; i < held; ++i)
+      ours.set(order[i]);
+    partial.assign(order.begin() + held, order.begin() + held + num_partial);
   }
 
   std::uint32_t num_pieces() const { return geometry.num_pieces(); }
+  std::uint32_t num_held() const { return num_pieces() * held_percent / 100; }
+  bool is_partial(std::uint32_t p) const {
+    return std::find(partial.begin(), partial.end(), p) != partial.end();
+  }
 
-  piece_picker make_picker(picker_options options = {}) const {
-    piece_picker picker(geometry, options, 42);
+  piece_picker make_picker() const {
+    piece_picker picker(geometry, picker_options{}, 42);
     for (const bitfield& b : peers)
       picker.inc_availability(b);
     ours.for_each_set([&](std::uint32_t p) { picker.set_have(piece_index{p}); });
@@ -75,58 +105,157 @@ struct swarm_shape {
         picker.mark_received(block_ref{piece_index{p}, block_index{b}}, earlier_peer);
     return picker;
   }
+
+  // Empty if `picker` (fresh from make_picker()) has the shape the header promises.
+  std::string check(const piece_picker& picker) const {
+    if (picker.num_have() != num_held()) return "setup: we do not hold 25 % of the pieces";
+    if (picker.num_partial_pieces() != num_partial || picker.num_downloading_pieces() != num_partial)
+      return "setup: not exactly 12 partial pieces";
+    for (std::uint32_t p = 0; p < num_pieces(); ++p)
+      if (picker.availability(piece_index{p}) == 0) return "setup: a piece nobody holds";
+    return {};
+  }
 };
 
-void swarm_args(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"pieces", "peers"});
-  for (const std::int64_t pieces : {2000, 8000, 32000})
-    for (const std::int64_t peers : {10, 50, 200})
-      b->Args({pieces, peers});
+// Shapes are built once per (P, K) and shared by the benchmarks.
+const swarm_shape& shape_for(const benchmark::State& state) {
+  static std::map<std::pair<std::int64_t, std::int64_t>, std::unique_ptr<swarm_shape>> cache;
+  auto& slot = cache[{state.range(0), state.range(1)}];
+  if (!slot)
+    slot = std::make_unique<swarm_shape>(static_cast<std::uint32_t>(state.range(0)),
+                                         static_cast<std::uint32_t>(state.range(1)));
+  return *slot;
 }
 
-// A peer's whole bitfield arrives and leaves again; each is followed by a pick
-// of 16 blocks for a probe peer (which pays any deferred rebuild of the order)
-// and the abort of those blocks.
-void BM_picker_bitfield_join_leave(benchmark::State& state) {
-  const swarm_shape shape(static_cast<std::uint32_t>(state.range(0)),
-                          static_cast<std::uint32_t>(state.range(1)));
+// A picker with the shape, or nullopt after fail() if the shape is wrong.
+std::optional<piece_picker> picker_for(benchmark::State& state, const swarm_shape& shape) {
   piece_picker picker = shape.make_picker();
-  std::mt19937_64 rng(7);
-  const bitfield joining =
-      random_bitfield(shape.num_pieces(), static_cast<double>(state.range(2)) / 1000, rng);
-  bitfield peer = shape.peers[0];  // without the partial pieces, so picks reach the order
+  if (const std::string error = shape.check(picker); !error.empty()) {
+    fail(state, error);
+    return std::nullopt;
+  }
+  return picker;
+}
+
+// Intervals timed by hand: seconds since the last mark, less the clock's own cost.
+class lap_timer {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  void mark() { last_ = clock::now(); }
+  double lap() {
+    const clock::time_point now = clock::now();
+    const double s = std::chrono::duration<double>(now - last_).count() - overhead();
+    last_ = now;
+    return std::max(0.0, s);
+  }
+
+ private:
+  static double overhead() {
+    static const double cost = [] {
+      double best = 1;
+      for (int round = 0; round < 20; ++round) {
+        constexpr int n = 20000;
+        clock::duration sum{};
+        for (int i = 0; i < n; ++i) {
+          const auto t0 = clock::now();
+          const auto t1 = clock::now();
+          sum += t1 - t0;
+        }
+        best = std::min(best, std::chrono::duration<double>(sum).count() / n);
+      }
+      return best;
+    }();
+    return cost;
+  }
+
+  clock::time_point last_ = clock::now();
+};
+
+// The probe peer without the partial pieces: its picks take fresh pieces from
+// the rarest-first order (and so pay for any deferred rebuild of it).
+bitfield fresh_probe(const swarm_shape& shape) {
+  bitfield peer = shape.peers[0];
   for (const std::uint32_t p : shape.partial)
     peer.reset(p);
+  return peer;
+}
+
+void abort_all(piece_picker& picker, const std::vector<block_ref>& blocks, requester who) {
+  for (const block_ref& b : blocks)
+    picker.abort_request(b, who);
+}
+
+// --- a whole bitfield arriving and leaving ---
+
+enum class bitfield_event { join, leave };
+
+// range(2): the density of the bitfield in permille. Timed: the event (join or
+// leave) plus the next pick of 16 blocks for the fresh probe, which pays any
+// deferred rebuild; counters split the two. The other event, its pick and the
+// aborts run untimed.
+void bitfield_bench(benchmark::State& state, bitfield_event timed) {
+  const swarm_shape& shape = shape_for(state);
+  auto picker = picker_for(state, shape);
+  if (!picker) return;
+  std::mt19937_64 rng(7);
+  const double density = static_cast<double>(state.range(2)) / 1000;
+  const bitfield other = random_bitfield(shape.num_pieces(), density, rng);
+  const bitfield peer = fresh_probe(shape);
   std::vector<block_ref> out;
-  const auto pick_and_abort = [&] {
-    out.clear();
-    picker.pick(peer, request_size, probe, out);
-    for (const block_ref& b : out)
-      picker.abort_request(b, probe);
-  };
-  pick_and_abort();
+  out.reserve(request_size);
+  picker->pick(peer, request_size, probe, out);
+  abort_all(*picker, out, probe);
+
+  lap_timer timer;
+  double event_s = 0;
+  double pick_s = 0;
+  std::int64_t short_picks = 0;
   for (auto _ : state) {
-    picker.inc_availability(joining);
-    pick_and_abort();
-    picker.dec_availability(joining);
-    pick_and_abort();
+    double t_event[2];
+    double t_pick[2];
+    for (const bitfield_event e : {bitfield_event::join, bitfield_event::leave}) {
+      out.clear();
+      timer.mark();
+      if (e == bitfield_event::join)
+        picker->inc_availability(other);
+      else
+        picker->dec_availability(other);
+      t_event[static_cast<int>(e)] = timer.lap();
+      picker->pick(peer, request_size, probe, out);
+      t_pick[static_cast<int>(e)] = timer.lap();
+      short_picks += out.size() != request_size;
+      abort_all(*picker, out, probe);
+    }
+    const int i = static_cast<int>(timed);
+    event_s += t_event[i];
+    pick_s += t_pick[i];
+    state.SetIterationTime(t_event[i] + t_pick[i]);
   }
+  if (short_picks > 0) return fail(state, "a pick for the probe got fewer than 16 blocks");
+  const auto n = static_cast<double>(state.iterations());
+  state.counters["bitfield_ns"] = event_s / n * 1e9;
+  state.counters["next_pick_ns"] = pick_s / n * 1e9;
+  state.SetLabel("density " + std::to_string(density).substr(0, 4));
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_picker_bitfield_join_leave)->Apply([](benchmark::internal::Benchmark* b) {
-  b->ArgNames({"pieces", "peers", "permille"});
-  for (const std::int64_t pieces : {2000, 8000, 32000})
-    for (const std::int64_t peers : {10, 50, 200})
-      for (const std::int64_t permille : {10, 100, 500, 900, 1000})
-        b->Args({pieces, peers, permille});
-});
 
-// One HAVE, for random pieces (a quarter of them we already have).
+void BM_picker_bitfield_join(benchmark::State& state) {
+  bitfield_bench(state, bitfield_event::join);
+}
+void BM_picker_bitfield_leave(benchmark::State& state) {
+  bitfield_bench(state, bitfield_event::leave);
+}
+
+// --- one HAVE ---
+
+// HAVEs of random pieces (a quarter of which we have). Every 4096 HAVEs, those
+// peers' pieces are counted out again (untimed), so the counts keep the shape.
 void BM_picker_have(benchmark::State& state) {
-  const swarm_shape shape(static_cast<std::uint32_t>(state.range(0)),
-                          static_cast<std::uint32_t>(state.range(1)));
-  piece_picker picker = shape.make_picker();
-  picker.pick_order();
+  const swarm_shape& shape = shape_for(state);
+  auto picker = picker_for(state, shape);
+  if (!picker) return;
+  picker->pick_order();
   std::mt19937_64 rng(9);
   constexpr std::size_t batch = 4096;
   std::vector<piece_index> haves(batch);
@@ -134,196 +263,152 @@ void BM_picker_have(benchmark::State& state) {
     p = piece_index{static_cast<std::uint32_t>(rng() % shape.num_pieces())};
   std::size_t k = 0;
   for (auto _ : state) {
-    picker.inc_availability(haves[k]);
+    picker->inc_availability(haves[k]);
     if (++k == batch) {
-      // Those peers leave again, so the counts stay at the swarm's shape.
       state.PauseTiming();
       for (const piece_index p : haves)
-        picker.dec_availability(p);
+        picker->dec_availability(p);
       k = 0;
       state.ResumeTiming();
     }
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_picker_have)->Apply(swarm_args);
 
-// The steady_clock cost of an empty timed interval, subtracted from manually
-// timed intervals.
-double clock_overhead_seconds() {
-  static const double overhead = [] {
-    using clock = std::chrono::steady_clock;
-    double best = 1;
-    for (int round = 0; round < 20; ++round) {
-      constexpr int n = 20000;
-      clock::duration sum{};
-      for (int i = 0; i < n; ++i) {
-        const auto t0 = clock::now();
-        const auto t1 = clock::now();
-        sum += t1 - t0;
-      }
-      best = std::min(best, std::chrono::duration<double>(sum).count() / n);
-    }
-    return best;
-  }();
-  return overhead;
-}
+// --- one pick of 16 blocks ---
 
-// The picker and peer of BM_picker_pick. case 0: a probe peer (density 0.5; it
-// has about half of the 12 partial pieces, which it finishes first); case 1: a
-// peer of density 0.02; case 2: a peer whose only piece we want is the most
-// common one; case 3: the probe peer without the partial pieces (a fresh piece
-// from the rarest-first scan).
-struct pick_setup {
-  swarm_shape shape;
-  piece_picker picker;
-  bitfield peer;
-
-  explicit pick_setup(const benchmark::State& state)
-      : shape(static_cast<std::uint32_t>(state.range(0)),
-              static_cast<std::uint32_t>(state.range(1))),
-        picker(shape.make_picker(rarest_only())),
-        peer(shape.peers[0]) {
-    std::mt19937_64 rng(11);
-    if (state.range(2) == 1) {
-      peer = random_bitfield(shape.num_pieces(), 0.02, rng);
-      picker.inc_availability(peer);
-    } else if (state.range(2) == 3) {
-      for (const std::uint32_t p : shape.partial)
-        peer.reset(p);
-    } else if (state.range(2) == 2) {
-      std::uint32_t most_common = 0;
-      std::uint32_t most = 0;
-      for (const piece_index p : picker.pick_order())
-        if (picker.availability(p) >= most) {
-          most = picker.availability(p);
-          most_common = p.value();
-        }
-      peer = shape.ours;
-      peer.set(most_common);
-      picker.inc_availability(peer);
-    }
-    picker.pick_order();
-  }
-
-  static picker_options rarest_only() {
-    picker_options options;
-    options.random_first_pieces = 0;
-    return options;
-  }
-  static const char* label(const benchmark::State& state) {
-    const char* labels[] = {"density 0.5", "density 0.02", "only the most common piece",
-                            "density 0.5, no partial piece"};
-    return labels[state.range(2)];
-  }
+enum class pick_case : std::int64_t {
+  probe,        // a probe (density 0.5); it has about half of the partial pieces
+  sparse,       // a peer of density 0.02 (connected: counted in availability)
+  most_common,  // a peer whose only wanted piece is the most common one
+  fresh_probe,  // the probe without the partial pieces: a fresh piece from the order
 };
 
-// One pick of 16 blocks, rarest first; each is aborted again (untimed) so every
-// pick starts from the same state. Timed by hand around the pick alone, less the
-// clock's own cost.
-void BM_picker_pick(benchmark::State& state) {
-  pick_setup setup(state);
-  std::vector<block_ref> out;
-  out.reserve(request_size);
-  const double overhead = clock_overhead_seconds();
-  std::int64_t blocks = 0;
-  for (auto _ : state) {
-    out.clear();
-    const auto t0 = std::chrono::steady_clock::now();
-    blocks += setup.picker.pick(setup.peer, request_size, probe, out);
-    const auto t1 = std::chrono::steady_clock::now();
-    state.SetIterationTime(
-        std::max(0.0, std::chrono::duration<double>(t1 - t0).count() - overhead));
-    for (const block_ref& b : out)
-      setup.picker.abort_request(b, probe);
+const char* pick_label(pick_case c) {
+  switch (c) {
+    case pick_case::probe: return "density 0.5";
+    case pick_case::sparse: return "density 0.02";
+    case pick_case::most_common: return "only wanted piece is the most common";
+    case pick_case::fresh_probe: return "density 0.5, no partial piece";
   }
-  state.SetLabel(pick_setup::label(state));
-  state.counters["blocks_per_pick"] =
-      static_cast<double>(blocks) / static_cast<double>(state.iterations());
-  state.SetItemsProcessed(state.iterations());
+  return "";
 }
 
-// The same, timed as pick + abort of the 16 blocks (no clock correction).
-void BM_picker_pick_abort(benchmark::State& state) {
-  pick_setup setup(state);
-  std::vector<block_ref> out;
-  out.reserve(request_size);
-  for (auto _ : state) {
-    out.clear();
-    setup.picker.pick(setup.peer, request_size, probe, out);
-    for (const block_ref& b : out)
-      setup.picker.abort_request(b, probe);
-  }
-  state.SetLabel(pick_setup::label(state));
-  state.SetItemsProcessed(state.iterations());
-}
+struct pick_setup {
+  piece_picker picker;
+  bitfield peer;
+};
 
-void pick_args(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"pieces", "peers", "case"});
-  for (const std::int64_t pieces : {2000, 8000, 32000})
-    for (const std::int64_t peers : {10, 50, 200})
-      for (const std::int64_t which : {0, 1, 2, 3})
-        b->Args({pieces, peers, which});
-}
-BENCHMARK(BM_picker_pick)->Apply(pick_args)->UseManualTime();
-BENCHMARK(BM_picker_pick_abort)->Apply(pick_args);
-
-// A whole download: peers take turns picking 16 blocks; every block arrives at once.
-void BM_picker_download_immediate(benchmark::State& state) {
-  const swarm_shape shape(static_cast<std::uint32_t>(state.range(0)),
-                          static_cast<std::uint32_t>(state.range(1)));
-  std::int64_t blocks = 0;
-  std::vector<block_ref> out;
-  for (auto _ : state) {
-    state.PauseTiming();
-    piece_picker picker = shape.make_picker();
-    state.ResumeTiming();
-    const auto num_peers = static_cast<std::uint32_t>(shape.peers.size());
-    for (std::uint32_t turn = 0; !picker.is_seed(); turn = turn + 1 == num_peers ? 0 : turn + 1) {
-      out.clear();
-      picker.pick(shape.peers[turn], request_size, requester{turn}, out);
-      for (const block_ref& b : out)
-        blocks += picker.mark_received(b, requester{turn}).accepted;
+std::optional<pick_setup> make_pick_setup(benchmark::State& state) {
+  const swarm_shape& shape = shape_for(state);
+  auto picker = picker_for(state, shape);
+  if (!picker) return std::nullopt;
+  bitfield peer = shape.peers[0];
+  std::mt19937_64 rng(11);
+  switch (static_cast<pick_case>(state.range(2))) {
+    case pick_case::probe: break;
+    case pick_case::sparse:
+      peer = random_bitfield(shape.num_pieces(), 0.02, rng);
+      picker->inc_availability(peer);
+      break;
+    case pick_case::most_common: {
+      // The last piece of the order that is not partial: the most common one, and
+      // the last of its band that pick() scans.
+      const auto order = picker->pick_order();
+      const auto it = std::find_if(order.rbegin(), order.rend(),
+                                   [&](piece_index p) { return !shape.is_partial(p.value()); });
+      peer = shape.ours;
+      peer.set(*it);
+      picker->inc_availability(peer);
+      break;
     }
+    case pick_case::fresh_probe: peer = fresh_probe(shape); break;
   }
+  picker->pick_order();
+  return pick_setup{std::move(*picker), std::move(peer)};
+}
+
+// Timed: the pick alone. The blocks are aborted again (untimed), so every pick
+// starts from the same state.
+void BM_picker_pick(benchmark::State& state) {
+  auto setup = make_pick_setup(state);
+  if (!setup) return;
+  std::vector<block_ref> out;
+  out.reserve(request_size);
+  lap_timer timer;
+  std::int64_t blocks = 0;
+  for (auto _ : state) {
+    out.clear();
+    timer.mark();
+    setup->picker.pick(setup->peer, request_size, probe, out);
+    state.SetIterationTime(timer.lap());
+    blocks += static_cast<std::int64_t>(out.size());
+    abort_all(setup->picker, out, probe);
+  }
+  if (blocks != static_cast<std::int64_t>(state.iterations()) * request_size)
+    return fail(state, "a pick got fewer than 16 blocks");
+  state.SetLabel(pick_label(static_cast<pick_case>(state.range(2))));
+  state.SetItemsProcessed(state.iterations());
+}
+
+// --- a whole download ---
+
+// Times one download from the shape to the last block by hand (the picker's
+// setup stays out) and reports the cost per block received.
+template <typename Download>
+void download_bench(benchmark::State& state, Download&& download) {
+  const swarm_shape& shape = shape_for(state);
+  lap_timer timer;
+  std::int64_t blocks = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    auto picker = picker_for(state, shape);
+    if (!picker) return;
+    timer.mark();
+    const std::int64_t n = download(*picker, shape);
+    const double s = timer.lap();
+    if (n < 0 || !picker->is_seed()) return fail(state, "the download did not complete");
+    state.SetIterationTime(s);
+    blocks += n;
+    seconds += s;
+  }
+  state.counters["ns_per_block"] = seconds / static_cast<double>(blocks) * 1e9;
+  state.counters["blocks"] = static_cast<double>(blocks / state.iterations());
   state.SetItemsProcessed(blocks);
 }
-BENCHMARK(BM_picker_download_immediate)->Apply(swarm_args)->Unit(benchmark::kMillisecond);
 
-// A whole download with 16 requests outstanding per peer: a random busy peer
-// delivers its oldest block, then refills; endgame duplicates get cancelled.
-void BM_picker_download_queued(benchmark::State& state) {
-  const swarm_shape shape(static_cast<std::uint32_t>(state.range(0)),
-                          static_cast<std::uint32_t>(state.range(1)));
+// Peers take turns picking 16 blocks; every block arrives at once. Returns the
+// blocks received, or -1 if a whole round of turns got nothing.
+std::int64_t download_immediate(piece_picker& picker, const swarm_shape& shape) {
+  std::vector<block_ref> out;
+  out.reserve(request_size);
   const auto num_peers = static_cast<std::uint32_t>(shape.peers.size());
   std::int64_t blocks = 0;
-  std::vector<std::vector<block_ref>> queues(num_peers);
-  std::vector<std::uint32_t> busy;  // peers with requests outstanding
-  std::vector<std::uint32_t> busy_slot(num_peers);
-  constexpr std::uint32_t idle = ~0u;
-  std::uint64_t x = 88172645463325252ull;  // xorshift64
-  for (auto _ : state) {
-    state.PauseTiming();
-    piece_picker picker = shape.make_picker();
-    for (auto& q : queues)
-      q.clear();
-    busy.clear();
-    std::fill(busy_slot.begin(), busy_slot.end(), idle);
-    state.ResumeTiming();
-    const auto update_busy = [&](std::uint32_t who) {
-      const bool is_busy = !queues[who].empty();
-      if (is_busy && busy_slot[who] == idle) {
-        busy_slot[who] = static_cast<std::uint32_t>(busy.size());
-        busy.push_back(who);
-      } else if (!is_busy && busy_slot[who] != idle) {
-        busy[busy_slot[who]] = busy.back();
-        busy_slot[busy.back()] = busy_slot[who];
-        busy.pop_back();
-        busy_slot[who] = idle;
-      }
-    };
+  std::uint32_t idle_turns = 0;
+  for (std::uint32_t turn = 0; !picker.is_seed(); turn = turn + 1 == num_peers ? 0 : turn + 1) {
+    out.clear();
+    picker.pick(shape.peers[turn], request_size, requester{turn}, out);
+    idle_turns = out.empty() ? idle_turns + 1 : 0;
+    if (idle_turns > num_peers) return -1;
+    for (const block_ref& b : out)
+      blocks += picker.mark_received(b, requester{turn}).accepted;
+  }
+  return blocks;
+}
+
+// Each peer keeps 16 requests outstanding; a random peer with requests
+// outstanding delivers its oldest block, then refills. Endgame duplicates are
+// cancelled at the other requesters when the first copy arrives; when endgame
+// starts, every peer refills (idle ones too).
+class queued_download {
+ public:
+  std::int64_t operator()(piece_picker& picker, const swarm_shape& shape) {
+    const auto num_peers = static_cast<std::uint32_t>(shape.peers.size());
+    queues_.assign(num_peers, {});
+    busy_.clear();
+    busy_slot_.assign(num_peers, idle);
     const auto refill = [&](std::uint32_t who) {
-      auto& q = queues[who];
+      auto& q = queues_[who];
       if (q.size() < request_size)
         picker.pick(shape.peers[who], request_size - static_cast<std::uint32_t>(q.size()),
                     requester{who}, q);
@@ -331,19 +416,17 @@ void BM_picker_download_queued(benchmark::State& state) {
     };
     for (std::uint32_t who = 0; who < num_peers; ++who)
       refill(who);
+    std::int64_t blocks = 0;
     bool endgame = false;
-    while (!picker.is_seed() && !busy.empty()) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      const std::uint32_t who = busy[(x >> 32) * busy.size() >> 32];
-      auto& q = queues[who];
+    while (!picker.is_seed() && !busy_.empty()) {
+      const std::uint32_t who = busy_[random_below(busy_.size())];
+      auto& q = queues_[who];
       const block_ref b = q.front();
       q.erase(q.begin());
       const auto result = picker.mark_received(b, requester{who});
       blocks += result.accepted;
       for (const requester other : result.cancel) {
-        auto& oq = queues[other.value()];
+        auto& oq = queues_[other.value()];
         oq.erase(std::find(oq.begin(), oq.end(), b));
         update_busy(other.value());
       }
@@ -354,11 +437,97 @@ void BM_picker_download_queued(benchmark::State& state) {
           refill(p);
       }
     }
+    return blocks;
   }
-  state.SetItemsProcessed(blocks);
+
+ private:
+  static constexpr std::uint32_t idle = ~0u;
+
+  void update_busy(std::uint32_t who) {
+    const bool is_busy = !queues_[who].empty();
+    if (is_busy && busy_slot_[who] == idle) {
+      busy_slot_[who] = static_cast<std::uint32_t>(busy_.size());
+      busy_.push_back(who);
+    } else if (!is_busy && busy_slot_[who] != idle) {
+      busy_[busy_slot_[who]] = busy_.back();
+      busy_slot_[busy_.back()] = busy_slot_[who];
+      busy_.pop_back();
+      busy_slot_[who] = idle;
+    }
+  }
+  std::size_t random_below(std::size_t n) {  // xorshift64
+    x_ ^= x_ << 13;
+    x_ ^= x_ >> 7;
+    x_ ^= x_ << 17;
+    return static_cast<std::size_t>((x_ >> 32) * n >> 32);
+  }
+
+  std::vector<std::vector<block_ref>> queues_;
+  std::vector<std::uint32_t> busy_;  // peers with requests outstanding
+  std::vector<std::uint32_t> busy_slot_;
+  std::uint64_t x_ = 88172645463325252ull;
+};
+
+void BM_picker_download_immediate(benchmark::State& state) {
+  download_bench(state, download_immediate);
 }
-BENCHMARK(BM_picker_download_queued)->Apply(swarm_args)->Unit(benchmark::kMillisecond);
+
+void BM_picker_download_queued(benchmark::State& state) {
+  download_bench(state, queued_download{});
+}
+
+// --- registration ---
+
+struct grid {
+  std::vector<std::int64_t> pieces;
+  std::vector<std::int64_t> peers;
+};
+
+void register_benchmarks(bool smoke) {
+  const grid g = smoke ? grid{{256}, {10}} : grid{{2000, 8000, 32000}, {10, 50, 200}};
+  const auto shape_args = [&](benchmark::internal::Benchmark* b,
+                              const std::vector<std::int64_t>& third) {
+    for (const std::int64_t pieces : g.pieces)
+      for (const std::int64_t peers : g.peers) {
+        if (third.empty())
+          b->Args({pieces, peers});
+        else
+          for (const std::int64_t t : third)
+            b->Args({pieces, peers, t});
+      }
+    if (smoke) b->MinTime(swarmsim::bench::smoke_min_time);
+    return b;
+  };
+  const std::vector<std::int64_t> permille = {10, 100, 500, 900, 1000};
+  const std::vector<std::int64_t> cases = {
+      static_cast<std::int64_t>(pick_case::probe), static_cast<std::int64_t>(pick_case::sparse),
+      static_cast<std::int64_t>(pick_case::most_common),
+      static_cast<std::int64_t>(pick_case::fresh_probe)};
+
+  shape_args(benchmark::RegisterBenchmark("BM_picker_bitfield_join", BM_picker_bitfield_join),
+             permille)
+      ->ArgNames({"pieces", "peers", "permille"})
+      ->UseManualTime();
+  shape_args(benchmark::RegisterBenchmark("BM_picker_bitfield_leave", BM_picker_bitfield_leave),
+             permille)
+      ->ArgNames({"pieces", "peers", "permille"})
+      ->UseManualTime();
+  shape_args(benchmark::RegisterBenchmark("BM_picker_have", BM_picker_have), {})
+      ->ArgNames({"pieces", "peers"});
+  shape_args(benchmark::RegisterBenchmark("BM_picker_pick", BM_picker_pick), cases)
+      ->ArgNames({"pieces", "peers", "case"})
+      ->UseManualTime();
+  for (const auto& [name, fn] :
+       {std::pair{"BM_picker_download_immediate", BM_picker_download_immediate},
+        std::pair{"BM_picker_download_queued", BM_picker_download_queued}})
+    shape_args(benchmark::RegisterBenchmark(name, fn), {})
+        ->ArgNames({"pieces", "peers"})
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  return swarmsim::bench::run_main(argc, argv, register_benchmarks);
+}

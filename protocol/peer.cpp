@@ -131,7 +131,10 @@ void peer::close(session& s, time_point now, bool tell_driver) {
   if (freed && !stopped_) refill_others(s, now);
 }
 
-void peer::protocol_error(session& s, time_point now) { close(s, now, true); }
+void peer::protocol_error(session& s, time_point now) {
+  ++stats_.protocol_errors;
+  close(s, now, true);
+}
 
 void peer::on_message(connection_id conn, const message& m, time_point now) {
   session* sp = get(conn);
@@ -267,8 +270,28 @@ void peer::handle_interested(session& s, bool interested, time_point now) {
     // A free upload slot is given at once rather than at the next rechoke.
     if (s.am_choking && num_unchoked() < choker_.options().upload_slots) set_choke(s, false, now);
   } else if (!s.am_choking) {
+    // An unchoked peer that lost interest frees its slot for one that wants data
+    // (mainline and libtorrent rechoke on this too), so the uplink stays busy.
     set_choke(s, true, now);
+    give_free_slot(now);
   }
+}
+
+void peer::give_free_slot(time_point now) {
+  if (num_unchoked() >= choker_.options().upload_slots) return;
+  // The interested peer that gave us the most recently, as a rechoke would.
+  session* best = nullptr;
+  double best_rate = -1;
+  for (auto& s : sessions_) {
+    if (!s.open || s.state != session_state::active || !s.am_choking || !s.peer_interested)
+      continue;
+    const double r = picker_.is_seed() ? 0.0 : s.down_rate.rate(s.payload_down, now);
+    if (r > best_rate) {
+      best = &s;
+      best_rate = r;
+    }
+  }
+  if (best) set_choke(*best, false, now);
 }
 
 void peer::handle_request(session& s, const msg::request& r, time_point now) {

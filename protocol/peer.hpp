@@ -82,6 +82,7 @@ struct peer_stats {
   std::uint64_t wasted = 0;  // payload received that we already had or did not need
   std::uint64_t wire_sent = 0;  // every byte on the wire, payload and headers
   std::uint64_t wire_received = 0;
+  std::uint32_t protocol_errors = 0;  // connections closed for a message BEP 3 forbids
   std::optional<time_point> first_piece;
   std::optional<time_point> completed;
 };
@@ -173,6 +174,7 @@ class peer {
   void on_piece_complete(piece_index p, time_point now);
   void rechoke(time_point now);
   void set_choke(session& s, bool choke, time_point now);
+  void give_free_slot(time_point now);
   void connect_more(time_point now);
   void protocol_error(session& s, time_point now);
 

@@ -32,6 +32,7 @@ using protocol::to_seconds;
 constexpr std::uint32_t address_base = 0x0a000000;  // 10.0.0.0/8: synthetic addresses
 constexpr std::uint16_t listen_port = 6881;
 constexpr std::uint32_t none = 0xffffffffu;
+constexpr std::uint64_t never_stamp = ~std::uint64_t{0};
 
 endpoint address_of(std::uint32_t peer) {
   return endpoint{address_base + peer + 1, listen_port};
@@ -96,6 +97,10 @@ struct link_ref {
   time_point established{};
   link_state state = link_state::pending;
   bool in_ring = false;  // queued in the uplink round robin
+  // Stamp of the remote's handshake reaching us (never: not yet). Our bitfield
+  // goes out right then, so a HAVE broadcast with an earlier stamp is not sent
+  // here (the bitfield covers it), and nothing precedes the bitfield (BEP 3).
+  std::uint64_t handshake_stamp = never_stamp;
 };
 
 enum class peer_phase : std::uint8_t { waiting, live, gone };
@@ -176,10 +181,14 @@ struct swarm::impl {
   std::uint32_t departed = 0;
   std::uint32_t pending_arrivals = 0;
   std::uint32_t total_leechers = 0;
-  std::uint32_t open_connections = 0;
+  std::uint32_t open_link_ends = 0;  // 2 per open connection; each end closes once
   double live_upload_capacity = 0;
   std::uint64_t uploaded_total = 0;
   std::uint64_t uploaded_by_seeds = 0;
+  std::uint64_t protocol_errors = 0;  // of departed peers, then of all at the end
+  std::uint64_t stamp = 0;  // orders handshakes against HAVE broadcasts
+  std::uint64_t payload_in_flight = 0;  // blocks on the wire, not yet delivered
+  std::uint64_t payload_dropped = 0;    // blocks that reached a closed connection
   std::uint64_t uploaded_at_last_sample = 0;
   std::uint64_t seed_uploaded_at_last_sample = 0;
   std::vector<sample> samples;
@@ -395,14 +404,16 @@ struct swarm::impl {
 
   void handle(std::uint32_t pi, protocol::action::broadcast_have& h) {
     sim_peer& p = peers[pi];
+    const std::uint64_t st = ++stamp;
     if (single_site) {
       schedule(now + topo.local_latency(),
-               event{ev::have_fanout, ctl::have, pi, 0, h.piece.value(), 0, 0});
+               event{ev::have_fanout, ctl::have, pi, 0, h.piece.value(),
+                     static_cast<std::uint32_t>(st >> 32), static_cast<std::uint32_t>(st)});
       return;
     }
     for (std::uint32_t ci = 0; ci < p.links.size(); ++ci) {
       const link_ref& l = p.links[ci];
-      if (l.state != link_state::open) continue;
+      if (l.state != link_state::open || l.handshake_stamp > st) continue;
       schedule(now + latency(pi, l.remote),
                event{ev::deliver, ctl::have, l.remote, l.remote_conn, h.piece.value(), 0, 0});
     }
@@ -431,7 +442,7 @@ struct swarm::impl {
     if (l.state == link_state::open) {
       schedule(now + latency(pi, l.remote),
                event{ev::remote_closed, ctl::keep_alive, l.remote, l.remote_conn, pi, 0, 0});
-      --open_connections;
+      --open_link_ends;
       --p.open_links;
     }
     l.state = link_state::closed;
@@ -505,6 +516,7 @@ struct swarm::impl {
       schedule(at, event{ev::deliver_piece, ctl::keep_alive, l.remote, l.remote_conn,
                          block->index.value(), block->begin, block->length});
       uploaded_total += block->length;
+      payload_in_flight += block->length;
       if (p.complete) uploaded_by_seeds += block->length;
       if (p.logic->has_upload(c)) {
         l.in_ring = true;
@@ -584,6 +596,7 @@ struct swarm::impl {
 
   void finish_record(sim_peer& p) {
     const auto& st = p.logic->stats();
+    protocol_errors += st.protocol_errors;
     p.record.bytes_uploaded = st.uploaded;
     p.record.bytes_downloaded = st.downloaded + st.wasted;
     p.record.bytes_wasted = st.wasted;
@@ -626,23 +639,21 @@ struct swarm::impl {
       drain(from);
       return;
     }
-    // Register the link before on_connected so the handshake it sends can travel.
-    const std::uint32_t fconn = static_cast<std::uint32_t>(f.links.size());
-    set_link(f, connection_id{fconn}, link_ref{target, tconn, now, link_state::open, false});
     const auto c = f.logic->on_connected(address_of(target), true, now);
     if (!c) {
-      f.links[fconn].state = link_state::closed;
       tl->state = link_state::closed;
       t.logic->on_disconnected(connection_id{tconn}, now);
       drain(target);
       drain(from);
       return;
     }
-    assert(c->value() == fconn);
+    // The handshake on_connected queued travels at drain(from), below.
+    const std::uint32_t fconn = c->value();
+    set_link(f, *c, link_ref{target, tconn, now, link_state::open, false});
     tl->remote_conn = fconn;
     tl->state = link_state::open;
     tl->established = now;
-    open_connections += 1;
+    open_link_ends += 2;
     ++f.open_links;
     ++t.open_links;
     for (sim_peer* x : {&f, &t}) {
@@ -668,7 +679,7 @@ struct swarm::impl {
     if (!link_open(pi, conn) || peers[pi].links[conn].remote != from) return;
     sim_peer& p = peers[pi];
     p.links[conn].state = link_state::closed;
-    --open_connections;
+    --open_link_ends;
     --p.open_links;
     p.logic->on_disconnected(connection_id{conn}, now);
     drain(pi);
@@ -710,7 +721,11 @@ struct swarm::impl {
   }
 
   void deliver_piece(const event& e) {
-    if (!link_open(e.peer, e.conn)) return;
+    payload_in_flight -= e.c;
+    if (!link_open(e.peer, e.conn)) {
+      payload_dropped += e.c;
+      return;
+    }
     sim_peer& p = peers[e.peer];
     const std::uint32_t from = p.links[e.conn].remote;
     if (peers[from].complete) p.from_seeds += e.c;
@@ -719,12 +734,12 @@ struct swarm::impl {
     drain(e.peer);
   }
 
-  void have_fanout(std::uint32_t from, std::uint32_t piece, time_point sent) {
+  void have_fanout(std::uint32_t from, std::uint32_t piece, std::uint64_t sent) {
     sim_peer& p = peers[from];
     const protocol::message m = protocol::msg::have{piece_index{piece}};
     for (std::size_t ci = 0; ci < p.links.size(); ++ci) {
       const link_ref& l = p.links[ci];
-      if (l.state != link_state::open || l.established > sent) continue;
+      if (l.state != link_state::open || l.handshake_stamp > sent) continue;
       if (!link_open(l.remote, l.remote_conn)) continue;
       peers[l.remote].logic->on_message(connection_id{l.remote_conn}, m, now);
       drain(l.remote);
@@ -758,7 +773,7 @@ struct swarm::impl {
     s.arrived = arrived;
     s.completed = completed;
     s.departed = departed;
-    s.connections = open_connections;
+    s.connections = open_link_ends / 2;
     const double dt =
         samples.empty() ? to_seconds(s.time) : to_seconds(s.time - samples.back().time);
     if (dt > 0) {
@@ -827,6 +842,7 @@ struct swarm::impl {
         }
         case ev::deliver_handshake:
           if (link_open(e.peer, e.conn)) {
+            peers[e.peer].links[e.conn].handshake_stamp = ++stamp;
             peers[e.peer].logic->on_message(
                 connection_id{e.conn}, protocol::msg::handshake{info_hash, wire_id_of(e.a), {}},
                 now);
@@ -834,7 +850,7 @@ struct swarm::impl {
           }
           break;
         case ev::have_fanout:
-          have_fanout(e.peer, e.a, now - topo.local_latency());
+          have_fanout(e.peer, e.a, (std::uint64_t{e.b} << 32) | e.c);
           break;
         case ev::uplink_free:
           if (peers[e.peer].phase == peer_phase::live) {
@@ -879,17 +895,28 @@ struct swarm::impl {
       }
       if (progress && (events & 0x3fff) == 0)
         progress(run_progress{now - time_origin, completed, total_leechers, events});
-      if (done()) break;
+      // Finish the current instant (e.g. departures on completion) before stopping.
+      if (done() && (queue.empty() || queue.top().time > now)) break;
     }
     if (samples.empty() || samples.back().time != now - time_origin) take_sample();
     if (progress) progress(run_progress{now - time_origin, completed, total_leechers, events});
 
     run_result result;
+    for (const auto& p : peers) {
+      if (p.phase != peer_phase::live) continue;
+      p.logic->for_each_session([&](const protocol::session& x) {
+        if (x.state == protocol::session_state::awaiting_handshake &&
+            now - x.connected_at > std::chrono::seconds(1))
+          ++result.stalled_handshakes;
+      });
+    }
     for (auto& p : peers) {
       if (p.phase == peer_phase::live) finish_record(p);
       result.peers.push_back(p.record);
     }
     result.samples = std::move(samples);
+    result.undelivered_payload = payload_dropped + payload_in_flight;
+    result.protocol_errors = protocol_errors;
     result.info.scenario = spec.name;
     result.info.seed = spec.simulation.seed;
     result.info.simulated_end = now - time_origin;

@@ -30,6 +30,15 @@ struct run_result {
   std::vector<peer_record> peers;
   std::vector<sample> samples;
   run_info info;
+  // Block payload uploaded but never received: it reached a connection that had
+  // closed, or was still on the wire when the run ended. Bytes are conserved:
+  // sum(bytes_uploaded) == sum(bytes_downloaded) + undelivered_payload.
+  std::uint64_t undelivered_payload = 0;
+  // Connections closed because a peer broke BEP 3 (a driver bug if ever non-zero).
+  std::uint64_t protocol_errors = 0;
+  // Connections still waiting for a handshake a second after they opened, at the
+  // end of the run (a driver bug if ever non-zero).
+  std::uint64_t stalled_handshakes = 0;
 };
 
 class swarm {

@@ -61,6 +61,8 @@ class peer_pipe {
     std::deque<in_flight> batch;
     batch.swap(flight_);
     for (auto& f : batch) {
+      if (const auto* piece = std::get_if<msg::piece>(&f.m); piece && !peers_[f.to].find(f.conn))
+        dropped_payload_ += piece->length;  // the receiver closed the connection meanwhile
       peers_[f.to].on_message(f.conn, f.m, now_);
       drain(f.to);
       moved = true;
@@ -93,6 +95,8 @@ class peer_pipe {
   const std::vector<wire_record>& log() const { return log_; }
   std::vector<peer_action>& actions(std::size_t i) { return actions_[i]; }
   time_point now() const { return now_; }
+  // Block payload that arrived on connections the receiver had already closed.
+  std::uint64_t dropped_payload() const { return dropped_payload_; }
   void advance(duration d) { now_ += d; }
 
  private:
@@ -140,6 +144,7 @@ class peer_pipe {
   std::vector<wire_record> log_;
   std::vector<std::vector<peer_action>> actions_;
   time_point now_{};
+  std::uint64_t dropped_payload_ = 0;
 };
 
 }  // namespace swarmsim::protocol::testing
