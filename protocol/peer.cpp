@@ -32,7 +32,9 @@ void peer::stop(time_point now) {
   actions_.emplace_back(action::announce{announce_event::stopped});
 }
 
-bool peer::can_accept() const { return !stopped_ && num_open_ < options_.max_connections; }
+bool peer::can_accept() const {
+  return !stopped_ && num_open_ < options_.max_connections;
+}
 
 std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, time_point now) {
   if (outgoing && num_pending_connects_ > 0) --num_pending_connects_;
@@ -109,7 +111,8 @@ void peer::send(session& s, message m) {
 void peer::close(session& s, time_point now, bool tell_driver) {
   if (!s.open) return;
   const bool freed = !s.outstanding.empty();
-  for (const block_ref b : s.outstanding) picker_.abort_request(b, s.id);
+  for (const block_ref b : s.outstanding)
+    picker_.abort_request(b, s.id);
   s.outstanding.clear();
   s.upload_queue.clear();
   if (s.state == session_state::active) {
@@ -251,7 +254,8 @@ void peer::handle_choke(session& s, time_point now) {
   s.peer_choking = true;
   // BEP 3: a choking peer discards our pending requests.
   const bool freed = !s.outstanding.empty();
-  for (const block_ref b : s.outstanding) picker_.abort_request(b, s.id);
+  for (const block_ref b : s.outstanding)
+    picker_.abort_request(b, s.id);
   s.outstanding.clear();
   if (freed) refill_others(s, now);
 }
@@ -359,9 +363,42 @@ void peer::handle_piece(session& s, const msg::piece& m, time_point now) {
       o->outstanding.erase(oit);
       send(*o, msg::cancel{m.index, m.begin, m.length});
     }
-    if (result.piece_complete) on_piece_complete(m.index, now);
+    if (options_.check == piece_check::by_driver) note_contributor(m.index, s);
+    if (result.piece_complete) {
+      if (options_.check == piece_check::by_driver)
+        actions_.emplace_back(action::check_piece{m.index});
+      else
+        on_piece_complete(m.index, now);
+    }
   }
   if (s.open) fill_pipeline(s, now);
+}
+
+void peer::note_contributor(piece_index p, const session& s) {
+  auto& who = contributors_[p.value()];
+  if (std::find(who.begin(), who.end(), s.id) == who.end()) who.push_back(s.id);
+}
+
+void peer::on_piece_checked(piece_index p, piece_verdict verdict, time_point now) {
+  if (!geometry_.valid_piece(p) || !picker_.have(p)) return;
+  const auto it = contributors_.find(p.value());
+  std::vector<connection_id> who;
+  if (it != contributors_.end()) {
+    who = std::move(it->second);
+    contributors_.erase(it);
+  }
+  if (verdict == piece_verdict::passed) {
+    on_piece_complete(p, now);
+    return;
+  }
+  ++stats_.hash_failures;
+  picker_.reset_piece(p);
+  for (const connection_id c : who) {
+    session* s = get(c);
+    if (s && ++s->hash_failures > options_.max_hash_failures) close(*s, now, true);
+  }
+  for (auto& s : sessions_)
+    if (s.open && s.state == session_state::active) fill_pipeline(s, now);
 }
 
 void peer::on_piece_complete(piece_index p, time_point now) {
@@ -479,8 +516,7 @@ void peer::on_tracker_response(const announce_response& r, time_point now) {
     if (e.address == self_) continue;
     if (std::find(connected_to_.begin(), connected_to_.end(), e.address) != connected_to_.end())
       continue;
-    if (std::find(candidates_.begin(), candidates_.end(), e.address) != candidates_.end())
-      continue;
+    if (std::find(candidates_.begin(), candidates_.end(), e.address) != candidates_.end()) continue;
     candidates_.push_back(e.address);
   }
   connect_more(now);

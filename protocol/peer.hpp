@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -30,15 +31,22 @@
 
 namespace swarmsim::protocol {
 
+// Who checks a completed piece: nobody (the simulator moves no bytes), or the
+// driver, which hashes the bytes and reports back with peer::on_piece_checked.
+enum class piece_check : std::uint8_t { none, by_driver };
+enum class piece_verdict : std::uint8_t { passed, failed };
+
 struct peer_options {
   picker_options picker;
   choker_options choker;
-  std::uint32_t pipeline_depth = 5;      // outstanding requests per connection (mainline)
-  std::uint32_t max_connections = 50;    // in + out
-  std::uint32_t max_initiate = 40;       // outgoing connections we open (mainline: 40)
+  std::uint32_t pipeline_depth = 5;       // outstanding requests per connection (mainline)
+  std::uint32_t max_connections = 50;     // in + out
+  std::uint32_t max_initiate = 40;        // outgoing connections we open (mainline: 40)
   std::uint32_t max_request_queue = 250;  // requests queued from one remote
   duration keep_alive_interval = std::chrono::seconds(120);  // BEP 3: 2 minutes
   duration announce_interval = std::chrono::seconds(300);    // until the tracker says otherwise
+  piece_check check = piece_check::none;
+  std::uint32_t max_hash_failures = 3;  // pieces a remote may corrupt before we drop it
 };
 
 namespace action {
@@ -67,22 +75,28 @@ struct announce {
 struct piece_completed {
   piece_index piece;
 };
+// Every block of `piece` has arrived (piece_check::by_driver): hash it and call
+// peer::on_piece_checked. The piece counts as ours only once it passed.
+struct check_piece {
+  piece_index piece;
+};
 struct download_completed {};
 }  // namespace action
 
 using peer_action =
     std::variant<action::send, action::broadcast_have, action::upload_ready, action::connect,
                  action::disconnect, action::announce, action::piece_completed,
-                 action::download_completed>;
+                 action::download_completed, action::check_piece>;
 
 // Byte totals of one local peer.
 struct peer_stats {
   std::uint64_t uploaded = 0;
   std::uint64_t downloaded = 0;
-  std::uint64_t wasted = 0;  // payload received that we already had or did not need
+  std::uint64_t wasted = 0;     // payload received that we already had or did not need
   std::uint64_t wire_sent = 0;  // every byte on the wire, payload and headers
   std::uint64_t wire_received = 0;
   std::uint32_t protocol_errors = 0;  // connections closed for a message BEP 3 forbids
+  std::uint32_t hash_failures = 0;    // pieces that failed their check
   std::optional<time_point> first_piece;
   std::optional<time_point> completed;
 };
@@ -116,6 +130,10 @@ class peer {
   // --- input ---
   void on_message(connection_id conn, const message& m, time_point now);
   void on_tracker_response(const announce_response& r, time_point now);
+  // The driver's verdict on an action::check_piece. A failed piece is fetched
+  // again; each remote that sent part of it is blamed, and one blamed more than
+  // max_hash_failures times is disconnected.
+  void on_piece_checked(piece_index p, piece_verdict verdict, time_point now);
 
   // --- upload pull ---
   // The next block to send on `conn` (data empty: the driver fills it if it moves
@@ -172,6 +190,7 @@ class peer {
   void fill_pipeline(session& s, time_point now);
   void refill_others(const session& except, time_point now);
   void on_piece_complete(piece_index p, time_point now);
+  void note_contributor(piece_index p, const session& s);
   void rechoke(time_point now);
   void set_choke(session& s, bool choke, time_point now);
   void give_free_slot(time_point now);
@@ -190,11 +209,13 @@ class peer {
   std::size_t num_open_ = 0;
   std::size_t num_outgoing_ = 0;
   std::size_t num_pending_connects_ = 0;
-  std::vector<endpoint> candidates_;  // from the tracker, not yet tried
+  std::vector<endpoint> candidates_;    // from the tracker, not yet tried
   std::vector<endpoint> connected_to_;  // remotes with an open or pending connection
   std::vector<peer_action> actions_;
   std::vector<block_ref> pick_scratch_;
   std::vector<choke_candidate> choke_scratch_;
+  // piece_check::by_driver: who sent blocks of each unfinished or unchecked piece.
+  std::unordered_map<std::uint32_t, std::vector<connection_id>> contributors_;
   peer_stats stats_;
   time_point next_announce_ = never;
   bool started_ = false;

@@ -69,6 +69,7 @@ struct session {
   time_point unchoked_since{};
   std::uint64_t bytes_sent_since_unchoke = 0;
 
+  std::uint32_t hash_failures = 0;  // pieces it sent part of that failed their check
   std::uint64_t payload_down = 0;
   std::uint64_t payload_up = 0;
   rate_window down_rate;

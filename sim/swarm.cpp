@@ -185,8 +185,8 @@ struct swarm::impl {
   double live_upload_capacity = 0;
   std::uint64_t uploaded_total = 0;
   std::uint64_t uploaded_by_seeds = 0;
-  std::uint64_t protocol_errors = 0;  // of departed peers, then of all at the end
-  std::uint64_t stamp = 0;  // orders handshakes against HAVE broadcasts
+  std::uint64_t protocol_errors = 0;    // of departed peers, then of all at the end
+  std::uint64_t stamp = 0;              // orders handshakes against HAVE broadcasts
   std::uint64_t payload_in_flight = 0;  // blocks on the wire, not yet delivered
   std::uint64_t payload_dropped = 0;    // blocks that reached a closed connection
   std::uint64_t uploaded_at_last_sample = 0;
@@ -473,6 +473,12 @@ struct swarm::impl {
     ++copies[c.piece.value()];
     if (!p.complete) ++leecher_copies[c.piece.value()];
     if (!p.record.first_piece) p.record.first_piece = now - time_origin;
+  }
+
+  // The simulator moves no bytes: a piece passes its check at once (peers here use
+  // piece_check::none, so this only runs if a scenario asks for checks).
+  void handle(std::uint32_t pi, protocol::action::check_piece& c) {
+    peers[pi].logic->on_piece_checked(c.piece, protocol::piece_verdict::passed, now);
   }
 
   void handle(std::uint32_t pi, protocol::action::download_completed&) {

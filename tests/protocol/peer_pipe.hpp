@@ -92,6 +92,8 @@ class peer_pipe {
   }
 
   peer& operator[](std::size_t i) { return peers_[i]; }
+  // Carries out what peer `i` asked for outside a step (after a direct call).
+  void flush(std::size_t i) { drain(i); }
   const std::vector<wire_record>& log() const { return log_; }
   std::vector<peer_action>& actions(std::size_t i) { return actions_[i]; }
   time_point now() const { return now_; }

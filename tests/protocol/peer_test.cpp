@@ -60,7 +60,8 @@ TEST(peer, every_block_is_received_exactly_once_and_pieces_complete_once) {
     if (std::holds_alternative<action::download_completed>(a)) ++downloads_completed;
   }
   EXPECT_EQ(completions.size(), small_torrent.num_pieces());
-  for (const auto& [piece, n] : completions) EXPECT_EQ(n, 1) << "piece " << piece;
+  for (const auto& [piece, n] : completions)
+    EXPECT_EQ(n, 1) << "piece " << piece;
   EXPECT_EQ(haves, static_cast<int>(small_torrent.num_pieces()));
   EXPECT_EQ(downloads_completed, 1);
   const auto pieces_sent = std::count_if(pipe.log().begin(), pipe.log().end(),
@@ -142,7 +143,8 @@ TEST(peer, choking_drops_the_upload_queue_and_returns_requests_to_the_picker) {
   const auto requested = ls->outstanding;
   pipe[leecher].on_message(ls->id, msg::choke{}, pipe.now());
   EXPECT_TRUE(ls->outstanding.empty());
-  for (const auto b : requested) EXPECT_FALSE(pipe[leecher].picker().is_requested(b));
+  for (const auto b : requested)
+    EXPECT_FALSE(pipe[leecher].picker().is_requested(b));
 }
 
 TEST(peer, malformed_request_closes_the_connection) {
@@ -150,7 +152,8 @@ TEST(peer, malformed_request_closes_the_connection) {
   const auto seed = pipe.add_peer(true);
   const auto leecher = pipe.add_peer(false);
   pipe.connect(leecher, seed);
-  for (int i = 0; i < 4; ++i) pipe.step();
+  for (int i = 0; i < 4; ++i)
+    pipe.step();
   const session* s = nullptr;
   pipe[seed].for_each_session([&](const session& x) { s = &x; });
   ASSERT_NE(s, nullptr);
@@ -219,7 +222,8 @@ TEST(peer, tracker_response_leads_to_connects_up_to_the_limit) {
   peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
   p.start(time_point{});
   announce_response r;
-  for (std::uint32_t i = 1; i <= 6; ++i) r.peers.push_back(peer_entry{wire_peer_id{}, endpoint{i, 1}});
+  for (std::uint32_t i = 1; i <= 6; ++i)
+    r.peers.push_back(peer_entry{wire_peer_id{}, endpoint{i, 1}});
   p.on_tracker_response(r, time_point{});
   std::vector<peer_action> acts;
   p.drain_actions(acts);
@@ -239,12 +243,82 @@ TEST(peer, stop_announces_stopped_and_closes_everything) {
   p.drain_actions(acts);
   p.stop(time_point{});
   p.drain_actions(acts);
-  EXPECT_EQ(std::count_if(acts.begin(), acts.end(),
-                          [](const peer_action& a) { return std::holds_alternative<action::disconnect>(a); }),
+  EXPECT_EQ(std::count_if(
+                acts.begin(), acts.end(),
+                [](const peer_action& a) { return std::holds_alternative<action::disconnect>(a); }),
             2);
   EXPECT_TRUE(std::holds_alternative<action::announce>(acts.back()));
   EXPECT_EQ(std::get<action::announce>(acts.back()).event, announce_event::stopped);
   EXPECT_EQ(p.num_connections(), 0u);
+}
+
+// Runs `pipe` to the end, answering the leecher's check_piece actions: the first
+// check of `bad` fails, every other passes. Returns the pieces checked, in order.
+std::vector<piece_index> run_with_checks(peer_pipe& pipe, std::size_t leecher, piece_index bad) {
+  std::vector<piece_index> checked;
+  std::size_t seen = 0;
+  bool failed_once = false;
+  for (int i = 0; i < 10000; ++i) {
+    const bool moved = pipe.step();
+    auto& acts = pipe.actions(leecher);
+    bool answered = false;
+    for (; seen < acts.size(); ++seen) {
+      const auto* c = std::get_if<action::check_piece>(&acts[seen]);
+      if (!c) continue;
+      checked.push_back(c->piece);
+      const bool fail = c->piece == bad && !failed_once;
+      failed_once = failed_once || fail;
+      pipe[leecher].on_piece_checked(c->piece, fail ? piece_verdict::failed : piece_verdict::passed,
+                                     pipe.now());
+      answered = true;
+    }
+    if (answered) pipe.flush(leecher);
+    if (!moved && !answered) break;
+  }
+  return checked;
+}
+
+TEST(peer, a_piece_counts_only_after_its_check_and_a_failed_one_is_fetched_again) {
+  peer_options o;
+  o.check = piece_check::by_driver;
+  peer_pipe pipe(small_torrent, o);
+  const auto seed = pipe.add_peer(true);
+  const auto leecher = pipe.add_peer(false);
+  pipe.connect(leecher, seed);
+  const auto checked = run_with_checks(pipe, leecher, piece_index{2});
+  EXPECT_TRUE(pipe[leecher].is_seed());
+  EXPECT_EQ(pipe[leecher].stats().hash_failures, 1u);
+  // Every piece checked once, piece 2 twice.
+  EXPECT_EQ(checked.size(), small_torrent.num_pieces() + 1);
+  EXPECT_EQ(std::count(checked.begin(), checked.end(), piece_index{2}), 2);
+  // The failed piece was downloaded twice.
+  EXPECT_EQ(pipe[leecher].stats().downloaded,
+            small_torrent.total_size() + small_torrent.piece_length(piece_index{2}));
+  // Its HAVE went out once, after the check passed.
+  const auto& acts = pipe.actions(leecher);
+  EXPECT_EQ(std::count_if(acts.begin(), acts.end(),
+                          [](const peer_action& a) {
+                            const auto* h = std::get_if<action::broadcast_have>(&a);
+                            return h && h->piece == piece_index{2};
+                          }),
+            1);
+}
+
+TEST(peer, a_remote_that_keeps_sending_bad_pieces_is_dropped) {
+  peer_options o;
+  o.check = piece_check::by_driver;
+  o.max_hash_failures = 0;  // the first bad piece is one too many
+  peer_pipe pipe(small_torrent, o);
+  const auto seed = pipe.add_peer(true);
+  const auto leecher = pipe.add_peer(false);
+  pipe.connect(leecher, seed);
+  run_with_checks(pipe, leecher, piece_index{1});
+  EXPECT_EQ(pipe[leecher].num_connections(), 0u);
+  EXPECT_FALSE(pipe[leecher].is_seed());
+  const auto& acts = pipe.actions(leecher);
+  EXPECT_TRUE(std::any_of(acts.begin(), acts.end(), [](const peer_action& a) {
+    return std::holds_alternative<action::disconnect>(a);
+  }));
 }
 
 }  // namespace

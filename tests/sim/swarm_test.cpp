@@ -194,7 +194,8 @@ TEST(swarm, partitioned_content_without_a_seed_still_completes) {
   g.content.kind = content_kind::partition;
   s.groups = {g};
   const auto r = swarm(s).run();
-  for (const auto& p : r.peers) EXPECT_TRUE(p.completion) << "peer " << p.id.value();
+  for (const auto& p : r.peers)
+    EXPECT_TRUE(p.completion) << "peer " << p.id.value();
 }
 
 TEST(swarm, leechers_that_leave_on_completion_depart_and_stop_counting) {
