@@ -185,7 +185,9 @@ struct swarm::impl {
   double live_upload_capacity = 0;
   std::uint64_t uploaded_total = 0;
   std::uint64_t uploaded_by_seeds = 0;
-  std::uint64_t protocol_errors = 0;    // of departed peers, then of all at the end
+  std::uint64_t protocol_errors = 0;  // of departed peers, then of all at the end
+  std::uint64_t sent_while_choking = 0;
+  std::uint64_t sent_after_departure = 0;
   std::uint64_t stamp = 0;              // orders handshakes against HAVE broadcasts
   std::uint64_t payload_in_flight = 0;  // blocks on the wire, not yet delivered
   std::uint64_t payload_dropped = 0;    // blocks that reached a closed connection
@@ -515,6 +517,10 @@ struct swarm::impl {
       if (l.state != link_state::open) continue;
       auto block = p.logic->next_upload(c, now);
       if (!block) continue;
+      // BEP 3 and churn invariants, checked on the driver's side of the boundary.
+      const protocol::session* sess = p.logic->find(c);
+      if (!sess || sess->am_choking) ++sent_while_choking;
+      if (p.phase != peer_phase::live) ++sent_after_departure;
       const std::uint64_t bytes = protocol::wire_size(*block);
       const time_point end = now + transmit_time(bytes, p.upload);
       sim_peer& r = peers[l.remote];
@@ -923,6 +929,8 @@ struct swarm::impl {
     result.samples = std::move(samples);
     result.undelivered_payload = payload_dropped + payload_in_flight;
     result.protocol_errors = protocol_errors;
+    result.blocks_sent_while_choking = sent_while_choking;
+    result.blocks_sent_after_departure = sent_after_departure;
     result.info.scenario = spec.name;
     result.info.seed = spec.simulation.seed;
     result.info.simulated_end = now - time_origin;

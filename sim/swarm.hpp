@@ -39,6 +39,10 @@ struct run_result {
   // Connections still waiting for a handshake a second after they opened, at the
   // end of the run (a driver bug if ever non-zero).
   std::uint64_t stalled_handshakes = 0;
+  // Blocks whose transmission started while the sender choked the receiver, or
+  // after the sender had left (BEP 3 and churn invariants; must stay zero).
+  std::uint64_t blocks_sent_while_choking = 0;
+  std::uint64_t blocks_sent_after_departure = 0;
 };
 
 class swarm {

@@ -88,6 +88,32 @@ TEST(swarm, refused_connections_leave_no_half_open_sessions) {
   }
 }
 
+TEST(swarm, no_block_is_sent_while_choking_or_after_leaving_under_churn) {
+  // Peers come and go while the choker rotates: seeds leave mid-run, leechers
+  // leave on completion, arrivals are spread out, rechokes are frequent.
+  auto s = flash_crowd(24, 8 << 20, 8 * mbit, 2 * mbit, 8 * mbit);
+  s.groups[0].count = 2;
+  s.groups[0].leave_at = 40s;
+  s.groups[1].arrival.kind = arrival_kind::uniform;
+  s.groups[1].arrival.window = 30s;
+  s.groups[1].after_completion.kind = after_completion_kind::leave;
+  s.groups[1].choker.rechoke_interval = 2s;
+  s.groups[1].choker.optimistic_interval = 4s;
+  s.simulation.time_limit = 600s;
+  const auto r = swarm(s).run();
+  std::uint64_t up = 0;
+  std::uint32_t departed = 0;
+  for (const auto& p : r.peers) {
+    up += p.bytes_uploaded;
+    departed += p.departure.has_value();
+  }
+  ASSERT_GT(up, 0u);
+  EXPECT_GE(departed, 2u);
+  EXPECT_EQ(r.blocks_sent_while_choking, 0u);
+  EXPECT_EQ(r.blocks_sent_after_departure, 0u);
+  EXPECT_EQ(r.protocol_errors, 0u);
+}
+
 TEST(swarm, same_seed_gives_identical_csv_and_another_seed_differs) {
   auto s = flash_crowd(10, 4 << 20, 8 * mbit, 2 * mbit, 8 * mbit);
   s.groups[1].arrival.kind = arrival_kind::uniform;
