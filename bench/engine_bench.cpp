@@ -6,7 +6,7 @@
 //   state of a running simulation (the "hold" model). Time per iteration = one
 //   pop + one push.
 // - BM_event_queue_fill_drain: `depth` pushes at random times, then `depth` pops.
-//   ns_per_event = one push + one pop.
+//   per_event (seconds) = one push + one pop.
 // - BM_link_model_block: one 16 KiB PIECE message between two random peers of
 //   1000: the sender's uplink transmission time, the latency between their sites
 //   and the receiver's downlink queue (sim/link_model.hpp, sim/topology.hpp).
@@ -101,9 +101,9 @@ void BM_event_queue_fill_drain(benchmark::State& state) {
     }
   }
   if (!ordered) return fail(state, "events came out of order");
-  state.counters["ns_per_event"] = benchmark::Counter(
-      static_cast<double>(depth) * 1e-9, benchmark::Counter::kIsIterationInvariantRate |
-                                             benchmark::Counter::kInvert);
+  state.counters["per_event"] =
+      benchmark::Counter(static_cast<double>(depth), benchmark::Counter::kIsIterationInvariantRate |
+                                                         benchmark::Counter::kInvert);
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(depth));
 }
 
@@ -145,8 +145,8 @@ void BM_link_model_block(benchmark::State& state) {
     const auto [from, to] = pairs[k];
     k = (k + 1) % num_pairs;
     const time_point end = now + transmit_time(bytes, peers[from].upload);
-    const time_point at = peers[to].down.receive(
-        bytes, now, end, topo.latency(peers[from].site, peers[to].site));
+    const time_point at =
+        peers[to].down.receive(bytes, now, end, topo.latency(peers[from].site, peers[to].site));
     benchmark::DoNotOptimize(at);
     now += std::chrono::microseconds(1);
   }
@@ -157,14 +157,13 @@ void register_benchmarks(bool smoke) {
   const std::vector<std::int64_t> depths =
       smoke ? std::vector<std::int64_t>{1000}
             : std::vector<std::int64_t>{1000, 10'000, 100'000, 1'000'000};
-  const std::vector<std::int64_t> sites = smoke ? std::vector<std::int64_t>{2}
-                                                : std::vector<std::int64_t>{1, 16};
+  const std::vector<std::int64_t> sites =
+      smoke ? std::vector<std::int64_t>{2} : std::vector<std::int64_t>{1, 16};
   std::vector<benchmark::internal::Benchmark*> all;
-  all.push_back(benchmark::RegisterBenchmark("BM_event_queue_hold", BM_event_queue_hold)
-                    ->ArgName("depth"));
   all.push_back(
-      benchmark::RegisterBenchmark("BM_event_queue_fill_drain", BM_event_queue_fill_drain)
-          ->ArgName("depth"));
+      benchmark::RegisterBenchmark("BM_event_queue_hold", BM_event_queue_hold)->ArgName("depth"));
+  all.push_back(benchmark::RegisterBenchmark("BM_event_queue_fill_drain", BM_event_queue_fill_drain)
+                    ->ArgName("depth"));
   for (auto* b : {all[0], all[1]})
     for (const std::int64_t d : depths)
       b->Arg(d);

@@ -1,13 +1,8 @@
-// Piece picker costs on one swarm shape, so the figures compare with other
-// pickers (the picker issue):
-// - P pieces of 256 KiB in 16 KiB blocks, P in {2000, 8000, 32000};
-// - K connected peers, K in {10, 50, 200}: 8 probes with bitfields of density
-//   0.5, the others of a density drawn uniformly from [0.1, 0.9];
-// - every piece held by some peer (a piece nobody drew goes to a random
-//   non-probe peer);
-// - we hold exactly 25 % of the pieces and 12 more are partial (half their
-//   blocks received).
-// Every benchmark checks that shape on its picker before it starts.
+// Piece picker costs on the swarm shape of bench/picker_shape.hpp (P pieces of
+// 256 KiB, K peers, 8 probes of density 0.5, we hold 25 % and 12 partial
+// pieces), over P in {2000, 8000, 32000} and K in {10, 50, 200}. Every
+// benchmark checks that shape on its picker before it starts. --smoke: P = 256,
+// K = 10.
 //
 // Reference: libtorrent 2.0.8's picker on a 2-core machine like ours at
 // P = 2000, K = 50: HAVE ~35 ns; pick of 16 blocks at density 0.5 ~50 ns, at
@@ -16,16 +11,16 @@
 //
 // Short intervals (a pick, a bitfield) are timed by hand with steady_clock, less
 // the clock's own cost, so the untimed work around them (aborting the picked
-// blocks to restore the state) stays out of the figure.
+// blocks to restore the state) stays out of the figure; Time is their mean and
+// the median_ns counter their median, which preemption by other processes on a
+// shared machine skews far less. The other benchmarks report CPU time too.
 
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <numeric>
 #include <optional>
 #include <random>
 #include <string>
@@ -33,89 +28,19 @@
 #include <vector>
 
 #include "bench/bench_support.hpp"
+#include "bench/picker_shape.hpp"
 #include "protocol/piece_picker.hpp"
 
 namespace {
 
 using namespace swarmsim::protocol;
 using swarmsim::bench::fail;
+using swarmsim::bench::lap_timer;
+using swarmsim::bench::random_bitfield;
+using swarmsim::bench::swarm_shape;
 
-constexpr std::uint32_t piece_size = 256 * 1024;
-constexpr std::uint32_t block_size = 16 * 1024;
-constexpr std::uint32_t num_probes = 8;
-constexpr double probe_density = 0.5;
-constexpr double min_density = 0.1;
-constexpr double max_density = 0.9;
-constexpr std::uint32_t held_percent = 25;
-constexpr std::uint32_t num_partial = 12;
 constexpr std::uint32_t request_size = 16;  // blocks per pick
 constexpr requester probe{1};
-constexpr requester earlier_peer{1000000};
-
-bitfield random_bitfield(std::uint32_t n, double density, std::mt19937_64& rng) {
-  bitfield b(n);
-  std::bernoulli_distribution has(density);
-  for (std::uint32_t i = 0; i < n; ++i)
-    if (has(rng)) b.set(i);
-  return b;
-}
-
-// The peers' bitfields and our own content; make_picker() turns them into a picker.
-struct swarm_shape {
-  torrent_geometry geometry;
-  std::vector<bitfield> peers;  // the first num_probes are the probes
-  bitfield ours;
-  std::vector<std::uint32_t> partial;
-
-  swarm_shape(std::uint32_t num_pieces, std::uint32_t num_peers)
-      : geometry(std::uint64_t{num_pieces} * piece_size, piece_size, block_size),
-        ours(num_pieces) {
-    std::mt19937_64 rng(num_pieces * 1000003ull + num_peers);
-    std::uniform_real_distribution<double> density(min_density, max_density);
-    for (std::uint32_t i = 0; i < num_peers; ++i)
-      peers.push_back(random_bitfield(num_pieces, i < num_probes ? probe_density : density(rng), rng));
-    const std::uint32_t first_other = num_peers > num_probes ? num_probes : 0;
-    for (std::uint32_t p = 0; p < num_pieces; ++p) {
-      const bool held = std::any_of(peers.begin(), peers.end(),
-                                    [p](const bitfield& b) { return b.test(p); });
-      if (!held) peers[first_other + rng() % (num_peers - first_other)].set(p);
-    }
-    std::vector<std::uint32_t> order(num_pieces);
-    std::iota(order.begin(), order.end(), 0u);
-    std::shuffle(order.begin(), order.end(), rng);
-    const std::uint32_t held = num_held();
-    for (std::uint32_t i = 0; i < held; ++i)
-      ours.set(order[i]);
-    partial.assign(order.begin() + held, order.begin() + held + num_partial);
-  }
-
-  std::uint32_t num_pieces() const { return geometry.num_pieces(); }
-  std::uint32_t num_held() const { return num_pieces() * held_percent / 100; }
-  bool is_partial(std::uint32_t p) const {
-    return std::find(partial.begin(), partial.end(), p) != partial.end();
-  }
-
-  piece_picker make_picker() const {
-    piece_picker picker(geometry, picker_options{}, 42);
-    for (const bitfield& b : peers)
-      picker.inc_availability(b);
-    ours.for_each_set([&](std::uint32_t p) { picker.set_have(piece_index{p}); });
-    for (const std::uint32_t p : partial)
-      for (std::uint32_t b = 0; b < geometry.blocks_per_piece() / 2; ++b)
-        picker.mark_received(block_ref{piece_index{p}, block_index{b}}, earlier_peer);
-    return picker;
-  }
-
-  // Empty if `picker` (fresh from make_picker()) has the shape the header promises.
-  std::string check(const piece_picker& picker) const {
-    if (picker.num_have() != num_held()) return "setup: we do not hold 25 % of the pieces";
-    if (picker.num_partial_pieces() != num_partial || picker.num_downloading_pieces() != num_partial)
-      return "setup: not exactly 12 partial pieces";
-    for (std::uint32_t p = 0; p < num_pieces(); ++p)
-      if (picker.availability(piece_index{p}) == 0) return "setup: a piece nobody holds";
-    return {};
-  }
-};
 
 // Shapes are built once per (P, K) and shared by the benchmarks.
 const swarm_shape& shape_for(const benchmark::State& state) {
@@ -137,41 +62,6 @@ std::optional<piece_picker> picker_for(benchmark::State& state, const swarm_shap
   return picker;
 }
 
-// Intervals timed by hand: seconds since the last mark, less the clock's own cost.
-class lap_timer {
- public:
-  using clock = std::chrono::steady_clock;
-
-  void mark() { last_ = clock::now(); }
-  double lap() {
-    const clock::time_point now = clock::now();
-    const double s = std::chrono::duration<double>(now - last_).count() - overhead();
-    last_ = now;
-    return std::max(0.0, s);
-  }
-
- private:
-  static double overhead() {
-    static const double cost = [] {
-      double best = 1;
-      for (int round = 0; round < 20; ++round) {
-        constexpr int n = 20000;
-        clock::duration sum{};
-        for (int i = 0; i < n; ++i) {
-          const auto t0 = clock::now();
-          const auto t1 = clock::now();
-          sum += t1 - t0;
-        }
-        best = std::min(best, std::chrono::duration<double>(sum).count() / n);
-      }
-      return best;
-    }();
-    return cost;
-  }
-
-  clock::time_point last_ = clock::now();
-};
-
 // The probe peer without the partial pieces: its picks take fresh pieces from
 // the rarest-first order (and so pay for any deferred rebuild of it).
 bitfield fresh_probe(const swarm_shape& shape) {
@@ -192,8 +82,8 @@ enum class bitfield_event { join, leave };
 
 // range(2): the density of the bitfield in permille. Timed: the event (join or
 // leave) plus the next pick of 16 blocks for the fresh probe, which pays any
-// deferred rebuild; counters split the two. The other event, its pick and the
-// aborts run untimed.
+// deferred rebuild. The other event, its pick and the aborts run untimed.
+// Counters: the median of the timed interval, and of its two parts.
 void bitfield_bench(benchmark::State& state, bitfield_event timed) {
   const swarm_shape& shape = shape_for(state);
   auto picker = picker_for(state, shape);
@@ -208,8 +98,9 @@ void bitfield_bench(benchmark::State& state, bitfield_event timed) {
   abort_all(*picker, out, probe);
 
   lap_timer timer;
-  double event_s = 0;
-  double pick_s = 0;
+  swarmsim::bench::lap_histogram event_laps;
+  swarmsim::bench::lap_histogram pick_laps;
+  swarmsim::bench::lap_histogram total_laps;
   std::int64_t short_picks = 0;
   for (auto _ : state) {
     double t_event[2];
@@ -228,14 +119,15 @@ void bitfield_bench(benchmark::State& state, bitfield_event timed) {
       abort_all(*picker, out, probe);
     }
     const int i = static_cast<int>(timed);
-    event_s += t_event[i];
-    pick_s += t_pick[i];
+    event_laps.add(t_event[i]);
+    pick_laps.add(t_pick[i]);
+    total_laps.add(t_event[i] + t_pick[i]);
     state.SetIterationTime(t_event[i] + t_pick[i]);
   }
   if (short_picks > 0) return fail(state, "a pick for the probe got fewer than 16 blocks");
-  const auto n = static_cast<double>(state.iterations());
-  state.counters["bitfield_ns"] = event_s / n * 1e9;
-  state.counters["next_pick_ns"] = pick_s / n * 1e9;
+  state.counters["median_ns"] = total_laps.median_ns();
+  state.counters["bitfield_median_ns"] = event_laps.median_ns();
+  state.counters["pick_median_ns"] = pick_laps.median_ns();
   state.SetLabel("density " + std::to_string(density).substr(0, 4));
   state.SetItemsProcessed(state.iterations());
 }
@@ -286,10 +178,14 @@ enum class pick_case : std::int64_t {
 
 const char* pick_label(pick_case c) {
   switch (c) {
-    case pick_case::probe: return "density 0.5";
-    case pick_case::sparse: return "density 0.02";
-    case pick_case::most_common: return "only wanted piece is the most common";
-    case pick_case::fresh_probe: return "density 0.5, no partial piece";
+    case pick_case::probe:
+      return "density 0.5";
+    case pick_case::sparse:
+      return "density 0.02";
+    case pick_case::most_common:
+      return "only wanted piece is the most common";
+    case pick_case::fresh_probe:
+      return "density 0.5, no partial piece";
   }
   return "";
 }
@@ -306,7 +202,8 @@ std::optional<pick_setup> make_pick_setup(benchmark::State& state) {
   bitfield peer = shape.peers[0];
   std::mt19937_64 rng(11);
   switch (static_cast<pick_case>(state.range(2))) {
-    case pick_case::probe: break;
+    case pick_case::probe:
+      break;
     case pick_case::sparse:
       peer = random_bitfield(shape.num_pieces(), 0.02, rng);
       picker->inc_availability(peer);
@@ -322,7 +219,9 @@ std::optional<pick_setup> make_pick_setup(benchmark::State& state) {
       picker->inc_availability(peer);
       break;
     }
-    case pick_case::fresh_probe: peer = fresh_probe(shape); break;
+    case pick_case::fresh_probe:
+      peer = fresh_probe(shape);
+      break;
   }
   picker->pick_order();
   return pick_setup{std::move(*picker), std::move(peer)};
@@ -336,43 +235,45 @@ void BM_picker_pick(benchmark::State& state) {
   std::vector<block_ref> out;
   out.reserve(request_size);
   lap_timer timer;
+  swarmsim::bench::lap_histogram laps;
   std::int64_t blocks = 0;
   for (auto _ : state) {
     out.clear();
     timer.mark();
     setup->picker.pick(setup->peer, request_size, probe, out);
-    state.SetIterationTime(timer.lap());
+    const double s = timer.lap();
+    laps.add(s);
+    state.SetIterationTime(s);
     blocks += static_cast<std::int64_t>(out.size());
     abort_all(setup->picker, out, probe);
   }
   if (blocks != static_cast<std::int64_t>(state.iterations()) * request_size)
     return fail(state, "a pick got fewer than 16 blocks");
+  state.counters["median_ns"] = laps.median_ns();
   state.SetLabel(pick_label(static_cast<pick_case>(state.range(2))));
   state.SetItemsProcessed(state.iterations());
 }
 
 // --- a whole download ---
 
-// Times one download from the shape to the last block by hand (the picker's
-// setup stays out) and reports the cost per block received.
+// Times one download from the shape to the last block in CPU time (the
+// picker's setup stays out) and reports the CPU time per block received
+// (cpu_per_block, in seconds).
 template <typename Download>
 void download_bench(benchmark::State& state, Download&& download) {
   const swarm_shape& shape = shape_for(state);
-  lap_timer timer;
   std::int64_t blocks = 0;
-  double seconds = 0;
   for (auto _ : state) {
+    state.PauseTiming();
     auto picker = picker_for(state, shape);
+    state.ResumeTiming();
     if (!picker) return;
-    timer.mark();
     const std::int64_t n = download(*picker, shape);
-    const double s = timer.lap();
     if (n < 0 || !picker->is_seed()) return fail(state, "the download did not complete");
-    state.SetIterationTime(s);
     blocks += n;
-    seconds += s;
   }
-  state.counters["ns_per_block"] = seconds / static_cast<double>(blocks) * 1e9;
+  state.counters["cpu_per_block"] = benchmark::Counter(
+      static_cast<double>(blocks), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["blocks"] = static_cast<double>(blocks / state.iterations());
   state.SetItemsProcessed(blocks);
 }
@@ -499,10 +400,10 @@ void register_benchmarks(bool smoke) {
     return b;
   };
   const std::vector<std::int64_t> permille = {10, 100, 500, 900, 1000};
-  const std::vector<std::int64_t> cases = {
-      static_cast<std::int64_t>(pick_case::probe), static_cast<std::int64_t>(pick_case::sparse),
-      static_cast<std::int64_t>(pick_case::most_common),
-      static_cast<std::int64_t>(pick_case::fresh_probe)};
+  const std::vector<std::int64_t> cases = {static_cast<std::int64_t>(pick_case::probe),
+                                           static_cast<std::int64_t>(pick_case::sparse),
+                                           static_cast<std::int64_t>(pick_case::most_common),
+                                           static_cast<std::int64_t>(pick_case::fresh_probe)};
 
   shape_args(benchmark::RegisterBenchmark("BM_picker_bitfield_join", BM_picker_bitfield_join),
              permille)
@@ -517,13 +418,10 @@ void register_benchmarks(bool smoke) {
   shape_args(benchmark::RegisterBenchmark("BM_picker_pick", BM_picker_pick), cases)
       ->ArgNames({"pieces", "peers", "case"})
       ->UseManualTime();
-  for (const auto& [name, fn] :
-       {std::pair{"BM_picker_download_immediate", BM_picker_download_immediate},
-        std::pair{"BM_picker_download_queued", BM_picker_download_queued}})
-    shape_args(benchmark::RegisterBenchmark(name, fn), {})
-        ->ArgNames({"pieces", "peers"})
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+  for (auto* b :
+       {benchmark::RegisterBenchmark("BM_picker_download_immediate", BM_picker_download_immediate),
+        benchmark::RegisterBenchmark("BM_picker_download_queued", BM_picker_download_queued)})
+    shape_args(b, {})->ArgNames({"pieces", "peers"})->Unit(benchmark::kMillisecond);
 }
 
 }  // namespace

@@ -65,6 +65,11 @@ std::vector<connection_id> choker::optimistic_unchokes() const {
   return out;
 }
 
+bool choker::is_optimistic(connection_id c) const {
+  return std::any_of(optimistic_.begin(), optimistic_.end(),
+                     [c](const optimistic_slot& s) { return s.conn == c; });
+}
+
 void choker::forget(connection_id c) {
   std::erase_if(optimistic_, [c](const optimistic_slot& s) { return s.conn == c; });
   choked_since_.erase(c);

@@ -31,6 +31,7 @@
 //    out; then it queues as waiting from that moment. Snubbing is ignored.
 // 6. Uninterested peers are never unchoked (nothing to upload to them). Regular
 //    slots left over for want of eligible peers stay empty.
+// 7. upload_slots = 0 (with optimistic_slots = 0) unchokes nobody: a free-rider.
 //
 // Defaults and where they come from:
 //   upload_slots 4, optimistic 1 .. BEP 3 ("four peers", one of them optimistic);
@@ -65,6 +66,9 @@ struct choker_options {
   seed_choking seed_mode = seed_choking::round_robin;        // libtorrent default
   std::uint32_t round_robin_bytes = 20 * 256 * 1024;         // libtorrent: 20 pieces
   duration round_robin_min_time = std::chrono::seconds(60);  // libtorrent: 1 minute
+  // BEP 16 super-seeding while we are a seed: no bitfield, pieces revealed one
+  // per peer with HAVE (carried out by protocol::peer; see peer.hpp).
+  bool super_seeding = false;
 };
 
 // What the choker sees of one connection at a rechoke.
@@ -102,6 +106,7 @@ class choker {
   std::optional<connection_id> optimistic() const;
   // Every current optimistic unchoke, in the order their slots were filled.
   std::vector<connection_id> optimistic_unchokes() const;
+  bool is_optimistic(connection_id c) const;
   // A connection went away.
   void forget(connection_id c);
 

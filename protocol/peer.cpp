@@ -103,6 +103,10 @@ std::size_t peer::num_unchoked() const {
   return n;
 }
 
+bool peer::is_optimistic_unchoke(connection_id c) const {
+  return choker_.is_optimistic(c);
+}
+
 void peer::send(session& s, message m) {
   stats_.wire_sent += wire_size(m);
   actions_.emplace_back(action::send{s.id, std::move(m)});
@@ -183,7 +187,52 @@ void peer::handle_handshake(session& s, const msg::handshake& h, time_point now)
     send(s, msg::handshake{info_hash_, id_, {}});
     s.handshake_sent = true;
   }
-  if (picker_.num_have() > 0) send(s, msg::bitfield{picker_.have_bits()});
+  if (super_seeding()) {
+    s.super_seeded = true;
+    reveal_next_piece(s);
+  } else if (picker_.num_have() > 0) {
+    send(s, msg::bitfield{picker_.have_bits()});
+  }
+}
+
+void peer::reveal_next_piece(session& s) {
+  const std::uint32_t pieces = geometry_.num_pieces();
+  if (revealed_.empty()) revealed_.assign(pieces, 0);
+  std::uint32_t best = pieces;
+  std::uint64_t best_key = 0;
+  std::uint64_t ties = 0;
+  for (std::uint32_t i = 0; i < pieces; ++i) {
+    if (s.remote_has.test(i)) continue;
+    const std::uint64_t key =
+        (std::uint64_t{revealed_[i]} << 32) | picker_.availability(piece_index{i});
+    if (best == pieces || key < best_key) {
+      best = i;
+      best_key = key;
+      ties = 1;
+    } else if (key == best_key &&
+               std::uniform_int_distribution<std::uint64_t>(0, ties++)(random_) == 0) {
+      best = i;  // reservoir sampling: uniform among equals
+    }
+  }
+  if (best == pieces) {
+    s.superseed_piece.reset();
+    return;
+  }
+  s.superseed_piece = piece_index{best};
+  ++revealed_[best];
+  send(s, msg::have{piece_index{best}});
+}
+
+void peer::on_superseed_have(session& from, piece_index p) {
+  if (from.superseed_piece == p) {
+    // It got the piece we showed it; wait until someone else has it too, unless
+    // nobody else could pass it on.
+    if (num_open_ == 1) reveal_next_piece(from);
+    return;
+  }
+  for (auto& s : sessions_)
+    if (s.open && s.super_seeded && s.superseed_piece == p && s.remote_has.test(p))
+      reveal_next_piece(s);
 }
 
 void peer::handle_bitfield(session& s, const msg::bitfield& m, time_point now) {
@@ -200,6 +249,8 @@ void peer::handle_bitfield(session& s, const msg::bitfield& m, time_point now) {
     picker_.inc_availability(s.remote_has);
   }
   s.wanted = s.remote_has.count_not_in(picker_.have_bits());
+  if (s.super_seeded && s.superseed_piece && s.remote_has.test(*s.superseed_piece))
+    reveal_next_piece(s);  // it had the piece already
   after_remote_content(s, now);
 }
 
@@ -219,6 +270,7 @@ void peer::handle_have(session& s, piece_index p, time_point now) {
   } else {
     picker_.inc_availability(p);
   }
+  if (s.super_seeded && super_seeding()) on_superseed_have(s, p);
   if (!picker_.have(p)) {
     ++s.wanted;
     if (s.wanted == 1)
@@ -307,6 +359,11 @@ void peer::handle_request(session& s, const msg::request& r, time_point now) {
     return;
   }
   if (s.upload_queue.size() >= options_.max_request_queue) return;
+  // A super-seeded remote re-requests after each choke/unchoke round trip (one
+  // per revealed piece); a block already queued is not queued twice.
+  if (s.super_seeded &&
+      std::find(s.upload_queue.begin(), s.upload_queue.end(), *b) != s.upload_queue.end())
+    return;
   const bool was_empty = s.upload_queue.empty();
   s.upload_queue.push_back(*b);
   if (was_empty) actions_.emplace_back(action::upload_ready{s.id});

@@ -12,6 +12,12 @@
 // 3. A request is queued for upload only while we unchoke the remote; choking a
 //    remote drops its queue, so no piece is sent while choking (BEP 3).
 // 4. Every piece completes exactly once and is announced with one broadcast_have.
+// 5. Super-seeding (BEP 16, choker_options::super_seeding), for connections made
+//    while we are a seed: no bitfield; one piece at a time is revealed to each
+//    remote with HAVE, the one fewest remotes were shown (then the rarest among
+//    our remotes, random among equals). A remote is shown its next piece only
+//    once another remote announces the piece it was shown (it passed the piece
+//    on), or at once if it is our only connection or it already had the piece.
 
 #include <cstdint>
 #include <optional>
@@ -171,6 +177,8 @@ class peer {
   }
   const session* find(connection_id c) const;
   std::size_t num_unchoked() const;
+  // Whether we unchoke `c` optimistically (rather than for its rate or in turn).
+  bool is_optimistic_unchoke(connection_id c) const;
 
  private:
   session* get(connection_id c);
@@ -196,6 +204,9 @@ class peer {
   void give_free_slot(time_point now);
   void connect_more(time_point now);
   void protocol_error(session& s, time_point now);
+  bool super_seeding() const { return options_.choker.super_seeding && picker_.is_seed(); }
+  void reveal_next_piece(session& s);
+  void on_superseed_have(session& from, piece_index p);
 
   torrent_geometry geometry_;
   sha1_hash info_hash_;
@@ -216,6 +227,8 @@ class peer {
   std::vector<choke_candidate> choke_scratch_;
   // piece_check::by_driver: who sent blocks of each unfinished or unchecked piece.
   std::unordered_map<std::uint32_t, std::vector<connection_id>> contributors_;
+  // Super-seeding: how many remotes each piece was revealed to (empty until used).
+  std::vector<std::uint32_t> revealed_;
   peer_stats stats_;
   time_point next_announce_ = never;
   bool started_ = false;

@@ -8,9 +8,11 @@
 // 2. upload_queue is empty while am_choking.
 // 3. Rates use a window of the last two rechoke intervals (mainline used a
 //    20-second rolling average).
+// 4. superseed_piece is set only when super_seeded.
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "protocol/bitfield.hpp"
@@ -68,6 +70,11 @@ struct session {
   time_point last_block{};  // last block received (or when requests started)
   time_point unchoked_since{};
   std::uint64_t bytes_sent_since_unchoke = 0;
+
+  // BEP 16: the connection began while we super-seeded; we sent no bitfield and
+  // reveal one piece at a time (superseed_piece: the one revealed last).
+  bool super_seeded = false;
+  std::optional<piece_index> superseed_piece;
 
   std::uint32_t hash_failures = 0;  // pieces it sent part of that failed their check
   std::uint64_t payload_down = 0;

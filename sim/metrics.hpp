@@ -55,6 +55,8 @@ struct peer_record {
 
   // completion - arrival; empty if the peer never completed.
   std::optional<duration> download_time() const;
+  // first_piece - arrival; empty if the peer never completed a piece.
+  std::optional<duration> time_to_first_piece() const;
   // bytes_uploaded / bytes_downloaded; empty if nothing was downloaded.
   std::optional<double> share_ratio() const;
 };
@@ -146,7 +148,31 @@ struct run_summary {
   std::uint32_t peak_leechers = 0;  // most live leechers in any sample
   // Mean of upload_utilisation over the samples with at least one live leecher.
   std::optional<double> mean_upload_utilisation;
+  // completed / leechers; empty without leechers.
+  std::optional<double> completed_fraction;
+  // Seconds, over the leechers that completed a piece.
+  std::optional<distribution_stats> time_to_first_piece;
+  // Over the leechers that downloaded anything.
+  std::optional<distribution_stats> share_ratio;
+  // upload_utilisation_over_demand() of the run.
+  std::optional<double> upload_utilisation;
+  // Over the samples with at least one live leecher (empty if there are none):
+  std::optional<std::uint32_t> availability_min;  // lowest availability_min
+  std::optional<double> availability_mean;        // mean of availability_mean
+  std::optional<double> entropy_min;              // lowest entropy
+  std::optional<double> entropy_mean;             // mean entropy
+  std::optional<std::uint32_t> pieces_only_at_seeds_max;
+  std::optional<double> pieces_only_at_seeds_mean;
 };
+
+// Payload bytes uploaded over the upload capacity available while there was
+// demand: sum(upload_rate x dt) / integral of the live peers' upload capacity,
+// both over the sampling intervals that start with at least one live leecher (the
+// first interval, from time 0, counts when the first sample has a leecher). A peer
+// is live from arrival until departure (or forever). Capped at 1; empty when no
+// interval has demand or the capacity is 0.
+std::optional<double> upload_utilisation_over_demand(std::span<const peer_record> peers,
+                                                     std::span<const sample> samples);
 
 run_summary summarize(std::span<const peer_record> peers, std::span<const sample> samples,
                       const run_info& info);

@@ -100,7 +100,7 @@ class json_object {
 };
 
 // Removes the directories between `first_created` and `dir` (inclusive) while empty.
-void remove_created_directories(const fs::path& dir, const fs::path& first_created) {
+void remove_created_directories(const fs::path& dir, const fs::path& first_created) noexcept {
   std::error_code ec;
   for (fs::path p = dir;; p = p.parent_path()) {
     if (!fs::remove(p, ec) || ec) return;
@@ -109,6 +109,10 @@ void remove_created_directories(const fs::path& dir, const fs::path& first_creat
 }
 
 }  // namespace
+
+std::string csv_number(double v, int decimals) {
+  return fixed(v, decimals, "");
+}
 
 std::string csv_field(std::string_view text) {
   if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
@@ -168,9 +172,16 @@ std::string format_seconds(duration d) {
   return fmt::format("{}{}.{:06}", negative ? "-" : "", micros / 1'000'000, micros % 1'000'000);
 }
 
-void write_file_atomically(const fs::path& path, std::string_view contents) {
+namespace {
+
+fs::path temporary_name(const fs::path& path) {
   fs::path temp = path;
   temp += fmt::format(".tmp-{}", static_cast<long>(::getpid()));
+  return temp;
+}
+
+// Writes `contents` to `temp` in full; on failure removes it and throws naming `path`.
+void write_whole_file(const fs::path& temp, const fs::path& path, std::string_view contents) {
   std::FILE* f = std::fopen(temp.c_str(), "wb");
   if (!f) {
     throw output_error(fmt::format("cannot write {}: {}", path.string(), errno_message(errno)));
@@ -189,44 +200,101 @@ void write_file_atomically(const fs::path& path, std::string_view contents) {
   if (!written) throw fail("write failed", errno_message(write_error));
   if (!flushed) throw fail("flush failed", errno_message(flush_error));
   if (!closed) throw fail("close failed", errno_message(close_error));
+}
+
+// Throws when something other than a regular file holds the name `path`: a
+// rename over it would fail after other files were already replaced.
+void check_replaceable(const fs::path& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(path, ec);
+  if (st.type() == fs::file_type::not_found || st.type() == fs::file_type::regular) return;
+  throw output_error(
+      fmt::format("cannot write {}: something other than a regular file is in the way",
+                  path.string()));
+}
+
+}  // namespace
+
+void write_file_atomically(const fs::path& path, std::string_view contents) {
+  check_replaceable(path);
+  const fs::path temp = temporary_name(path);
+  write_whole_file(temp, path, contents);
   std::error_code ec;
   fs::rename(temp, path, ec);
-  if (ec) throw fail("rename failed", ec.message());
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw output_error(fmt::format("cannot write {}: rename failed: {}", path.string(), ec.message()));
+  }
 }
 
 output_directory::output_directory(fs::path dir) : dir_(std::move(dir)) {}
 
-fs::path output_directory::commit(std::string_view name, std::string_view contents) {
+output_directory::~output_directory() {
+  discard();
+}
+
+void output_directory::discard() noexcept {
+  std::error_code ignored;
+  for (const auto& [temp, final_path] : staged_) fs::remove(temp, ignored);
+  staged_.clear();
+  if (first_created_ && committed_.empty()) remove_created_directories(absolute_, *first_created_);
+  first_created_.reset();
+}
+
+fs::path output_directory::add(std::string_view name, std::string_view contents) {
   const fs::path file = dir_ / fs::path(name);
-  std::optional<fs::path> first_created;
-  if (!created()) {
+  if (!exists_) {
     std::error_code ec;
-    fs::path absolute = fs::absolute(dir_, ec).lexically_normal();
-    if (!absolute.has_filename()) absolute = absolute.parent_path();  // "a/b/" -> "a/b"
-    for (fs::path p = absolute; !ec && !p.empty(); p = p.parent_path()) {
+    absolute_ = fs::absolute(dir_, ec).lexically_normal();
+    if (!absolute_.has_filename()) absolute_ = absolute_.parent_path();  // "a/b/" -> "a/b"
+    for (fs::path p = absolute_; !ec && !p.empty(); p = p.parent_path()) {
       std::error_code status_error;
       // Stop at anything that exists or cannot be examined: it is not ours to remove.
       if (fs::status(p, status_error).type() != fs::file_type::not_found) break;
-      first_created = p;
+      first_created_ = p;
       if (p.parent_path() == p) break;
     }
     fs::create_directories(dir_, ec);
     if (ec) {
-      if (first_created) remove_created_directories(absolute, *first_created);
+      if (first_created_) remove_created_directories(absolute_, *first_created_);
+      first_created_.reset();
       throw output_error(
           fmt::format("cannot create directory {}: {}", dir_.string(), ec.message()));
     }
-    try {
-      write_file_atomically(file, contents);
-    } catch (...) {
-      if (first_created) remove_created_directories(absolute, *first_created);
-      throw;
-    }
-  } else {
-    write_file_atomically(file, contents);
+    exists_ = true;
   }
-  committed_.emplace_back(name);
+  try {
+    check_replaceable(file);
+    const fs::path temp = temporary_name(file);
+    write_whole_file(temp, file, contents);
+    staged_.emplace_back(temp, file);
+  } catch (...) {
+    if (staged_.empty() && committed_.empty()) {
+      if (first_created_) remove_created_directories(absolute_, *first_created_);
+      first_created_.reset();
+      exists_ = false;
+    }
+    throw;
+  }
+  names_.emplace_back(name);
   return file;
+}
+
+void output_directory::publish() {
+  for (std::size_t i = 0; i < staged_.size(); ++i) {
+    std::error_code ec;
+    fs::rename(staged_[i].first, staged_[i].second, ec);
+    if (ec) {
+      const std::string message = fmt::format("cannot write {}: rename failed: {}",
+                                              staged_[i].second.string(), ec.message());
+      staged_.erase(staged_.begin(), staged_.begin() + static_cast<std::ptrdiff_t>(i));
+      throw output_error(message);
+    }
+    committed_.push_back(names_[i]);
+  }
+  staged_.clear();
+  names_.clear();
 }
 
 std::string format_peers_csv(std::span<const peer_record> peers) {
@@ -242,6 +310,7 @@ std::string format_peers_csv(std::span<const peer_record> peers) {
                    "completion_s",
                    "departure_s",
                    "download_time_s",
+                   "time_to_first_piece_s",
                    "bytes_uploaded",
                    "bytes_downloaded",
                    "bytes_downloaded_from_seeds",
@@ -263,6 +332,7 @@ std::string format_peers_csv(std::span<const peer_record> peers) {
                      csv_seconds(p.completion),
                      csv_seconds(p.departure),
                      csv_seconds(p.download_time()),
+                     csv_seconds(p.time_to_first_piece()),
                      fmt::format("{}", p.bytes_uploaded),
                      fmt::format("{}", p.bytes_downloaded),
                      fmt::format("{}", p.bytes_downloaded_from_seeds),
@@ -296,6 +366,24 @@ std::string format_timeseries_csv(std::span<const sample> samples) {
 }
 
 std::string format_summary_json(const run_summary& s, wall_clock_fields wall) {
+  // A distribution is always an object, so every summary has the same keys;
+  // without values its count is 0 and its statistics are null.
+  const auto distribution = [](const std::optional<distribution_stats>& d) {
+    json_object o(2);
+    o.integer("count", d ? d->count : 0);
+    const auto field = [&](std::string_view key, double distribution_stats::*member) {
+      o.number(key, d ? std::optional<double>(*d.*member) : std::nullopt, 6);
+    };
+    field("min", &distribution_stats::min);
+    field("median", &distribution_stats::median);
+    field("mean", &distribution_stats::mean);
+    field("p90", &distribution_stats::p90);
+    field("max", &distribution_stats::max);
+    return o.str();
+  };
+  const auto count = [](const std::optional<std::uint32_t>& v) {
+    return v ? fmt::format("{}", *v) : std::string("null");
+  };
   json_object o(0);
   o.string("swarmsim_version", version())
       .string("scenario", s.scenario)
@@ -304,21 +392,12 @@ std::string format_summary_json(const run_summary& s, wall_clock_fields wall) {
       .integer("initial_seeds", s.initial_seeds)
       .integer("leechers", s.leechers)
       .integer("completed", s.completed)
-      .integer("aborted", s.aborted);
-  if (s.download_time) {
-    const distribution_stats& d = *s.download_time;
-    json_object stats(2);
-    stats.integer("count", d.count)
-        .number("min", d.min, 6)
-        .number("median", d.median, 6)
-        .number("mean", d.mean, 6)
-        .number("p90", d.p90, 6)
-        .number("max", d.max, 6);
-    o.raw("download_time_s", stats.str());
-  } else {
-    o.raw("download_time_s", "null");
-  }
-  o.seconds("all_done_s", s.all_done)
+      .integer("aborted", s.aborted)
+      .number("completed_fraction", s.completed_fraction, 6)
+      .raw("download_time_s", distribution(s.download_time))
+      .raw("time_to_first_piece_s", distribution(s.time_to_first_piece))
+      .raw("share_ratio", distribution(s.share_ratio))
+      .seconds("all_done_s", s.all_done)
       .seconds("distribution_time_s", s.distribution_time)
       .seconds("t_min_s", s.t_min)
       .number("distribution_time_over_t_min", s.distribution_time_over_t_min, 6)
@@ -328,7 +407,14 @@ std::string format_summary_json(const run_summary& s, wall_clock_fields wall) {
       .integer("bytes_downloaded", s.bytes_downloaded)
       .integer("bytes_wasted", s.bytes_wasted)
       .integer("peak_leechers", s.peak_leechers)
-      .number("mean_upload_utilisation", s.mean_upload_utilisation, 6);
+      .number("upload_utilisation", s.upload_utilisation, 6)
+      .number("mean_upload_utilisation", s.mean_upload_utilisation, 6)
+      .raw("availability_min", count(s.availability_min))
+      .number("availability_mean", s.availability_mean, 6)
+      .number("entropy_min", s.entropy_min, 6)
+      .number("entropy_mean", s.entropy_mean, 6)
+      .raw("pieces_only_at_seeds_max", count(s.pieces_only_at_seeds_max))
+      .number("pieces_only_at_seeds_mean", s.pieces_only_at_seeds_mean, 6);
   if (wall == wall_clock_fields::include) {
     o.number("wall_time_s", s.wall_seconds, 3)
         .number("events_per_wall_second", s.events_per_wall_second, 1);
@@ -337,15 +423,15 @@ std::string format_summary_json(const run_summary& s, wall_clock_fields wall) {
 }
 
 fs::path write_peers_csv(output_directory& dir, std::span<const peer_record> peers) {
-  return dir.commit(peers_csv_name, format_peers_csv(peers));
+  return dir.add(peers_csv_name, format_peers_csv(peers));
 }
 
 fs::path write_timeseries_csv(output_directory& dir, std::span<const sample> samples) {
-  return dir.commit(timeseries_csv_name, format_timeseries_csv(samples));
+  return dir.add(timeseries_csv_name, format_timeseries_csv(samples));
 }
 
 fs::path write_summary_json(output_directory& dir, const run_summary& s, wall_clock_fields wall) {
-  return dir.commit(summary_json_name, format_summary_json(s, wall));
+  return dir.add(summary_json_name, format_summary_json(s, wall));
 }
 
 void print_summary(std::FILE* out, const run_summary& s) {

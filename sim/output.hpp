@@ -11,14 +11,17 @@
 //    target, then renamed over it. On any error the temporary file is removed and
 //    output_error names the path; the target is either the old file or the new one.
 // 4. output_directory creates its directory (and missing parents) only when the
-//    first file is committed; a run that never commits leaves nothing behind.
+//    first file is added, and replaces its files all together on publish(); a run
+//    that fails before publishing leaves nothing behind and earlier results whole.
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/metrics.hpp"
@@ -33,24 +36,41 @@ class output_error : public std::runtime_error {
 // Writes `contents` to `path` atomically (see 3 above). The parent directory must exist.
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents);
 
-// A results directory that springs into existence with its first file.
+// A results directory that springs into existence with its first file and is
+// replaced as a whole or not at all: add() writes each file under a temporary
+// name beside its target (refusing a target that is not a regular file), and
+// publish() renames them all into place once every file was written. Destroyed
+// without publish(), it removes its temporary files and any directories it
+// created, leaving earlier results untouched.
 class output_directory {
  public:
   explicit output_directory(std::filesystem::path dir);
+  ~output_directory();
+  output_directory(const output_directory&) = delete;
+  output_directory& operator=(const output_directory&) = delete;
 
   const std::filesystem::path& path() const { return dir_; }
-  // True once a file was committed (so the directory exists).
-  bool created() const { return !committed_.empty(); }
-  // File names committed so far, in commit order.
+  // True once a file was added (so the directory exists).
+  bool created() const { return exists_; }
+  // File names published so far, in the order they were added.
   const std::vector<std::string>& committed() const { return committed_; }
 
-  // Writes dir/name atomically, first creating the directory and its missing
-  // parents if needed; if that first write fails, the directories it created are
-  // removed again. Returns the file's path. Throws output_error.
-  std::filesystem::path commit(std::string_view name, std::string_view contents);
+  // Writes dir/name under a temporary name, first creating the directory and its
+  // missing parents if needed; if the first add fails, the directories it created
+  // are removed again. Returns the file's final path. Throws output_error.
+  std::filesystem::path add(std::string_view name, std::string_view contents);
+  // Renames every added file into place. Throws output_error.
+  void publish();
 
  private:
+  void discard() noexcept;
+
   std::filesystem::path dir_;
+  std::filesystem::path absolute_;
+  std::optional<std::filesystem::path> first_created_;
+  bool exists_ = false;
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> staged_;  // temp, final
+  std::vector<std::string> names_;                                               // of staged_
   std::vector<std::string> committed_;
 };
 
@@ -85,5 +105,8 @@ std::string csv_field(std::string_view text);
 std::string json_string(std::string_view text);
 // Seconds with six decimals from integer nanoseconds, rounded half away from zero.
 std::string format_seconds(duration d);
+// `v` with `decimals` fixed decimals, locale-independent; "" for NaN and
+// infinities; never "-0.0".
+std::string csv_number(double v, int decimals);
 
 }  // namespace swarmsim::sim

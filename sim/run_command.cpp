@@ -9,6 +9,7 @@
 #include "sim/command.hpp"
 #include "sim/output.hpp"
 #include "sim/swarm.hpp"
+#include "sim/units.hpp"
 
 namespace swarmsim::sim {
 
@@ -24,7 +25,10 @@ run_summary run_scenario_to(const scenario& s, const std::filesystem::path& out,
   write_peers_csv(dir, result.peers);
   write_timeseries_csv(dir, result.samples);
   write_summary_json(dir, summary, wall_clock_fields::omit);
-  dir.commit(resolved_scenario_name, save_scenario(s));
+  if (s.simulation.overlay_interval) write_overlay_csv(dir, result.overlay);
+  if (!s.simulation.trace.empty()) write_traces_csv(dir, result.traces);
+  dir.add(resolved_scenario_name, save_scenario(s));
+  dir.publish();
   return summary;
 }
 
@@ -68,7 +72,15 @@ command add_run_command(CLI::App& app) {
                   "Scenario file (YAML); see scenarios/README.md")
       ->required();
   sub->add_option("--out,-o", o->out, "Output directory (default: results/<scenario name>)");
-  auto* seed_opt = sub->add_option("--seed", o->seed, "Random seed (overrides simulation.seed)");
+  // Read like the file's seed: CLI11 alone takes "-1" as 2^64 - 1 and "010" as octal.
+  auto* seed_opt = sub->add_option("--seed", o->seed, "Random seed (overrides simulation.seed)")
+                       ->transform(CLI::Validator(
+                           [](std::string& text) {
+                             const auto n = parse_whole_number(text);
+                             if (n) text = std::to_string(*n);
+                             return n.error;
+                           },
+                           ""));
   sub->add_option("--set", o->request.overrides,
                   "Override a scenario value, e.g. --set groups.leechers.count=50 (repeatable)")
       ->type_name("KEY=VALUE");

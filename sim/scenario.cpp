@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -36,12 +37,14 @@ bool operator==(const group_spec& a, const group_spec& b) {
       ca.optimistic_interval == cb.optimistic_interval && ca.snub_timeout == cb.snub_timeout &&
       ca.new_peer_window == cb.new_peer_window && ca.new_peer_weight == cb.new_peer_weight &&
       ca.seed_mode == cb.seed_mode && ca.round_robin_bytes == cb.round_robin_bytes &&
-      ca.round_robin_min_time == cb.round_robin_min_time;
+      ca.round_robin_min_time == cb.round_robin_min_time && ca.super_seeding == cb.super_seeding;
   return picker_equal && choker_equal && a.name == b.name && a.count == b.count &&
          a.content == b.content && a.upload == b.upload && a.download == b.download &&
          a.site == b.site && a.arrival == b.arrival && a.after_completion == b.after_completion &&
          a.leave_at == b.leave_at && a.pipeline_depth == b.pipeline_depth &&
-         a.max_connections == b.max_connections && a.max_initiate == b.max_initiate;
+         a.max_connections == b.max_connections && a.max_initiate == b.max_initiate &&
+         a.abort == b.abort && a.classes == b.classes && a.sites == b.sites &&
+         a.upload_cap == b.upload_cap;
 }
 
 namespace {
@@ -62,6 +65,15 @@ path_t child(path_t p, std::string_view key) {
 
 bool starts_with(const path_t& p, const path_t& prefix) {
   return p.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), p.begin());
+}
+
+// Whether results/<name> is a directory right under results/.
+bool usable_as_directory_name(std::string_view name) {
+  const auto bad = [](char c) {
+    return c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+  };
+  return !name.empty() && name != "." && name != ".." &&
+         std::none_of(name.begin(), name.end(), bad);
 }
 
 bool all_digits(std::string_view s) {
@@ -98,6 +110,15 @@ constexpr std::array<enum_name<protocol::seed_choking>, 2> seed_mode_names{{
     {"round_robin", protocol::seed_choking::round_robin},
     {"fastest_upload", protocol::seed_choking::fastest_upload},
 }};
+constexpr std::array<enum_name<seed_time_kind>, 3> seed_time_names{{
+    {"fixed", seed_time_kind::fixed},
+    {"exponential", seed_time_kind::exponential},
+    {"lognormal", seed_time_kind::lognormal},
+}};
+constexpr std::array<enum_name<trace_kind>, 2> trace_names{{
+    {"unchoke", trace_kind::unchoke},
+    {"interest", trace_kind::interest},
+}};
 constexpr std::array<enum_name<stop_kind>, 2> stop_names{{
     {"all_complete", stop_kind::all_complete},
     {"time_limit", stop_kind::time_limit},
@@ -118,10 +139,14 @@ constexpr std::array<std::string_view, 5> tracker_keys{"numwant", "announce_inte
 constexpr std::array<std::string_view, 3> network_keys{"sites", "links", "local_latency"};
 constexpr std::array<std::string_view, 1> site_keys{"name"};
 constexpr std::array<std::string_view, 3> link_keys{"a", "b", "latency"};
-constexpr std::array<std::string_view, 15> group_keys{
-    "name",     "count",  "role",           "content",          "upload",
-    "download", "site",   "arrival",        "after_completion", "leave_at",
-    "picker",   "choker", "pipeline_depth", "max_connections",  "max_initiate"};
+constexpr std::array<std::string_view, 19> group_keys{
+    "name",     "count",   "role",           "content",          "upload",
+    "download", "site",    "arrival",        "after_completion", "leave_at",
+    "picker",   "choker",  "pipeline_depth", "max_connections",  "max_initiate",
+    "abort",    "classes", "sites",          "upload_cap"};
+constexpr std::array<std::string_view, 2> abort_keys{"probability", "rate"};
+constexpr std::array<std::string_view, 4> class_keys{"name", "share", "upload", "download"};
+constexpr std::array<std::string_view, 2> lognormal_keys{"median", "sigma"};
 constexpr std::array<std::string_view, 3> arrival_keys{"at", "uniform", "poisson"};
 constexpr std::array<std::string_view, 2> uniform_keys{"start", "window"};
 constexpr std::array<std::string_view, 2> poisson_keys{"start", "rate"};
@@ -129,12 +154,12 @@ constexpr std::array<std::string_view, 1> content_keys{"fraction"};
 constexpr std::array<std::string_view, 1> after_completion_keys{"seed_for"};
 constexpr std::array<std::string_view, 5> picker_keys{
     "policy", "random_first_pieces", "finish_started_first", "endgame", "max_endgame_duplicates"};
-constexpr std::array<std::string_view, 10> choker_keys{
-    "upload_slots",      "optimistic_slots",    "rechoke_interval", "optimistic_interval",
-    "snub_timeout",      "new_peer_window",     "new_peer_weight",  "seed_mode",
-    "round_robin_bytes", "round_robin_min_time"};
-constexpr std::array<std::string_view, 4> simulation_keys{"seed", "stop", "time_limit",
-                                                          "sample_interval"};
+constexpr std::array<std::string_view, 11> choker_keys{
+    "upload_slots",      "optimistic_slots",     "rechoke_interval", "optimistic_interval",
+    "snub_timeout",      "new_peer_window",      "new_peer_weight",  "seed_mode",
+    "round_robin_bytes", "round_robin_min_time", "super_seeding"};
+constexpr std::array<std::string_view, 6> simulation_keys{
+    "seed", "stop", "time_limit", "sample_interval", "overlay_interval", "trace"};
 
 // Edit distance with adjacent transpositions (optimal string alignment).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -258,6 +283,8 @@ class loader {
   }
   bool read_bool(const located& v) const;
   double read_rate(const located& v) const;
+  // A plain number in [min, max] (min excluded when `above_min`).
+  double read_number(const located& v, double min, double max, bool above_min) const;
   std::uint64_t read_size(const located& v, std::uint64_t max) const;
   duration read_duration(const located& v, bool positive) const;
   template <typename E, std::size_t N>
@@ -282,6 +309,10 @@ class loader {
   content_spec read_content(const located& at) const;
   arrival_spec read_arrival(const located& at) const;
   after_completion_spec read_after_completion(const located& at) const;
+  abort_spec read_abort(const located& at) const;
+  std::vector<bandwidth_class> read_classes(const located& at) const;
+  std::vector<site_share> read_site_shares(const located& at) const;
+  std::optional<double> read_upload_cap(const located& at) const;
   void read_picker(const located& at, group_draft& g) const;
   void read_choker(const located& at, group_draft& g) const;
   std::vector<group_draft> read_groups(const map_view& top) const;
@@ -313,7 +344,10 @@ loader::map_view::map_view(const loader& l, const located& at, keys_t known,
     const std::string& name = key.Scalar();
     const path_t p = child(at.path, name);
     if (std::find(known.begin(), known.end(), name) == known.end())
-      l.fail(key, p, fmt::format("unknown key '{}'{}", name, did_you_mean(name, known)));
+      l.fail(key, p,
+             name == "<<" ? std::string("unknown key '<<' (YAML merge keys are not supported; put "
+                                        "fields that groups share in 'defaults:')")
+                          : fmt::format("unknown key '{}'{}", name, did_you_mean(name, known)));
     for (const auto& [seen, value] : fields_)
       if (seen == name) {
         const YAML::Mark first = value.node.Mark();
@@ -338,14 +372,10 @@ std::string loader::scalar(const located& v, std::string_view expected) const {
 
 std::uint64_t loader::read_whole(const located& v, std::uint64_t min, std::uint64_t max) const {
   const std::string text = scalar(v, "a whole number");
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (!text.empty() && text[0] == '-')
-    fail(v, fmt::format("{}: must not be negative, got '{}'", v.key(), text));
-  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && value > max))
-    fail(v, fmt::format("{}: {} is too large (at most {})", v.key(), text, max));
-  if (ec != std::errc{} || end != text.data() + text.size())
-    fail(v, fmt::format("{}: expected a whole number, got '{}'", v.key(), text));
+  const auto parsed = parse_whole_number(text);
+  if (!parsed) fail(v, fmt::format("{}: {}", v.key(), parsed.error));
+  const std::uint64_t value = *parsed;
+  if (value > max) fail(v, fmt::format("{}: {} is too large (at most {})", v.key(), text, max));
   if (value < min) fail(v, fmt::format("{}: must be at least {}, got {}", v.key(), min, text));
   return value;
 }
@@ -363,6 +393,18 @@ double loader::read_rate(const located& v) const {
   if (!r) fail(v, fmt::format("{}: {}", v.key(), r.error));
   if (*r <= 0) fail(v, fmt::format("{}: rate must be greater than 0", v.key()));
   return *r;
+}
+
+double loader::read_number(const located& v, double min, double max, bool above_min) const {
+  const std::string text = scalar(v, "a number");
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value))
+    fail(v, fmt::format("{}: expected a number, got '{}'", v.key(), text));
+  if (value < min || value > max || (above_min && value == min))
+    fail(v, fmt::format("{}: {} is outside {}{}, {}]", v.key(), text, above_min ? "(" : "[", min,
+                        max));
+  return value;
 }
 
 std::uint64_t loader::read_size(const located& v, std::uint64_t max) const {
@@ -506,6 +548,25 @@ simulation_spec loader::read_simulation(const located& at) const {
   if (const auto stop = m.get("stop")) sim.stop = read_enum(*stop, stop_names);
   set_duration(m, "time_limit", sim.time_limit, true);
   set_duration(m, "sample_interval", sim.sample_interval, true);
+  if (const auto v = m.get("overlay_interval")) {
+    if (v->node.IsNull() || (v->node.IsScalar() && v->node.Scalar() == "off"))
+      sim.overlay_interval.reset();
+    else
+      sim.overlay_interval = read_duration(*v, true);
+  }
+  if (const auto v = m.get("trace")) {
+    if (!v->node.IsSequence() && !v->node.IsNull())
+      fail(*v, fmt::format("trace: expected a list such as [unchoke, interest], got {}",
+                           kind_of(v->node)));
+    sim.trace.clear();
+    for (std::size_t i = 0; i < v->node.size(); ++i) {
+      const trace_kind k =
+          read_enum(located{v->node[i], child(v->path, std::to_string(i))}, trace_names);
+      if (std::find(sim.trace.begin(), sim.trace.end(), k) == sim.trace.end())
+        sim.trace.push_back(k);
+    }
+    std::sort(sim.trace.begin(), sim.trace.end());
+  }
   return sim;
 }
 
@@ -565,11 +626,109 @@ after_completion_spec loader::read_after_completion(const located& at) const {
     const map_view m(*this, at, after_completion_keys, "{seed_for: 10min}");
     const auto t = m.get("seed_for");
     if (!t) fail(at, "after_completion: expected stay, leave or {seed_for: 10min}");
-    return {after_completion_kind::seed_for, read_duration(*t, false)};
+    after_completion_spec a{after_completion_kind::seed_for, {}, seed_time_kind::fixed, 0};
+    if (!t->node.IsMap()) {
+      a.seed_time = read_duration(*t, false);
+      return a;
+    }
+    static constexpr std::array<std::string_view, 3> kinds{"fixed", "exponential", "lognormal"};
+    const map_view d(*this, *t, kinds,
+                     "a seeding time: 10min, {exponential: 10min} or "
+                     "{lognormal: {median: 10min, sigma: 1}}");
+    if (d.size() != 1)
+      fail(*t,
+           "seed_for: give exactly one of T, {fixed: T}, {exponential: MEAN}, "
+           "{lognormal: {median: T, sigma: S}}");
+    const auto& [kind, value] = d.fields().front();
+    if (kind == "fixed") {
+      a.seed_time = read_duration(value, false);
+    } else if (kind == "exponential") {
+      a.distribution = seed_time_kind::exponential;
+      a.seed_time = read_duration(value, true);
+    } else {
+      a.distribution = seed_time_kind::lognormal;
+      const map_view l(*this, value, lognormal_keys, "a map {median, sigma}");
+      const auto median = l.get("median");
+      const auto sigma = l.get("sigma");
+      if (!median || !sigma) fail(value, "lognormal: needs 'median' (a duration) and 'sigma'");
+      a.seed_time = read_duration(*median, true);
+      a.sigma = read_number(*sigma, 0, 20, true);
+    }
+    return a;
   }
   if (at.node.IsScalar() && at.node.Scalar() == "seed_for")
     fail(at, "after_completion: seed_for needs a time, as in {seed_for: 10min}");
   return {read_enum(at, after_completion_names), {}};
+}
+
+abort_spec loader::read_abort(const located& at) const {
+  const map_view m(*this, at, abort_keys, "a map {probability, rate}");
+  abort_spec a;
+  if (const auto p = m.get("probability")) a.probability = read_number(*p, 0, 1, false);
+  if (const auto r = m.get("rate")) {
+    const auto f = parse_frequency(scalar(*r, "aborts per second, e.g. 1/h"));
+    if (!f) fail(*r, fmt::format("rate: {}", f.error));
+    a.rate = *f;
+  }
+  return a;
+}
+
+std::vector<bandwidth_class> loader::read_classes(const located& at) const {
+  if (!at.node.IsSequence())
+    fail(at, fmt::format("classes: expected a list of {{share, upload, download}}, got {}",
+                         kind_of(at.node)));
+  if (at.node.size() == 0) fail(at, "classes: the list is empty (leave it out instead)");
+  std::vector<bandwidth_class> out;
+  double sum = 0;
+  for (std::size_t i = 0; i < at.node.size(); ++i) {
+    const located c{at.node[i], child(at.path, std::to_string(i))};
+    const map_view m(*this, c, class_keys, "a class {name, share, upload, download}");
+    bandwidth_class b;
+    b.name = fmt::format("class{}", i);
+    if (const auto v = m.get("name")) b.name = read_string(*v);
+    if (b.name.empty()) fail(c, "class: the name must not be empty");
+    for (const auto& other : out)
+      if (other.name == b.name) fail(c, fmt::format("duplicate class name '{}'", b.name));
+    const auto share = m.get("share");
+    const auto up = m.get("upload");
+    const auto down = m.get("download");
+    if (!share || !up || !down) fail(c, "class: needs 'share', 'upload' and 'download'");
+    b.share = read_number(*share, 0, 1, true);
+    b.upload = read_rate(*up);
+    b.download = read_rate(*down);
+    sum += b.share;
+    out.push_back(std::move(b));
+  }
+  if (std::abs(sum - 1) > 1e-6)
+    fail(at, fmt::format("classes: the shares add up to {}, not 1", sum));
+  return out;
+}
+
+std::vector<site_share> loader::read_site_shares(const located& at) const {
+  if (!at.node.IsMap())
+    fail(at, fmt::format("sites: expected a map {{site: share, ...}}, got {}", kind_of(at.node)));
+  std::vector<site_share> out;
+  double sum = 0;
+  for (auto it = at.node.begin(); it != at.node.end(); ++it) {
+    const YAML::Node key = it->first;
+    if (!key.IsScalar()) fail(key, at.path, "sites: keys must be site names");
+    const located v{it->second, child(at.path, key.Scalar())};
+    for (const auto& other : out)
+      if (other.site == key.Scalar())
+        fail(key, v.path, fmt::format("sites: site '{}' is given twice", key.Scalar()));
+    out.push_back({key.Scalar(), read_number(v, 0, 1, true)});
+    sum += out.back().share;
+  }
+  if (out.empty()) fail(at, "sites: the map is empty (leave it out instead)");
+  if (std::abs(sum - 1) > 1e-6) fail(at, fmt::format("sites: the shares add up to {}, not 1", sum));
+  return out;
+}
+
+std::optional<double> loader::read_upload_cap(const located& at) const {
+  if (at.node.IsNull() || (at.node.IsScalar() && at.node.Scalar() == "none")) return std::nullopt;
+  const auto r = parse_rate(scalar(at, "a rate like 64kbit/s, 0 (free-rider) or none"));
+  if (!r) fail(at, fmt::format("upload_cap: {}", r.error));
+  return *r;
 }
 
 void loader::read_picker(const located& at, group_draft& g) const {
@@ -597,6 +756,7 @@ void loader::read_choker(const located& at, group_draft& g) const {
     c.round_robin_bytes =
         static_cast<std::uint32_t>(read_size(*v, std::numeric_limits<std::uint32_t>::max()));
   set_duration(m, "round_robin_min_time", c.round_robin_min_time, false);
+  set(m, "super_seeding", c.super_seeding);
   for (std::string_view key : {"upload_slots", "optimistic_slots"})
     if (const auto v = m.get(key)) g.origins.insert_or_assign(fmt::format("choker.{}", key), *v);
 }
@@ -609,7 +769,10 @@ void loader::read_group_fields(const map_view& m, group_draft& g) const {
     g.has_name = true;
     g.origins.insert_or_assign("name", *v);
   }
-  if (const auto v = m.get("count")) s.count = read_u32(*v);
+  if (const auto v = m.get("count")) {
+    s.count = read_u32(*v);
+    g.origins.insert_or_assign("count", *v);
+  }
   const auto role = m.get("role");
   const auto content = m.get("content");
   if (role && content) fail(*role, "role: give either 'role' or 'content', not both");
@@ -618,7 +781,9 @@ void loader::read_group_fields(const map_view& m, group_draft& g) const {
   if (const auto v = m.get("upload")) s.upload = read_rate(*v);
   if (const auto v = m.get("download")) s.download = read_rate(*v);
   if (const auto v = m.get("site")) {
+    if (m.get("sites")) fail(*v, "site: give either 'site' or 'sites', not both");
     s.site = scalar(*v, "a site name");
+    s.sites.clear();
     g.origins.insert_or_assign("site", *v);
   }
   if (const auto v = m.get("arrival")) s.arrival = read_arrival(*v);
@@ -629,6 +794,15 @@ void loader::read_group_fields(const map_view& m, group_draft& g) const {
     else
       s.leave_at = read_duration(*v, false);
   }
+  if (const auto v = m.get("abort")) s.abort = read_abort(*v);
+  if (const auto v = m.get("classes"))
+    s.classes = v->node.IsNull() ? std::vector<bandwidth_class>{} : read_classes(*v);
+  if (const auto v = m.get("sites")) {
+    s.sites = v->node.IsNull() ? std::vector<site_share>{} : read_site_shares(*v);
+    g.origins.insert_or_assign("sites", *v);
+    g.origins.erase("site");
+  }
+  if (const auto v = m.get("upload_cap")) s.upload_cap = read_upload_cap(*v);
   if (const auto v = m.get("picker")) read_picker(*v, g);
   if (const auto v = m.get("choker")) read_choker(*v, g);
   set(m, "pipeline_depth", s.pipeline_depth, 1);
@@ -652,6 +826,7 @@ std::vector<group_draft> loader::read_groups(const map_view& top) const {
   if (groups->node.size() == 0) fail(*groups, "no groups: the 'groups:' list is empty");
 
   std::vector<group_draft> out;
+  std::uint64_t total = 0;  // peers in the groups so far
   for (std::size_t i = 0; i < groups->node.size(); ++i) {
     group_draft g = base;
     g.where = located{groups->node[i], child(groups->path, std::to_string(i))};
@@ -676,6 +851,14 @@ std::vector<group_draft> loader::read_groups(const map_view& top) const {
            fmt::format("choker: optimistic_slots ({}) exceeds upload_slots ({}) in group '{}'",
                        c.optimistic_slots, c.upload_slots, g.spec.name));
     }
+    total += g.spec.count;
+    if (total > max_peers) {
+      const auto count = g.origins.find("count");
+      fail(count == g.origins.end() ? g.where : count->second,
+           fmt::format("count: group '{}' brings the swarm to {} peers; swarmsim simulates at "
+                       "most {} in all",
+                       g.spec.name, total, max_peers));
+    }
     out.push_back(std::move(g));
   }
 
@@ -683,8 +866,21 @@ std::vector<group_draft> loader::read_groups(const map_view& top) const {
     return g.spec.count > 0 && (g.spec.content.kind == content_kind::all ||
                                 g.spec.content.kind == content_kind::partition);
   });
-  if (!someone_has_everything)
-    fail(*groups, "no peer holds every piece at the start; add a seed group");
+  if (!someone_has_everything) {
+    constexpr std::string_view message = "no peer holds every piece at the start; add a seed group";
+    // An override that changed who holds what is the likely cause: name it.
+    const auto holding = [](std::string_view field) {
+      return field == "count" || field == "role" || field == "content";
+    };
+    for (auto o = overrides_.rbegin(); o != overrides_.rend(); ++o) {
+      const path_t& p = o->path;
+      const bool in_groups = p[0] == "groups" && (p.size() <= 2 || holding(p[2]));
+      const bool in_defaults = p[0] == "defaults" && (p.size() == 1 || holding(p[1]));
+      if (in_groups || in_defaults)
+        throw scenario_error(fmt::format("--set {}: {}", o->text, message));
+    }
+    fail(*groups, message);
+  }
   return out;
 }
 
@@ -696,6 +892,15 @@ void loader::check_sites(std::vector<group_draft>& groups, const network_spec& n
     return std::find(site_names.begin(), site_names.end(), n) != site_names.end();
   };
   for (auto& g : groups) {
+    if (!g.spec.sites.empty()) {
+      const located& at = g.origins.at("sites");
+      for (const auto& share : g.spec.sites)
+        if (!known(share.site))
+          fail(at, fmt::format("sites: unknown site '{}'{}", share.site,
+                               did_you_mean(share.site, site_names)));
+      g.spec.site = g.spec.sites.front().site;
+      continue;
+    }
     const auto origin = g.origins.find("site");
     if (origin == g.origins.end()) {
       if (known(group_spec{}.site))
@@ -714,11 +919,22 @@ void loader::check_sites(std::vector<group_draft>& groups, const network_spec& n
 
 scenario loader::read(const YAML::Node& root) const {
   const located top_at{root, {}};
+  if (!root.IsDefined() || root.IsNull())
+    fail(YAML::Node{}, {},
+         "the scenario is empty: it needs at least a 'groups:' list with a seed "
+         "(see scenarios/README.md)");
   if (root.IsDefined() && !root.IsNull() && !root.IsMap())
     fail(top_at, fmt::format("expected a map of scenario fields, got {}", kind_of(root)));
   const map_view top(*this, top_at, top_keys, "a map of scenario fields");
   scenario s;
-  if (const auto v = top.get("name")) s.name = read_string(*v);
+  if (const auto v = top.get("name")) {
+    s.name = read_string(*v);
+    if (!usable_as_directory_name(s.name))
+      fail(*v, fmt::format("name: '{}' cannot name a directory (the results go to results/<name> "
+                           "by default): give a name without '/', '\\' or control characters, "
+                           "other than '.' and '..'",
+                           s.name));
+  }
   if (const auto v = top.get("description"))
     s.description = v->node.IsNull() ? std::string{} : read_string(*v);
   if (const auto v = top.get("torrent")) s.torrent = read_torrent(*v);
@@ -851,7 +1067,30 @@ void put_group(YAML::Emitter& out, const group_spec& g) {
     out << std::string(name_of(content_names, g.content.kind));
   put(out, "upload", format_rate(g.upload));
   put(out, "download", format_rate(g.download));
-  put(out, "site", g.site);
+  if (g.sites.empty()) {
+    put(out, "site", g.site);
+  } else {
+    out << YAML::Key << "sites" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    for (const auto& x : g.sites) {
+      out << YAML::Key;
+      put_string(out, x.site);
+      out << YAML::Value << fmt::format("{}", x.share);
+    }
+    out << YAML::EndMap;
+  }
+  if (!g.classes.empty()) {
+    out << YAML::Key << "classes" << YAML::Value << YAML::BeginSeq;
+    for (const auto& c : g.classes) {
+      out << YAML::Flow << YAML::BeginMap;
+      put(out, "name", c.name);
+      put_value(out, "share", fmt::format("{}", c.share));
+      put(out, "upload", format_rate(c.upload));
+      put(out, "download", format_rate(c.download));
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  put(out, "upload_cap", g.upload_cap ? format_rate(*g.upload_cap) : "none");
   out << YAML::Key << "arrival" << YAML::Value << YAML::Flow << YAML::BeginMap;
   switch (g.arrival.kind) {
     case arrival_kind::at:
@@ -872,12 +1111,34 @@ void put_group(YAML::Emitter& out, const group_spec& g) {
   }
   out << YAML::EndMap;
   out << YAML::Key << "after_completion" << YAML::Value;
-  if (g.after_completion.kind == after_completion_kind::seed_for)
-    out << YAML::Flow << YAML::BeginMap << YAML::Key << "seed_for" << YAML::Value
-        << format_duration(g.after_completion.seed_time) << YAML::EndMap;
-  else
-    out << std::string(name_of(after_completion_names, g.after_completion.kind));
+  const auto& ac = g.after_completion;
+  if (ac.kind == after_completion_kind::seed_for) {
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "seed_for" << YAML::Value;
+    switch (ac.distribution) {
+      case seed_time_kind::fixed:
+        out << format_duration(ac.seed_time);
+        break;
+      case seed_time_kind::exponential:
+        out << YAML::BeginMap;
+        put(out, "exponential", format_duration(ac.seed_time));
+        out << YAML::EndMap;
+        break;
+      case seed_time_kind::lognormal:
+        out << YAML::BeginMap << YAML::Key << "lognormal" << YAML::Value << YAML::BeginMap;
+        put(out, "median", format_duration(ac.seed_time));
+        put_value(out, "sigma", fmt::format("{}", ac.sigma));
+        out << YAML::EndMap << YAML::EndMap;
+        break;
+    }
+    out << YAML::EndMap;
+  } else {
+    out << std::string(name_of(after_completion_names, ac.kind));
+  }
   put(out, "leave_at", g.leave_at ? format_duration(*g.leave_at) : "never");
+  out << YAML::Key << "abort" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  put_value(out, "probability", fmt::format("{}", g.abort.probability));
+  put(out, "rate", format_frequency(g.abort.rate));
+  out << YAML::EndMap;
 
   const auto& p = g.picker;
   out << YAML::Key << "picker" << YAML::Value << YAML::BeginMap;
@@ -900,6 +1161,7 @@ void put_group(YAML::Emitter& out, const group_spec& g) {
   put(out, "seed_mode", std::string(name_of(seed_mode_names, c.seed_mode)));
   put(out, "round_robin_bytes", format_size(c.round_robin_bytes));
   put(out, "round_robin_min_time", format_duration(c.round_robin_min_time));
+  put_value(out, "super_seeding", c.super_seeding);
   out << YAML::EndMap;
 
   put_value(out, "pipeline_depth", g.pipeline_depth);
@@ -910,13 +1172,42 @@ void put_group(YAML::Emitter& out, const group_spec& g) {
 
 }  // namespace
 
+namespace {
+
+// A YAML syntax error as "file:line:column: message": control characters in
+// yaml-cpp's message (it quotes the offending byte) escaped, and a hint when a
+// tab indents the line.
+std::string syntax_error(std::string_view source, std::string_view text, const YAML::Exception& e) {
+  std::string message;
+  for (const char c : e.msg) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f)
+      message += fmt::format("\\x{:02x}", static_cast<unsigned>(byte));
+    else
+      message += c;
+  }
+  if (!e.mark.is_null()) {
+    std::string_view line = text;
+    for (int i = 0; i < e.mark.line && !line.empty(); ++i) {
+      const auto newline = line.find('\n');
+      line = newline == std::string_view::npos ? std::string_view{} : line.substr(newline + 1);
+    }
+    const auto indent = line.substr(0, line.find_first_not_of(" \t"));
+    if (indent.find('\t') != std::string_view::npos)
+      message += " (a tab indents this line; YAML indents with spaces only)";
+  }
+  return fmt::format("{}: {}", location(source, e.mark), message);
+}
+
+}  // namespace
+
 scenario parse_scenario(const std::string& yaml_text, const std::string& source_name,
                         const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    throw scenario_error(fmt::format("{}: {}", location(source_name, e.mark), e.msg));
+    throw scenario_error(syntax_error(source_name, yaml_text, e));
   }
   std::vector<override_record> applied;
   for (const auto& o : overrides)
@@ -995,6 +1286,12 @@ std::string save_scenario(const scenario& s) {
   put(out, "stop", std::string(name_of(stop_names, sim.stop)));
   put(out, "time_limit", format_duration(sim.time_limit));
   put(out, "sample_interval", format_duration(sim.sample_interval));
+  put(out, "overlay_interval",
+      sim.overlay_interval ? format_duration(*sim.overlay_interval) : "off");
+  out << YAML::Key << "trace" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const trace_kind k : sim.trace)
+    out << std::string(name_of(trace_names, k));
+  out << YAML::EndSeq;
   out << YAML::EndMap;
 
   out << YAML::EndMap;

@@ -6,7 +6,9 @@
 // returned by load_scenario()/parse_scenario():
 // 1. Every field holds a valid value: rates > 0; sizes, intervals and time limits
 //    > 0; piece_size a multiple of block_size (torrent_geometry::validate);
-//    optimistic_slots <= upload_slots; fractions in [0, 1]; poisson rate > 0.
+//    optimistic_slots <= upload_slots; fractions in [0, 1]; poisson rate > 0;
+//    class and site shares > 0 and adding up to 1; upload_cap >= 0; abort
+//    probability in [0, 1], abort rate >= 0; lognormal sigma > 0.
 // 2. Group names are unique, non-empty and not all digits (overrides address
 //    groups by name or index); site names are unique and non-empty; every group
 //    and link names an existing site; links join distinct sites, at most one link
@@ -15,6 +17,9 @@
 //    held by someone at the start (fraction groups alone are refused; the driver
 //    re-checks at t=0).
 // 4. parse_scenario(save_scenario(s)) == s.
+// 5. The name works as a directory name (results/<name>): not empty, "." or
+//    "..", and without '/', '\' or control characters.
+// 6. The counts add up to at most max_peers.
 
 #include <cstdint>
 #include <optional>
@@ -101,15 +106,55 @@ struct arrival_spec {
 
 enum class after_completion_kind : std::uint8_t {
   stay,      // seed forever
-  seed_for,  // seed for `seed_time`, then leave
+  seed_for,  // seed for a time drawn from `seed_time` (see seed_time_kind), then leave
   leave,     // leave at once
+};
+
+// How the seeding time of seed_for is drawn, per peer, at completion.
+enum class seed_time_kind : std::uint8_t {
+  fixed,        // exactly `seed_time`
+  exponential,  // exponential with mean `seed_time` (Qiu & Srikant: departure rate 1/mean)
+  lognormal,    // lognormal with median `seed_time` and shape `sigma` (mean = median e^(sigma^2/2))
 };
 
 struct after_completion_spec {
   after_completion_kind kind = after_completion_kind::stay;
-  duration seed_time{};
+  duration seed_time{};  // fixed time, mean or median (seed_for)
+  seed_time_kind distribution = seed_time_kind::fixed;
+  double sigma = 0;  // lognormal shape, > 0
 
   friend bool operator==(const after_completion_spec&, const after_completion_spec&) = default;
+};
+
+// Leechers that give up before completing (churn). Both parts may apply.
+struct abort_spec {
+  // Each leecher, with this probability, leaves when it holds a fraction of the
+  // pieces drawn uniformly in [0, 1) at arrival (before completing, for sure).
+  double probability = 0;
+  // Each leecher's time to abort is exponential with this rate (per second; 0 =
+  // never), drawn at arrival; it leaves then unless it completed first (Qiu &
+  // Srikant's abort rate theta).
+  double rate = 0;
+
+  friend bool operator==(const abort_spec&, const abort_spec&) = default;
+};
+
+// One bandwidth class of a heterogeneous group (e.g. Bharambe et al.'s mix).
+struct bandwidth_class {
+  std::string name;     // peers.csv group column: "<group>/<name>"
+  double share = 0;     // fraction of the group's peers, > 0; a group's shares add up to 1
+  double upload = 0;    // bytes per second
+  double download = 0;  // bytes per second
+
+  friend bool operator==(const bandwidth_class&, const bandwidth_class&) = default;
+};
+
+// A group's peers spread over sites by share (instead of one `site`).
+struct site_share {
+  std::string site;
+  double share = 0;  // > 0; a group's shares add up to 1
+
+  friend bool operator==(const site_share&, const site_share&) = default;
 };
 
 struct group_spec {
@@ -122,6 +167,16 @@ struct group_spec {
   arrival_spec arrival;
   after_completion_spec after_completion;
   std::optional<duration> leave_at;  // leave at this absolute time (e.g. the initial seed)
+  abort_spec abort;                  // leechers giving up (churn)
+  // Non-empty: each peer gets one class's upload/download (largest remainder by
+  // share, shuffled with the group's content stream); upload/download above unused.
+  std::vector<bandwidth_class> classes;
+  // Non-empty: each peer is placed on one of these sites, by share as for
+  // classes; `site` above is unused.
+  std::vector<site_share> sites;
+  // Payload upload cap, bytes per second (empty: the access link's upload).
+  // 0 makes a free-rider: it unchokes nobody, but still sends HAVE and interest.
+  std::optional<double> upload_cap;
   protocol::picker_options picker;
   protocol::choker_options choker;
   std::uint32_t pipeline_depth = 5;    // outstanding requests per connection (mainline)
@@ -137,11 +192,21 @@ enum class stop_kind : std::uint8_t {
   time_limit,    // run until `time_limit`
 };
 
+enum class trace_kind : std::uint8_t {
+  unchoke,   // a peer chokes or unchokes a remote
+  interest,  // a peer becomes interested or not interested in a remote
+};
+
 struct simulation_spec {
   std::uint64_t seed = 1;
   stop_kind stop = stop_kind::all_complete;
   duration time_limit = std::chrono::hours(24);  // hard cap in every mode
   duration sample_interval = std::chrono::seconds(1);
+  // Overlay metrics (overlay.csv) every this often; empty: off.
+  std::optional<duration> overlay_interval;
+  // Per-peer state changes written to traces.csv (sorted, no duplicates); none
+  // by default, for speed.
+  std::vector<trace_kind> trace;
 
   friend bool operator==(const simulation_spec&, const simulation_spec&) = default;
 };
@@ -157,6 +222,10 @@ struct scenario {
 
   friend bool operator==(const scenario&, const scenario&) = default;
 };
+
+// The most peers a scenario may hold in all (a scenario's counts summed): a
+// million peers already take about a gigabyte and a minute per simulated second.
+inline constexpr std::uint64_t max_peers = 10'000'000;
 
 // A bad scenario. what() is `file:line:column: message` (1-based) for a problem in
 // the file, `--set key.path=value: message` for a problem with an override, and

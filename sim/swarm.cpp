@@ -12,6 +12,7 @@
 #include "protocol/tracker.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/link_model.hpp"
+#include "sim/population.hpp"
 #include "sim/rng.hpp"
 #include "sim/topology.hpp"
 
@@ -65,6 +66,8 @@ enum class ev : std::uint8_t {
   connect_refused,   // peer = initiator, a = target
   remote_closed,     // peer, conn: the remote closed this connection
   sample,
+  abort,           // peer gives up unless it has completed (churn)
+  overlay_sample,  // simulation.overlay_interval
 };
 
 enum class ctl : std::uint8_t {
@@ -125,6 +128,9 @@ struct sim_peer {
   std::uint32_t open_links = 0;
   peer_record record;
   std::uint64_t from_seeds = 0;
+  std::uint32_t abort_at_pieces = no_abort;  // planned_peer
+  std::optional<duration> abort_after;
+  duration seed_time{};
 };
 
 // A slot pool: stable indices, reused after release.
@@ -194,6 +200,10 @@ struct swarm::impl {
   std::uint64_t uploaded_at_last_sample = 0;
   std::uint64_t seed_uploaded_at_last_sample = 0;
   std::vector<sample> samples;
+  std::vector<overlay_sample> overlay;
+  std::vector<trace_record> traces;
+  bool trace_unchoke = false;
+  bool trace_interest = false;
   std::uint64_t events = 0;
   time_point now{};
   bool single_site = true;
@@ -210,110 +220,48 @@ struct swarm::impl {
     for (std::size_t i = 0; i < info_hash.size(); ++i)
       info_hash[i] = static_cast<std::uint8_t>(splitmix64(spec.simulation.seed + i) & 0xff);
     build_peers();
+    for (const trace_kind k : spec.simulation.trace) {
+      trace_unchoke |= k == trace_kind::unchoke;
+      trace_interest |= k == trace_kind::interest;
+    }
     copies.assign(geometry.num_pieces(), 0);
     leecher_copies.assign(geometry.num_pieces(), 0);
   }
 
   void build_peers() {
-    const std::uint32_t pieces = geometry.num_pieces();
-    std::uint32_t total = 0;
-    for (const auto& g : spec.groups)
-      total += g.count;
-    peers.resize(total);
-    bitfield covered(pieces);
-    std::uint32_t next = 0;
-    for (std::uint32_t gi = 0; gi < spec.groups.size(); ++gi) {
-      const group_spec& g = spec.groups[gi];
+    auto plan = plan_peers(spec, topo, geometry);
+    peers.resize(plan.size());
+    for (const auto& g : spec.groups) {
       protocol::peer_options o;
       o.picker = g.picker;
       o.choker = g.choker;
+      if (g.upload_cap && *g.upload_cap <= 0) {
+        o.choker.upload_slots = 0;  // a free-rider unchokes nobody
+        o.choker.optimistic_slots = 0;
+      }
       o.pipeline_depth = g.pipeline_depth;
       o.max_connections = g.max_connections;
       o.max_initiate = g.max_initiate;
       o.announce_interval = spec.tracker.announce_interval;
       group_options.push_back(o);
-
-      std::mt19937_64 arrivals(split_seed(spec.simulation.seed, stream::arrivals, gi));
-      std::mt19937_64 content(split_seed(spec.simulation.seed, stream::content, gi));
-      const std::uint32_t site = topo.site_index(g.site);
-      const std::uint32_t first = next;
-      double poisson_t = to_seconds(g.arrival.start);
-      for (std::uint32_t k = 0; k < g.count; ++k, ++next) {
-        sim_peer& p = peers[next];
-        p.group = gi;
-        p.site = site;
-        p.upload = g.upload;
-        p.download = g.download;
-        p.down.capacity = g.download;
-        switch (g.arrival.kind) {
-          case arrival_kind::at:
-            p.arrival = time_origin + g.arrival.start;
-            break;
-          case arrival_kind::uniform: {
-            std::uniform_real_distribution<double> u(0.0, to_seconds(g.arrival.window));
-            p.arrival = time_origin + g.arrival.start + protocol::from_seconds(u(arrivals));
-            break;
-          }
-          case arrival_kind::poisson: {
-            std::exponential_distribution<double> e(g.arrival.rate);
-            poisson_t += e(arrivals);
-            p.arrival = time_origin + protocol::from_seconds(poisson_t);
-            break;
-          }
-        }
-        p.initial = bitfield(pieces);
-        switch (g.content.kind) {
-          case content_kind::none:
-            break;
-          case content_kind::all:
-            p.initial.set_all();
-            break;
-          case content_kind::fraction: {
-            std::vector<std::uint32_t> order(pieces);
-            for (std::uint32_t i = 0; i < pieces; ++i)
-              order[i] = i;
-            std::shuffle(order.begin(), order.end(), content);
-            const auto n = static_cast<std::uint32_t>(g.content.fraction * pieces + 0.5);
-            for (std::uint32_t i = 0; i < n && i < pieces; ++i)
-              p.initial.set(order[i]);
-            break;
-          }
-          case content_kind::partition:
-            break;  // below
-        }
-      }
-      if (g.content.kind == content_kind::partition && g.count > 0) {
-        std::uniform_int_distribution<std::uint32_t> pick(0, g.count - 1);
-        for (std::uint32_t i = 0; i < pieces; ++i)
-          peers[first + pick(content)].initial.set(i);
-      }
-      for (std::uint32_t k = first; k < next; ++k) {
-        sim_peer& p = peers[k];
-        p.initial_seed = p.initial.all();
-        p.complete = p.initial_seed;
-        if (!p.initial_seed) ++total_leechers;
-        p.initial.for_each_set([&](std::uint32_t i) { covered.set(i); });
-        p.record.id = protocol::peer_id{k};
-        p.record.group = g.name;
-        p.record.role = p.initial_seed ? peer_role::initial_seed : peer_role::leecher;
-        p.record.site = g.site;
-        p.record.upload_capacity = g.upload;
-        p.record.download_capacity = g.download;
-        p.record.arrival = p.arrival - time_origin;
-        p.record.pieces_at_start = p.initial.count();
-      }
     }
-    if (!covered.all()) {
-      std::uint32_t missing = 0;
-      for (std::uint32_t i = 0; i < pieces; ++i)
-        if (!covered.test(i)) {
-          missing = i;
-          break;
-        }
-      throw scenario_error(fmt::format(
-          "groups: {} of {} pieces (first: piece {}) are held by no peer at the start; add a "
-          "group with `content: all` (a seed) or `content: partition`",
-          pieces - covered.count(), pieces, missing));
+    for (std::uint32_t i = 0; i < plan.size(); ++i) {
+      planned_peer& x = plan[i];
+      sim_peer& p = peers[i];
+      p.group = x.group;
+      p.site = x.site;
+      p.upload = x.upload;
+      p.download = x.download;
+      p.down.capacity = x.download;
+      p.arrival = x.arrival;
+      p.initial_seed = x.initial_seed;
+      p.complete = x.initial_seed;
+      p.initial = std::move(x.initial);
+      p.abort_at_pieces = x.abort_at_pieces;
+      p.abort_after = x.abort_after;
+      p.seed_time = x.seed_time;
+      p.record = std::move(x.record);
+      if (!p.initial_seed) ++total_leechers;
     }
   }
 
@@ -376,12 +324,16 @@ struct swarm::impl {
             e.type = ctl::keep_alive;
           } else if constexpr (std::is_same_v<T, protocol::msg::choke>) {
             e.type = ctl::choke;
+            if (trace_unchoke) trace(pi, l.remote, trace_event::choke);
           } else if constexpr (std::is_same_v<T, protocol::msg::unchoke>) {
             e.type = ctl::unchoke;
+            if (trace_unchoke) trace(pi, l.remote, trace_event::unchoke);
           } else if constexpr (std::is_same_v<T, protocol::msg::interested>) {
             e.type = ctl::interested;
+            if (trace_interest) trace(pi, l.remote, trace_event::interested);
           } else if constexpr (std::is_same_v<T, protocol::msg::not_interested>) {
             e.type = ctl::not_interested;
+            if (trace_interest) trace(pi, l.remote, trace_event::not_interested);
           } else if constexpr (std::is_same_v<T, protocol::msg::have>) {
             e.type = ctl::have;
             e.a = m.index.value();
@@ -402,6 +354,11 @@ struct swarm::impl {
         },
         s.msg);
     schedule(at, e);
+  }
+
+  void trace(std::uint32_t from, std::uint32_t to, trace_event what) {
+    traces.push_back(
+        trace_record{now - time_origin, protocol::peer_id{from}, protocol::peer_id{to}, what});
   }
 
   void handle(std::uint32_t pi, protocol::action::broadcast_have& h) {
@@ -475,6 +432,9 @@ struct swarm::impl {
     ++copies[c.piece.value()];
     if (!p.complete) ++leecher_copies[c.piece.value()];
     if (!p.record.first_piece) p.record.first_piece = now - time_origin;
+    if (p.abort_at_pieces != no_abort && !p.complete &&
+        p.logic->have().count() >= p.abort_at_pieces)
+      schedule(now, event{ev::abort, ctl::keep_alive, pi, 0, 0, 0, 0});
   }
 
   // The simulator moves no bytes: a piece passes its check at once (peers here use
@@ -500,8 +460,7 @@ struct swarm::impl {
         schedule(now, event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
         break;
       case after_completion_kind::seed_for:
-        schedule(now + g.after_completion.seed_time,
-                 event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
+        schedule(now + p.seed_time, event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
         break;
     }
   }
@@ -510,6 +469,7 @@ struct swarm::impl {
 
   void start_upload(std::uint32_t pi) {
     sim_peer& p = peers[pi];
+    if (p.upload <= 0) return;  // a free-rider (its choker unchokes nobody anyway)
     while (p.ring_head < p.ring.size()) {
       const connection_id c = p.ring[p.ring_head++];
       link_ref& l = p.links[c.value()];
@@ -581,6 +541,8 @@ struct swarm::impl {
     const auto& g = spec.groups[p.group];
     if (g.leave_at && time_origin + *g.leave_at >= now)
       schedule(time_origin + *g.leave_at, event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
+    if (p.abort_after)
+      schedule(now + *p.abort_after, event{ev::abort, ctl::keep_alive, pi, 0, 0, 0, 0});
   }
 
   void depart(std::uint32_t pi) {
@@ -809,6 +771,31 @@ struct swarm::impl {
     samples.push_back(s);
   }
 
+  // The connection and unchoke graphs of the live peers (sim/overlay.hpp).
+  void take_overlay_sample() {
+    overlay_snapshot snap;
+    std::vector<std::uint32_t> node(peers.size(), none);
+    for (std::uint32_t i = 0; i < peers.size(); ++i) {
+      if (peers[i].phase != peer_phase::live) continue;
+      node[i] = static_cast<std::uint32_t>(snap.upload.size());
+      snap.upload.push_back(peers[i].upload);
+    }
+    for (std::uint32_t i = 0; i < peers.size(); ++i) {
+      const sim_peer& p = peers[i];
+      if (node[i] == none) continue;
+      for (std::uint32_t ci = 0; ci < p.links.size(); ++ci) {
+        const link_ref& l = p.links[ci];
+        if (l.state != link_state::open || node[l.remote] == none) continue;
+        if (i < l.remote) snap.connections.emplace_back(node[i], node[l.remote]);
+        if (p.complete) continue;
+        const protocol::session* sess = p.logic->find(connection_id{ci});
+        if (sess && !sess->am_choking && !p.logic->is_optimistic_unchoke(sess->id))
+          snap.unchokes.emplace_back(node[i], node[l.remote]);
+      }
+    }
+    overlay.push_back(measure_overlay(snap, now - time_origin));
+  }
+
   bool done() const {
     return spec.simulation.stop == stop_kind::all_complete && pending_arrivals == 0 &&
            live_leechers == 0;
@@ -820,6 +807,8 @@ struct swarm::impl {
       schedule(peers[i].arrival, event{ev::arrive, ctl::keep_alive, i, 0, 0, 0, 0});
     pending_arrivals = static_cast<std::uint32_t>(peers.size());
     schedule(time_origin, event{ev::sample, ctl::keep_alive, 0, 0, 0, 0, 0});
+    if (spec.simulation.overlay_interval)
+      schedule(time_origin, event{ev::overlay_sample, ctl::keep_alive, 0, 0, 0, 0, 0});
     const time_point limit = time_origin + spec.simulation.time_limit;
     while (!queue.empty()) {
       if (queue.top().time > limit) {
@@ -904,6 +893,14 @@ struct swarm::impl {
           schedule(now + spec.simulation.sample_interval,
                    event{ev::sample, ctl::keep_alive, 0, 0, 0, 0, 0});
           break;
+        case ev::abort:
+          if (!peers[e.peer].complete) depart(e.peer);
+          break;
+        case ev::overlay_sample:
+          take_overlay_sample();
+          schedule(now + *spec.simulation.overlay_interval,
+                   event{ev::overlay_sample, ctl::keep_alive, 0, 0, 0, 0, 0});
+          break;
       }
       if (progress && (events & 0x3fff) == 0)
         progress(run_progress{now - time_origin, completed, total_leechers, events});
@@ -927,6 +924,8 @@ struct swarm::impl {
       result.peers.push_back(p.record);
     }
     result.samples = std::move(samples);
+    result.overlay = std::move(overlay);
+    result.traces = std::move(traces);
     result.undelivered_payload = payload_dropped + payload_in_flight;
     result.protocol_errors = protocol_errors;
     result.blocks_sent_while_choking = sent_while_choking;

@@ -8,6 +8,10 @@
 // 2. Events at equal times run in the order they were scheduled.
 // 3. Every BitTorrent message between peers is an event (HAVE fan-out to the
 //    peers of one site shares one event; each receiver still processes its HAVE).
+// 4. Optional features cost nothing per event when off: churn (abort, drawn
+//    seeding times) is planned before the run (sim/population.hpp); overlay
+//    samples (sim/overlay.hpp) are events of their own; traces are recorded only
+//    for the kinds simulation.trace names.
 
 #include <cstdint>
 #include <functional>
@@ -15,7 +19,9 @@
 #include <vector>
 
 #include "sim/metrics.hpp"
+#include "sim/overlay.hpp"
 #include "sim/scenario.hpp"
+#include "sim/trace.hpp"
 
 namespace swarmsim::sim {
 
@@ -29,6 +35,8 @@ struct run_progress {
 struct run_result {
   std::vector<peer_record> peers;
   std::vector<sample> samples;
+  std::vector<overlay_sample> overlay;  // empty unless simulation.overlay_interval is set
+  std::vector<trace_record> traces;     // empty unless simulation.trace names a kind
   run_info info;
   // Block payload uploaded but never received: it reached a connection that had
   // closed, or was still on the wire when the run ended. Bytes are conserved:

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -323,6 +324,21 @@ parsed<double> parse_frequency(std::string_view text) {
   const auto v = to_double(q->number, text, "frequency");
   if (!v) return v;
   return parsed<double>::ok(*v / per);
+}
+
+parsed<std::uint64_t> parse_whole_number(std::string_view text) {
+  using result = parsed<std::uint64_t>;
+  if (text.size() > 1 && text.front() == '-' && is_digit(text[1]))
+    return result::fail(fmt::format("must not be negative, got '{}'", text));
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  const bool all_digits = !text.empty() && std::all_of(text.begin(), text.end(), is_digit);
+  if (ec == std::errc::result_out_of_range && all_digits)
+    return result::fail(fmt::format("{} is too large (at most {})", text,
+                                    std::numeric_limits<std::uint64_t>::max()));
+  if (ec != std::errc{} || end != text.data() + text.size() || !all_digits)
+    return result::fail(fmt::format("expected a whole number, got '{}'", text));
+  return result::ok(value);
 }
 
 std::string format_rate(double bytes_per_second) {

@@ -46,6 +46,9 @@ parsed<std::uint64_t> parse_size(std::string_view text);
 parsed<protocol::duration> parse_duration(std::string_view text);
 // Events per second: "2", "2/s", "30/min", "10/h".
 parsed<double> parse_frequency(std::string_view text);
+// A count or a seed: decimal digits only ("0", "42", "010" is ten), no sign, no
+// fraction, no unit, no spaces; up to 2^64 - 1.
+parsed<std::uint64_t> parse_whole_number(std::string_view text);
 
 // Exact inverses of the parsers (for values the parsers can produce: finite and
 // not negative).

@@ -187,7 +187,8 @@ parsed<announce_query> parse_announce(std::string_view query) {
   if (!port) return result::fail("port: missing");
   const auto p = parse_decimal(*port);
   if (!p || *p < 1 || *p > 65535)
-    return result::fail(fmt::format("port: \"{}\" is not a port number (1-65535)", printable(*port)));
+    return result::fail(
+        fmt::format("port: \"{}\" is not a port number (1-65535)", printable(*port)));
   q.port = static_cast<std::uint16_t>(*p);
 
   std::uint64_t* const fields[3] = {&q.uploaded, &q.downloaded, &q.left};
@@ -249,9 +250,12 @@ std::string encode_announce_response(const protocol::announce_response& response
     peers.reserve(response.peers.size() * 6);
     for (const auto& p : response.peers) {
       const std::uint32_t a = p.address.address;
-      const char six[6] = {static_cast<char>(a >> 24),         static_cast<char>(a >> 16),
-                           static_cast<char>(a >> 8),          static_cast<char>(a),
-                           static_cast<char>(p.address.port >> 8), static_cast<char>(p.address.port)};
+      const char six[6] = {static_cast<char>(a >> 24),
+                           static_cast<char>(a >> 16),
+                           static_cast<char>(a >> 8),
+                           static_cast<char>(a),
+                           static_cast<char>(p.address.port >> 8),
+                           static_cast<char>(p.address.port)};
       peers.append(six, 6);
     }
     d.emplace("peers", std::move(peers));

@@ -370,6 +370,34 @@ TEST(choker, slot_counts_are_configurable) {
   }
 }
 
+TEST(choker, a_free_rider_with_no_slots_unchokes_nobody) {
+  choker c(slots(0, 0));
+  std::vector<choke_candidate> cs;
+  for (std::uint32_t id = 1; id <= 6; ++id)
+    cs.push_back(peer(id).down(id * 10.0));
+  rng r(1);
+  for (int t = 10; t <= 60; t += 10) {
+    EXPECT_TRUE(c.rechoke(cs, false, at(t), r).empty());
+    EXPECT_TRUE(c.rechoke(cs, true, at(t), r).empty());
+  }
+  EXPECT_FALSE(c.optimistic());
+}
+
+TEST(choker, is_optimistic_names_exactly_the_optimistic_unchokes) {
+  choker c(slots(3, 1));
+  std::vector<choke_candidate> cs;
+  for (std::uint32_t id = 1; id <= 6; ++id)
+    cs.push_back(peer(id).down(id * 10.0));
+  rng r(2);
+  const auto unchoked = c.rechoke(cs, false, at(10), r);
+  const auto o = c.optimistic();
+  ASSERT_TRUE(o);
+  for (auto id : unchoked)
+    EXPECT_EQ(c.is_optimistic(id), id == *o) << id.value();
+  c.forget(*o);
+  EXPECT_FALSE(c.is_optimistic(*o));
+}
+
 TEST(choker, same_seed_gives_the_same_decisions) {
   std::vector<choke_candidate> cs;
   for (std::uint32_t id = 1; id <= 30; ++id) {

@@ -323,3 +323,72 @@ TEST(peer, a_remote_that_keeps_sending_bad_pieces_is_dropped) {
 
 }  // namespace
 }  // namespace swarmsim::protocol
+
+namespace swarmsim::protocol {
+namespace {
+
+using testing::peer_pipe;
+
+peer_options super_seeding_options() {
+  peer_options o;
+  o.choker.super_seeding = true;
+  return o;
+}
+
+TEST(peer, a_super_seed_sends_no_bitfield_and_reveals_one_piece_at_a_time) {
+  peer_pipe pipe(small_torrent, super_seeding_options());
+  const auto seed = pipe.add_peer(true);
+  const auto a = pipe.add_peer(false);
+  const auto b = pipe.add_peer(false);
+  pipe.connect(a, seed);
+  pipe.connect(b, seed);
+  pipe.step();
+  pipe.step();
+  // Before anyone passed a piece on: exactly one HAVE per leecher, no bitfield,
+  // and the two leechers were shown different pieces.
+  const auto to_a = messages_between(pipe, seed, a, 100);
+  const auto to_b = messages_between(pipe, seed, b, 100);
+  EXPECT_EQ(std::count(to_a.begin(), to_a.end(), "bitfield"), 0);
+  EXPECT_EQ(std::count(to_a.begin(), to_a.end(), "have"), 1);
+  EXPECT_EQ(std::count(to_b.begin(), to_b.end(), "have"), 1);
+  ASSERT_NE(pipe[seed].find(connection_id{0}), nullptr);
+  ASSERT_NE(pipe[seed].find(connection_id{1}), nullptr);
+  EXPECT_NE(pipe[seed].find(connection_id{0})->superseed_piece,
+            pipe[seed].find(connection_id{1})->superseed_piece);
+}
+
+TEST(peer, a_super_seed_with_one_leecher_still_delivers_everything) {
+  peer_pipe pipe(small_torrent, super_seeding_options());
+  const auto seed = pipe.add_peer(true);
+  const auto leecher = pipe.add_peer(false);
+  pipe.connect(leecher, seed);
+  pipe.run();
+  EXPECT_TRUE(pipe[leecher].is_seed());
+  // Each revealed piece costs a choke/unchoke round trip (not interested, then
+  // interested again), so a block requested just before a choke may come twice.
+  EXPECT_GE(pipe[seed].stats().uploaded, small_torrent.total_size());
+  EXPECT_LE(pipe[seed].stats().uploaded, small_torrent.total_size() * 3 / 2);
+}
+
+TEST(peer, a_super_seed_reveals_more_only_once_others_pass_pieces_on) {
+  peer_pipe pipe(small_torrent, super_seeding_options());
+  const auto seed = pipe.add_peer(true);
+  const auto a = pipe.add_peer(false);
+  const auto b = pipe.add_peer(false);
+  const auto c = pipe.add_peer(false);
+  pipe.connect(a, seed);
+  pipe.connect(b, seed);
+  pipe.connect(c, seed);
+  pipe.connect(a, b);
+  pipe.connect(b, c);
+  pipe.connect(a, c);
+  pipe.run();
+  for (auto l : {a, b, c})
+    EXPECT_TRUE(pipe[l].is_seed()) << "leecher " << l;
+  // Each piece left the seed about once: the leechers traded the rest.
+  EXPECT_LE(pipe[seed].stats().uploaded, small_torrent.total_size() * 3 / 2);
+  EXPECT_GE(pipe[seed].stats().uploaded, small_torrent.total_size());
+}
+
+}  // namespace
+}  // namespace swarmsim::protocol

@@ -210,5 +210,112 @@ TEST(summarize, with_no_peers_at_all) {
   EXPECT_EQ(s.all_done, std::nullopt);  // no leecher: nothing was distributed
 }
 
+TEST(peer_record, time_to_first_piece_is_first_piece_minus_arrival) {
+  peer_record p = leecher(1, seconds(10), std::nullopt);
+  EXPECT_EQ(p.time_to_first_piece(), std::nullopt);
+  p.first_piece = milliseconds(10'400);
+  EXPECT_EQ(p.time_to_first_piece(), duration(milliseconds(400)));
+}
+
+TEST(summarize, per_peer_distributions_and_completed_fraction) {
+  std::vector<peer_record> peers{seed(0), leecher(1, seconds(0), seconds(50)),
+                                 leecher(2, seconds(10), std::nullopt),
+                                 leecher(3, seconds(20), std::nullopt)};
+  peers[0].bytes_uploaded = 500;  // a seed downloads nothing: no share ratio
+  peers[1].first_piece = seconds(2);
+  peers[2].first_piece = seconds(14);
+  peers[1].bytes_uploaded = 300;
+  peers[1].bytes_downloaded = 100;
+  peers[2].bytes_uploaded = 100;
+  peers[2].bytes_downloaded = 100;
+  const run_summary s = summarize(peers, {}, run_info{});
+  ASSERT_TRUE(s.completed_fraction);
+  EXPECT_DOUBLE_EQ(*s.completed_fraction, 1.0 / 3);
+  ASSERT_TRUE(s.time_to_first_piece);
+  EXPECT_EQ(s.time_to_first_piece->count, 2u);  // peer 3 never got a piece
+  EXPECT_DOUBLE_EQ(s.time_to_first_piece->min, 2);
+  EXPECT_DOUBLE_EQ(s.time_to_first_piece->max, 4);
+  ASSERT_TRUE(s.share_ratio);
+  EXPECT_EQ(s.share_ratio->count, 2u);       // peer 3 downloaded nothing
+  EXPECT_DOUBLE_EQ(s.share_ratio->mean, 2);  // (3 + 1) / 2
+  const std::vector<peer_record> only_seed{seed(0)};
+  EXPECT_EQ(summarize(only_seed, {}, run_info{}).completed_fraction, std::nullopt);
+}
+
+TEST(summarize, availability_entropy_and_seed_only_pieces_over_the_samples_with_demand) {
+  std::vector<sample> samples(4);
+  const std::uint32_t leechers[] = {3, 3, 1, 0};
+  const std::uint32_t min[] = {1, 2, 4, 0};
+  const double mean[] = {1.5, 2.5, 5.0, 9.0};
+  const double entropy[] = {0.6, 0.9, 1.0, 0.1};
+  const std::uint32_t only[] = {8, 2, 0, 30};
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    samples[i].time = seconds(static_cast<long>(i));
+    samples[i].leechers = leechers[i];
+    samples[i].availability_min = min[i];
+    samples[i].availability_mean = mean[i];
+    samples[i].entropy = entropy[i];
+    samples[i].pieces_only_at_seeds = only[i];
+  }
+  // The last sample has no leecher: it does not count.
+  const run_summary s = summarize({}, samples, run_info{});
+  EXPECT_EQ(s.availability_min, 1u);
+  EXPECT_DOUBLE_EQ(*s.availability_mean, 3);
+  EXPECT_DOUBLE_EQ(*s.entropy_min, 0.6);
+  EXPECT_NEAR(*s.entropy_mean, 2.5 / 3, 1e-12);
+  EXPECT_EQ(s.pieces_only_at_seeds_max, 8u);
+  EXPECT_NEAR(*s.pieces_only_at_seeds_mean, 10.0 / 3, 1e-12);
+  const run_summary none = summarize({}, {}, run_info{});
+  EXPECT_EQ(none.availability_min, std::nullopt);
+  EXPECT_EQ(none.entropy_mean, std::nullopt);
+}
+
+// A peer with 1000 bytes/s of upload capacity live from 0 to 10 s and another
+// from 5 s on; samples every 5 s.
+std::vector<peer_record> two_uploaders() {
+  std::vector<peer_record> peers{seed(0), leecher(1, seconds(5), std::nullopt)};
+  peers[0].upload_capacity = 1000;
+  peers[0].departure = seconds(10);
+  peers[1].upload_capacity = 1000;
+  return peers;
+}
+
+sample at(long s, std::uint32_t leechers, double upload_rate) {
+  sample x;
+  x.time = seconds(s);
+  x.leechers = leechers;
+  x.upload_rate = upload_rate;
+  return x;
+}
+
+TEST(upload_utilisation_over_demand, is_bytes_uploaded_over_capacity_time_while_leechers_wait) {
+  // Capacity: 1000 B/s over (0, 5], 2000 B/s over (5, 10], 1000 B/s over (10, 15].
+  const std::vector<sample> samples{at(0, 1, 0), at(5, 1, 500), at(10, 1, 1000), at(15, 0, 1000)};
+  // Uploaded: 2500 + 5000 + 5000 bytes; available: 5000 + 10000 + 5000 byte-seconds.
+  EXPECT_DOUBLE_EQ(*upload_utilisation_over_demand(two_uploaders(), samples), 12500.0 / 20000);
+}
+
+TEST(upload_utilisation_over_demand, skips_intervals_that_start_without_leechers) {
+  const std::vector<sample> samples{at(0, 1, 0), at(5, 0, 500), at(10, 0, 2000), at(15, 1, 0)};
+  // Only (0, 5] starts with a leecher: 2500 bytes of 5000.
+  EXPECT_DOUBLE_EQ(*upload_utilisation_over_demand(two_uploaders(), samples), 0.5);
+}
+
+TEST(upload_utilisation_over_demand, is_empty_without_demand_or_capacity_and_at_most_1) {
+  EXPECT_EQ(upload_utilisation_over_demand(two_uploaders(), {}), std::nullopt);
+  const std::vector<sample> idle{at(0, 0, 0), at(5, 0, 0)};
+  EXPECT_EQ(upload_utilisation_over_demand(two_uploaders(), idle), std::nullopt);
+  const std::vector<sample> busy{at(0, 1, 0), at(5, 1, 1e9)};
+  EXPECT_EQ(upload_utilisation_over_demand({}, busy), std::nullopt);  // no capacity
+  EXPECT_DOUBLE_EQ(*upload_utilisation_over_demand(two_uploaders(), busy), 1.0);
+}
+
+TEST(summarize, carries_the_upload_utilisation_over_demand) {
+  const std::vector<sample> samples{at(0, 1, 0), at(5, 1, 500)};
+  const run_summary s = summarize(two_uploaders(), samples, run_info{});
+  ASSERT_TRUE(s.upload_utilisation);
+  EXPECT_DOUBLE_EQ(*s.upload_utilisation, 0.5);
+}
+
 }  // namespace
 }  // namespace swarmsim::sim

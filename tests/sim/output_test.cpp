@@ -160,12 +160,12 @@ std::vector<peer_record> two_peers() {
 TEST(peers_csv, is_byte_exact) {
   const std::string expected =
       "id,group,role,site,upload_capacity_bytes_per_s,download_capacity_bytes_per_s,"
-      "arrival_s,first_piece_s,completion_s,departure_s,download_time_s,bytes_uploaded,"
-      "bytes_downloaded,bytes_downloaded_from_seeds,bytes_wasted,share_ratio,pieces_at_start,"
-      "pieces_at_end,connections_max,connections_total\n"
-      "0,seed,initial_seed,eu,1250000.000,6250000.000,0.000000,,,,,1048576,0,0,0,,4,4,1,1\n"
+      "arrival_s,first_piece_s,completion_s,departure_s,download_time_s,time_to_first_piece_s,"
+      "bytes_uploaded,bytes_downloaded,bytes_downloaded_from_seeds,bytes_wasted,share_ratio,"
+      "pieces_at_start,pieces_at_end,connections_max,connections_total\n"
+      "0,seed,initial_seed,eu,1250000.000,6250000.000,0.000000,,,,,,1048576,0,0,0,,4,4,1,1\n"
       "7,\"slow, \"\"dsl\"\"\",leecher,us,16000.500,98000.000,2.500000,3.250000,12.000000,"
-      "20.000000,9.500000,524288,1064960,1048576,16384,0.492308,0,4,1,2\n";
+      "20.000000,9.500000,0.750000,524288,1064960,1048576,16384,0.492308,0,4,1,2\n";
   EXPECT_EQ(format_peers_csv(two_peers()), expected);
 }
 
@@ -222,7 +222,7 @@ run_summary none_completed() {
   return s;
 }
 
-TEST(summary_json, with_no_completed_leecher_writes_null_not_nan) {
+TEST(summary_json, with_no_completed_leecher_writes_null_not_nan_and_keeps_every_key) {
   const std::string expected = fmt::format(
       "{{\n"
       "  \"swarmsim_version\": \"{}\",\n"
@@ -233,7 +233,31 @@ TEST(summary_json, with_no_completed_leecher_writes_null_not_nan) {
       "  \"leechers\": 1,\n"
       "  \"completed\": 0,\n"
       "  \"aborted\": 0,\n"
-      "  \"download_time_s\": null,\n"
+      "  \"completed_fraction\": null,\n"
+      "  \"download_time_s\": {{\n"
+      "    \"count\": 0,\n"
+      "    \"min\": null,\n"
+      "    \"median\": null,\n"
+      "    \"mean\": null,\n"
+      "    \"p90\": null,\n"
+      "    \"max\": null\n"
+      "  }},\n"
+      "  \"time_to_first_piece_s\": {{\n"
+      "    \"count\": 0,\n"
+      "    \"min\": null,\n"
+      "    \"median\": null,\n"
+      "    \"mean\": null,\n"
+      "    \"p90\": null,\n"
+      "    \"max\": null\n"
+      "  }},\n"
+      "  \"share_ratio\": {{\n"
+      "    \"count\": 0,\n"
+      "    \"min\": null,\n"
+      "    \"median\": null,\n"
+      "    \"mean\": null,\n"
+      "    \"p90\": null,\n"
+      "    \"max\": null\n"
+      "  }},\n"
       "  \"all_done_s\": null,\n"
       "  \"distribution_time_s\": null,\n"
       "  \"t_min_s\": null,\n"
@@ -244,7 +268,14 @@ TEST(summary_json, with_no_completed_leecher_writes_null_not_nan) {
       "  \"bytes_downloaded\": 0,\n"
       "  \"bytes_wasted\": 0,\n"
       "  \"peak_leechers\": 0,\n"
+      "  \"upload_utilisation\": null,\n"
       "  \"mean_upload_utilisation\": null,\n"
+      "  \"availability_min\": null,\n"
+      "  \"availability_mean\": null,\n"
+      "  \"entropy_min\": null,\n"
+      "  \"entropy_mean\": null,\n"
+      "  \"pieces_only_at_seeds_max\": null,\n"
+      "  \"pieces_only_at_seeds_mean\": null,\n"
       "  \"wall_time_s\": 0.000,\n"
       "  \"events_per_wall_second\": null\n"
       "}}\n",
@@ -356,6 +387,8 @@ TEST_F(output_dir, creates_missing_parents_on_the_first_commit) {
   write_timeseries_csv(out, {});
   write_summary_json(out, none_completed());
   EXPECT_TRUE(out.created());
+  EXPECT_TRUE(out.committed().empty());
+  out.publish();
   EXPECT_EQ(out.committed(),
             (std::vector<std::string>{"peers.csv", "timeseries.csv", "summary.json"}));
   EXPECT_EQ(read(p), format_peers_csv(two_peers()));
@@ -365,7 +398,7 @@ TEST_F(output_dir, creates_missing_parents_on_the_first_commit) {
 
 TEST_F(output_dir, removes_the_directories_it_created_when_the_first_commit_fails) {
   output_directory out(root_ / "results" / "run");
-  EXPECT_THROW(out.commit("no-such-subdir/peers.csv", "x\n"), output_error);
+  EXPECT_THROW(out.add("no-such-subdir/peers.csv", "x\n"), output_error);
   EXPECT_FALSE(out.created());
   EXPECT_TRUE(listing(root_).empty());
 }
@@ -373,7 +406,7 @@ TEST_F(output_dir, removes_the_directories_it_created_when_the_first_commit_fail
 TEST_F(output_dir, keeps_a_directory_that_existed_before) {
   fs::create_directory(root_ / "results");
   output_directory out(root_ / "results");
-  EXPECT_THROW(out.commit("no-such-subdir/peers.csv", "x\n"), output_error);
+  EXPECT_THROW(out.add("no-such-subdir/peers.csv", "x\n"), output_error);
   EXPECT_TRUE(fs::is_directory(root_ / "results"));
 }
 
@@ -381,13 +414,47 @@ TEST_F(output_dir, fails_naming_the_directory_when_a_parent_is_a_regular_file) {
   write(root_ / "file", "keep\n");
   output_directory out(root_ / "file" / "run");
   try {
-    out.commit("peers.csv", "x\n");
+    out.add("peers.csv", "x\n");
     FAIL() << "expected output_error";
   } catch (const output_error& e) {
     EXPECT_NE(std::string(e.what()).find((root_ / "file" / "run").string()), std::string::npos)
         << e.what();
   }
   EXPECT_EQ(listing(root_), std::vector<std::string>{"file"});
+}
+
+TEST_F(output_dir, publishes_nothing_and_removes_what_it_created_when_not_published) {
+  {
+    output_directory out(root_ / "results" / "run");
+    write_peers_csv(out, two_peers());
+    EXPECT_TRUE(fs::is_directory(root_ / "results" / "run"));
+  }
+  EXPECT_TRUE(listing(root_).empty());
+}
+
+TEST_F(output_dir, replaces_all_files_together_or_none) {
+  fs::create_directory(root_ / "r");
+  write(root_ / "r" / "peers.csv", "old peers\n");
+  write(root_ / "r" / "notes.txt", "mine\n");
+  fs::create_directory(root_ / "r" / "summary.json");  // in the way of the second file
+  {
+    output_directory out(root_ / "r");
+    write_peers_csv(out, two_peers());
+    EXPECT_THROW(write_summary_json(out, none_completed()), output_error);
+  }
+  EXPECT_EQ(read(root_ / "r" / "peers.csv"), "old peers\n");
+  EXPECT_EQ(listing(root_ / "r"),
+            (std::vector<std::string>{"notes.txt", "peers.csv", "summary.json"}));
+
+  fs::remove(root_ / "r" / "summary.json");
+  output_directory out(root_ / "r");
+  write_peers_csv(out, two_peers());
+  write_summary_json(out, none_completed());
+  EXPECT_EQ(read(root_ / "r" / "peers.csv"), "old peers\n") << "replaced before publish()";
+  out.publish();
+  EXPECT_EQ(read(root_ / "r" / "peers.csv"), format_peers_csv(two_peers()));
+  EXPECT_EQ(read(root_ / "r" / "notes.txt"), "mine\n");
+  EXPECT_EQ(out.committed(), (std::vector<std::string>{"peers.csv", "summary.json"}));
 }
 
 // A wall clock the test moves by hand.

@@ -5,6 +5,16 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 namespace swarmsim::sim {
 namespace {
@@ -103,7 +113,7 @@ simulation: {seed: 7, stop: time_limit, time_limit: 3h, sample_interval: 500ms}
   EXPECT_EQ(s.network.sites, (std::vector<site_spec>{{"eu"}, {"us"}}));
   EXPECT_EQ(s.network.links, (std::vector<link_spec>{{"eu", "us", 40ms}}));
   EXPECT_EQ(s.network.local_latency, 5ms);
-  EXPECT_EQ(s.simulation, (simulation_spec{7, stop_kind::time_limit, 3h, 500ms}));
+  EXPECT_EQ(s.simulation, (simulation_spec{7, stop_kind::time_limit, 3h, 500ms, {}, {}}));
   ASSERT_EQ(s.groups.size(), 3u);
 
   const group_spec& seeds = s.groups[0];
@@ -211,6 +221,21 @@ TEST(scenario_errors, yaml_syntax) {
   EXPECT_THAT(flow.error(), StartsWith(flow.where("")));
 }
 
+TEST(scenario_errors, yaml_syntax_errors_point_at_tabs_and_escape_control_characters) {
+  const marked tab("groups:\n\t@- {name: s, role: seed}\n");
+  EXPECT_THAT(tab.error(), StartsWith(tab.where("")));
+  EXPECT_THAT(tab.error(), HasSubstr("a tab indents this line"));
+  const std::string garbage = error_of(std::string("name: \"a\\\x01\"\n"));
+  EXPECT_THAT(garbage, StartsWith("test.yaml:1:"));
+  EXPECT_THAT(garbage, HasSubstr("\\x01"));
+  EXPECT_EQ(garbage.find('\x01'), std::string::npos);
+}
+
+TEST(scenario_errors, merge_keys_are_not_supported_and_say_so) {
+  const marked m("defaults: &d {upload: 1Mbit}\ngroups: [{@<<: *d, name: s, role: seed}]\n");
+  EXPECT_THAT(m.error(), StartsWith(m.where("unknown key '<<' (YAML merge keys are not")));
+}
+
 TEST(scenario_errors, unknown_keys_suggest_the_closest_known_one) {
   const marked m(R"(groups:
   - name: s
@@ -274,11 +299,51 @@ groups: [{name: s, role: seed}]
             m.where("piece_size: piece size 102400 is not a multiple of the block size 16384"));
 }
 
+TEST(scenario_errors, an_empty_file_says_so) {
+  for (const char* text : {"", "\n\n", "# only a comment\n", "---\n", "~\n"})
+    EXPECT_THAT(error_of(text), StartsWith("test.yaml:1:1: the scenario is empty")) << text;
+}
+
 TEST(scenario_errors, no_groups) {
   EXPECT_EQ(error_of("name: lonely\n"), "test.yaml:1:1: no groups: add a 'groups:' list");
-  EXPECT_EQ(error_of(""), "test.yaml:1:1: no groups: add a 'groups:' list");
   const marked empty("name: x\ngroups: @[]\n");
   EXPECT_EQ(empty.error(), empty.where("no groups: the 'groups:' list is empty"));
+}
+
+TEST(scenario_errors, the_name_must_work_as_a_directory_name) {
+  // Results go to results/<name> by default: the name must not lead elsewhere.
+  for (const char* name :
+       {"\"../up\"", "a/b", "\"..\"", "\".\"", "\"\"", "\"a\\\\b\"", "\"a\\tb\""}) {
+    const marked m(std::string("name: @") + name + "\ngroups: [{name: s, role: seed}]");
+    EXPECT_THAT(m.error(), StartsWith(m.where("name: '"))) << name;
+    EXPECT_THAT(m.error(), HasSubstr("cannot name a directory")) << name;
+  }
+  for (const char* name : {"flash-crowd 500MB", "x.y", "...", "Ünïcode", "null"})
+    EXPECT_EQ(
+        parse_scenario(fmt::format("name: \"{}\"\ngroups: [{{name: s, role: seed}}]", name), "t")
+            .name,
+        name);
+  EXPECT_THAT(error_of(one_seed, {"name=../x"}),
+              StartsWith("--set name=../x: name: '../x' cannot"));
+}
+
+TEST(scenario_errors, the_swarm_has_at_most_max_peers) {
+  const std::string at_most = fmt::format("swarmsim simulates at most {} in all", max_peers);
+  EXPECT_NO_THROW(parse_scenario(
+      fmt::format("groups: [{{name: s, role: seed}}, {{name: l, count: {}}}]", max_peers - 1),
+      "t"));
+  const marked one_too_many(
+      fmt::format("groups: [{{name: s, role: seed}}, {{name: l, count: @{}}}]", max_peers));
+  EXPECT_EQ(one_too_many.error(),
+            one_too_many.where(fmt::format("count: group 'l' brings the swarm to {} peers; {}",
+                                           max_peers + 1, at_most)));
+  // Each group fits; together they do not.
+  const marked together(
+      "groups: [{name: s, role: seed, count: 6000000}, {name: l, count: @6000000}]");
+  EXPECT_EQ(together.error(),
+            together.where("count: group 'l' brings the swarm to 12000000 peers; " + at_most));
+  EXPECT_THAT(error_of(one_seed, {"groups.seed.count=4294967295"}),
+              StartsWith("--set groups.seed.count=4294967295: count: group 'seed' brings"));
 }
 
 TEST(scenario_errors, group_names_are_required_and_unique) {
@@ -421,6 +486,18 @@ TEST(scenario_overrides, errors_name_the_override) {
             "of the block size 100000");
 }
 
+TEST(scenario_overrides, an_override_that_removes_every_seed_is_named) {
+  const std::string message = "no peer holds every piece at the start; add a seed group";
+  EXPECT_EQ(error_of(two_groups, {"groups.seed.count=0"}), "--set groups.seed.count=0: " + message);
+  EXPECT_EQ(error_of(two_groups, {"groups.0.role=leecher"}),
+            "--set groups.0.role=leecher: " + message);
+  EXPECT_EQ(error_of(two_groups, {"defaults.count=0"}), "--set defaults.count=0: " + message);
+  // An override that has nothing to do with it leaves the blame on the file.
+  const marked no_seed("groups: @[{name: l, count: 3}]");
+  EXPECT_EQ(error_of(no_seed.text(), {"groups.l.upload=1Mbit", "simulation.seed=2"}),
+            no_seed.where(message));
+}
+
 TEST(scenario_overrides, problems_in_the_file_keep_their_location) {
   const marked m("groups: [{name: s, role: seed, upload: @0}]");
   EXPECT_EQ(error_of(m.text(), {"simulation.seed=3", "groups.s.count=2"}),
@@ -467,7 +544,7 @@ scenario every_feature() {
   crowd.choker.upload_slots = 0;
   crowd.choker.optimistic_slots = 0;
   s.groups = {seed, some, crowd};
-  s.simulation = {UINT64_MAX, stop_kind::time_limit, 36h, 100ms};
+  s.simulation = {UINT64_MAX, stop_kind::time_limit, 36h, 100ms, {}, {}};
   return s;
 }
 
@@ -569,6 +646,128 @@ TEST(shipped_scenarios, flash_crowd_is_500_MiB_in_2000_pieces) {
   EXPECT_EQ(s.groups[1].arrival, arrival_spec{});
   EXPECT_EQ(s.groups[1].upload, 20 * mbit);
   EXPECT_EQ(s.groups[1].download, 100 * mbit);
+}
+
+// ---- the schema documentation ---------------------------------------------------
+
+// scenarios/README.md documents fields in table rows "| `field` | type | default |
+// meaning |", under headings naming where they live.
+struct documented_field {
+  std::string section;  // "torrent", "groups.1.picker", ...; "" for the top level
+  std::string name;
+  std::string default_cell;
+};
+
+std::vector<documented_field> readme_fields() {
+  const std::map<std::string, std::string> sections{{"## Top level", ""},
+                                                    {"## `torrent`", "torrent"},
+                                                    {"## `tracker`", "tracker"},
+                                                    {"## `network`", "network"},
+                                                    {"## Groups", "groups.1"},
+                                                    {"### `abort`", "groups.1.abort"},
+                                                    {"### `classes`", "classes"},
+                                                    {"### `picker`", "groups.1.picker"},
+                                                    {"### `choker`", "groups.1.choker"},
+                                                    {"## `simulation`", "simulation"}};
+  std::ifstream in(SWARMSIM_SOURCE_DIR "/scenarios/README.md");
+  std::vector<documented_field> out;
+  std::optional<std::string> section;
+  const std::regex row(R"(^\| `([a-z_]+)`(, `([a-z_]+)`)? \| [^|]* \| ([^|]*) \|)");
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("#")) {
+      const auto it = sections.find(line);
+      section = it == sections.end() ? std::nullopt : std::optional(it->second);
+      continue;
+    }
+    std::smatch m;
+    if (!section || !std::regex_search(line, m, row)) continue;
+    out.push_back({*section, m[1], m[4]});
+    if (m[3].matched) out.push_back({*section, m[3], m[4]});
+  }
+  return out;
+}
+
+// Every key that appears in the YAML tree, site names in group `sites:` maps aside.
+void collect_keys(const YAML::Node& node, std::set<std::string>& keys) {
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      const std::string key = kv.first.Scalar();
+      keys.insert(key);
+      if (key != "sites" || !kv.second.IsMap()) collect_keys(kv.second, keys);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& element : node)
+      collect_keys(element, keys);
+  }
+}
+
+// The same value, scalars compared as text.
+bool same_yaml(const YAML::Node& a, const YAML::Node& b) {
+  if (a.Type() != b.Type()) return false;
+  if (a.IsScalar()) return a.Scalar() == b.Scalar();
+  if (a.size() != b.size()) return false;
+  if (a.IsSequence()) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!same_yaml(a[i], b[i])) return false;
+    return true;
+  }
+  if (a.IsMap()) {
+    for (const auto& kv : a)
+      if (!b[kv.first.Scalar()] || !same_yaml(kv.second, b[kv.first.Scalar()])) return false;
+    return true;
+  }
+  return true;
+}
+
+// Every optional feature on, so that the saved file holds every key the loader reads.
+constexpr const char* every_option = R"(
+network: {sites: [eu, us], links: [{a: eu, b: us, latency: 40ms}]}
+groups:
+  - {name: seed, role: seed, site: eu, upload_cap: 1Mbit/s}
+  - name: crowd
+    count: 10
+    sites: {eu: 0.5, us: 0.5}
+    classes: [{name: slow, share: 0.5, upload: 1Mbit, download: 2Mbit},
+              {name: fast, share: 0.5, upload: 5Mbit, download: 9Mbit}]
+    after_completion: {seed_for: {lognormal: {median: 1min, sigma: 1}}}
+    abort: {probability: 0.1, rate: 1/h}
+simulation: {overlay_interval: 10s, trace: [unchoke, interest]}
+)";
+
+TEST(scenario_readme, documents_every_field_the_loader_reads_and_no_other) {
+  const auto documented = readme_fields();
+  ASSERT_GE(documented.size(), 50u);
+  std::set<std::string> keys{"defaults", "role"};  // read, never written out
+  collect_keys(YAML::Load(save_scenario(parse_scenario(every_option, "every.yaml"))), keys);
+  std::ifstream in(SWARMSIM_SOURCE_DIR "/scenarios/README.md");
+  const std::string readme{std::istreambuf_iterator<char>(in), {}};
+  for (const auto& key : keys)
+    EXPECT_TRUE(std::regex_search(readme, std::regex("[`{ ]" + key + "[`:,]"))) << key;
+  for (const auto& field : documented)
+    EXPECT_TRUE(keys.contains(field.name)) << field.section << "." << field.name;
+}
+
+TEST(scenario_readme, gives_the_defaults_the_loader_uses) {
+  const YAML::Node saved = YAML::Load(save_scenario(
+      parse_scenario("groups: [{name: s, role: seed}, {name: plain}]", "defaults.yaml")));
+  int compared = 0;
+  for (const auto& field : readme_fields()) {
+    // Only cells that are one value, as in "`10Mbit/s`".
+    std::smatch m;
+    if (!std::regex_match(field.default_cell, m, std::regex(R"(`([^`]+)` *)"))) continue;
+    YAML::Node node = saved;
+    if (field.section == "classes") continue;
+    std::stringstream path(field.section);
+    for (std::string part; std::getline(path, part, '.');)
+      node.reset(node.IsSequence() ? node[std::stoul(part)] : node[part]);
+    const YAML::Node value = node[field.name];
+    ASSERT_TRUE(value) << field.section << "." << field.name << " is not written out";
+    EXPECT_TRUE(same_yaml(YAML::Load(m[1].str()), value))
+        << field.section << "." << field.name << ": README says " << m[1] << ", the loader gives "
+        << YAML::Dump(value);
+    ++compared;
+  }
+  EXPECT_GE(compared, 40);
 }
 
 }  // namespace

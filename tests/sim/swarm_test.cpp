@@ -255,3 +255,91 @@ TEST(swarm, a_seed_that_leaves_early_leaves_leechers_incomplete_at_the_time_limi
 
 }  // namespace
 }  // namespace swarmsim::sim
+
+namespace swarmsim::sim {
+namespace {
+
+std::string free_rider_yaml(const std::string& cap) {
+  return "torrent: {size: 4MiB}\n"
+         "network: {local_latency: 5ms}\n"
+         "groups:\n"
+         "  - {name: seed, role: seed, upload: 4Mbit/s}\n"
+         "  - {name: fair, count: 16, upload: 2Mbit/s, download: 8Mbit/s}\n"
+         "  - {name: free, count: 4, upload: 2Mbit/s, download: 8Mbit/s, upload_cap: " +
+         cap + "}\n";
+}
+
+double median_download(const run_result& r, std::string_view group) {
+  std::vector<double> t;
+  for (const auto& p : r.peers)
+    if (p.group == group && p.completion) t.push_back(protocol::to_seconds(*p.download_time()));
+  std::sort(t.begin(), t.end());
+  return t.empty() ? 0 : t[t.size() / 2];
+}
+
+TEST(swarm, free_riders_upload_nothing_and_are_slowed_but_not_starved) {
+  const auto r = swarm(parse_scenario(free_rider_yaml("0"), "test.yaml")).run();
+  int free_done = 0;
+  for (const auto& p : r.peers) {
+    if (p.group != "free") continue;
+    EXPECT_EQ(p.bytes_uploaded, 0u) << "peer " << p.id.value();
+    EXPECT_EQ(p.upload_capacity, 0.0);
+    free_done += p.completion.has_value();
+  }
+  EXPECT_EQ(free_done, 4);  // optimistic unchokes and seeds still feed them
+  EXPECT_GT(median_download(r, "free"), median_download(r, "fair"));
+  EXPECT_EQ(r.blocks_sent_while_choking, 0u);
+}
+
+TEST(swarm, an_upload_cap_limits_what_a_peer_uploads) {
+  const auto r = swarm(parse_scenario(free_rider_yaml("200kbit/s"), "test.yaml")).run();
+  for (const auto& p : r.peers) {
+    if (p.group != "free") continue;
+    ASSERT_TRUE(p.departure || p.completion);
+    EXPECT_GT(p.bytes_uploaded, 0u);
+    const double alive = protocol::to_seconds(r.info.simulated_end - p.arrival);
+    EXPECT_LE(static_cast<double>(p.bytes_uploaded), 200e3 / 8 * alive * 1.001);
+  }
+}
+
+TEST(swarm, a_super_seeding_seed_puts_out_a_full_copy_uploading_about_one_copy) {
+  // BEP 16: each piece goes out once until other peers hold it, so the first
+  // full copy among the leechers costs the seed about 100 % of the file (a
+  // normal seed sends popular pieces several times first).
+  const auto seed_upload_for_first_copy = [](bool super) {
+    auto s = parse_scenario(
+        "torrent: {size: 4MiB}\n"
+        "network: {local_latency: 5ms}\n"
+        "groups:\n"
+        "  - {name: seed, role: seed, upload: 8Mbit/s}\n"
+        "  - {name: leechers, count: 12, upload: 2Mbit/s, download: 8Mbit/s}\n"
+        "simulation: {sample_interval: 100ms}\n",
+        "test.yaml");
+    s.groups[0].choker.super_seeding = super;
+    const auto r = swarm(s).run();
+    for (const auto& p : r.peers) {
+      if (p.role == peer_role::leecher) {
+        EXPECT_TRUE(p.completion) << "super " << super;
+      }
+    }
+    EXPECT_EQ(r.protocol_errors, 0u);
+    // No leecher completes before the first copy exists, so until then every
+    // seed upload is the initial seed's.
+    double bytes = 0, before = 0;
+    for (const auto& x : r.samples) {
+      const double t = protocol::to_seconds(x.time);
+      bytes += x.seed_upload_rate * (t - before);
+      before = t;
+      if (x.pieces_only_at_seeds == 0) break;
+    }
+    return bytes / (4 << 20);
+  };
+  const double normal = seed_upload_for_first_copy(false);
+  const double super = seed_upload_for_first_copy(true);
+  EXPECT_GE(super, 0.99);
+  EXPECT_LE(super, 1.1);
+  EXPECT_GT(normal, 1.5 * super);
+}
+
+}  // namespace
+}  // namespace swarmsim::sim

@@ -118,6 +118,20 @@ TEST(units, errors_say_what_is_wrong) {
   EXPECT_THAT(error_of(parse_frequency("2/day")), HasSubstr("unknown frequency unit"));
 }
 
+TEST(units, whole_numbers_are_plain_decimal_digits) {
+  EXPECT_EQ(*parse_whole_number("0"), 0u);
+  EXPECT_EQ(*parse_whole_number("42"), 42u);
+  EXPECT_EQ(*parse_whole_number("010"), 10u);  // decimal, not octal
+  EXPECT_EQ(*parse_whole_number("18446744073709551615"), UINT64_MAX);
+  EXPECT_EQ(error_of(parse_whole_number("18446744073709551616")),
+            "18446744073709551616 is too large (at most 18446744073709551615)");
+  EXPECT_EQ(error_of(parse_whole_number("-1")), "must not be negative, got '-1'");
+  for (const char* text : {"", "abc", "1.5", "1e3", "0x10", "+5", " 5", "5 ", "5s", "-", "--1"})
+    EXPECT_EQ(error_of(parse_whole_number(text)),
+              std::string("expected a whole number, got '") + text + "'")
+        << text;
+}
+
 TEST(units, format_is_pretty_when_exact) {
   EXPECT_EQ(format_rate(10 * mbit), "10Mbit/s");
   EXPECT_EQ(format_rate(1e9 / 8), "1Gbit/s");

@@ -1,0 +1,303 @@
+// The end-to-end benchmark: runs reference scenarios and reports, for each, wall
+// time, peak memory, events processed, events per wall second, leechers
+// completed and simulated time.
+//
+//   bench_swarm [SCENARIO.yaml ...] [--out DIR] [--timeout SECONDS] [--set KEY=VALUE]...
+//   bench_swarm --smoke
+//
+// 1. Each scenario runs in a child process (fork), so its peak resident memory
+//    (wait4's ru_maxrss) and CPU time are its own. The child reports its figures
+//    in shared memory as it goes; one that runs past --timeout is killed and
+//    reported with how far it got.
+// 2. Wall time is the child's: building the swarm and running it to its stop
+//    condition. Loading the YAML is left out; no result files are written.
+// 3. All scenarios are loaded before any runs: a bad file is exit 2 (what only
+//    the driver checks fails that scenario's run instead).
+//    A scenario that fails, times out or leaves a leecher incomplete makes the
+//    exit code 1; the others still run and are reported.
+// 4. --out DIR writes swarm.csv (one row per scenario) into DIR, atomically.
+// 5. --smoke runs a tiny built-in swarm instead (the test suite's smoke run).
+// Without scenario arguments it runs bench/scenarios/{flash-300,flash-1000,scale-10k}.yaml.
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "sim/output.hpp"
+#include "sim/scenario.hpp"
+#include "sim/swarm.hpp"
+
+namespace {
+
+using namespace swarmsim::sim;
+using clock_type = std::chrono::steady_clock;
+
+// 1 seed and 8 leechers on a 2 MiB file: a fraction of a second, even under ASan.
+constexpr const char* smoke_scenario = R"(
+name: bench-smoke
+torrent: {size: 2MiB, piece_size: 256KiB, block_size: 16KiB}
+defaults: {upload: 20Mbit/s, download: 100Mbit/s}
+groups:
+  - {name: seed, role: seed}
+  - {name: leechers, count: 8, role: leecher}
+simulation: {time_limit: 1h}
+)";
+
+// What a child reports, in memory shared with its parent: updated as the run
+// goes (so a run killed on timeout still tells how far it got), complete once
+// `done` is set.
+struct child_report {
+  std::uint64_t events = 0;
+  double wall_seconds = 0;
+  double simulated_seconds = 0;
+  std::uint32_t peers = 0;
+  std::uint32_t leechers = 0;
+  std::uint32_t completed = 0;
+  bool done = false;
+  char error[256] = {};
+};
+
+enum class run_status { ok, incomplete, timeout, failed };
+
+const char* to_string(run_status s) {
+  switch (s) {
+    case run_status::ok:
+      return "ok";
+    case run_status::incomplete:
+      return "incomplete";
+    case run_status::timeout:
+      return "timeout";
+    case run_status::failed:
+      return "failed";
+  }
+  return "?";
+}
+
+struct bench_result {
+  std::string name;
+  std::string file;
+  run_status status = run_status::failed;
+  std::string error;
+  child_report report;
+  double cpu_seconds = 0;
+  double peak_rss_mib = 0;
+  double wall_seconds = 0;  // the child's figure; the time until the kill on timeout
+};
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+// Runs in the child: the whole simulation, reporting into `r`. Never returns.
+[[noreturn]] void run_child(const scenario& s, volatile child_report* r, bool progress) {
+  try {
+    const auto start = clock_type::now();
+    auto last_note = start;
+    swarm sw(s);
+    const run_result result = sw.run([&](const run_progress& p) {
+      r->events = p.events;
+      r->simulated_seconds = std::chrono::duration<double>(p.now).count();
+      r->leechers = p.leechers;
+      r->completed = p.completed;
+      r->wall_seconds = seconds_since(start);
+      if (!progress || clock_type::now() - last_note < std::chrono::seconds(10)) return;
+      last_note = clock_type::now();
+      fmt::print(stderr, "  [{}] {:.0f} s wall: simulated {:.0f} s, {}/{} completed, {} events\n",
+                 s.name, seconds_since(start), std::chrono::duration<double>(p.now).count(),
+                 p.completed, p.leechers, p.events);
+    });
+    r->wall_seconds = seconds_since(start);
+    r->events = result.info.events;
+    r->simulated_seconds = std::chrono::duration<double>(result.info.simulated_end).count();
+    r->peers = static_cast<std::uint32_t>(result.peers.size());
+    std::uint32_t leechers = 0;
+    std::uint32_t completed = 0;
+    for (const peer_record& p : result.peers) {
+      if (p.role != peer_role::leecher) continue;
+      ++leechers;
+      completed += p.completion.has_value();
+    }
+    r->leechers = leechers;
+    r->completed = completed;
+    r->done = true;
+    ::_exit(0);
+  } catch (const std::exception& e) {
+    std::snprintf(const_cast<char*>(r->error), sizeof r->error, "%s", e.what());
+  }
+  ::_exit(1);
+}
+
+bench_result run_one(const scenario& s, const std::string& file, double timeout_seconds,
+                     bool progress) {
+  bench_result out;
+  out.name = s.name;
+  out.file = file;
+  void* shared = ::mmap(nullptr, sizeof(child_report), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) {
+    out.error = fmt::format("mmap: {}", std::strerror(errno));
+    return out;
+  }
+  auto* report = new (shared) child_report;
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const auto start = clock_type::now();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    out.error = fmt::format("fork: {}", std::strerror(errno));
+    ::munmap(shared, sizeof(child_report));
+    return out;
+  }
+  if (pid == 0) run_child(s, report, progress);
+
+  // Wait for the child, or kill it at the deadline.
+  int status = 0;
+  rusage usage{};
+  bool timed_out = false;
+  for (;;) {
+    const pid_t done = ::wait4(pid, &status, WNOHANG, &usage);
+    if (done == pid || (done < 0 && errno != EINTR)) break;
+    if (!timed_out && seconds_since(start) > timeout_seconds) {
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+      continue;
+    }
+    ::usleep(20000);
+  }
+  out.report = *report;
+  ::munmap(shared, sizeof(child_report));
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  out.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  out.peak_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
+  out.wall_seconds = seconds_since(start);
+  if (out.report.peers == 0)
+    for (const group_spec& g : s.groups)
+      out.report.peers += g.count;
+  if (timed_out) {
+    out.status = run_status::timeout;
+    out.error = fmt::format("killed after {:.0f} s", timeout_seconds);
+  } else if (out.report.error[0] != '\0') {
+    out.error = out.report.error;
+  } else if (!out.report.done) {
+    out.error = WIFSIGNALED(status) ? fmt::format("child died of signal {}", WTERMSIG(status))
+                                    : "child exited without a report";
+  } else {
+    out.wall_seconds = out.report.wall_seconds;
+    out.status =
+        out.report.completed == out.report.leechers ? run_status::ok : run_status::incomplete;
+  }
+  return out;
+}
+
+double events_per_second(const bench_result& r) {
+  return r.report.wall_seconds > 0 ? static_cast<double>(r.report.events) / r.report.wall_seconds
+                                   : 0;
+}
+
+void print_table(const std::vector<bench_result>& results) {
+  fmt::print("{:<18} {:>6} {:>11} {:>10} {:>12} {:>8} {:>8} {:>11} {:>9}  {}\n", "scenario",
+             "peers", "completed", "simulated", "events", "wall", "cpu", "events/s", "peak RSS",
+             "status");
+  for (const bench_result& r : results) {
+    fmt::print(
+        "{:<18} {:>6} {:>11} {:>9.1f}s {:>12} {:>7.2f}s {:>7.2f}s {:>10.2f}M {:>6.0f}MiB  {}{}\n",
+        r.name, r.report.peers, fmt::format("{}/{}", r.report.completed, r.report.leechers),
+        r.report.simulated_seconds, r.report.events, r.wall_seconds, r.cpu_seconds,
+        events_per_second(r) / 1e6, r.peak_rss_mib, to_string(r.status),
+        r.error.empty() ? "" : ": " + r.error);
+  }
+}
+
+std::string format_csv(const std::vector<bench_result>& results) {
+  std::string out =
+      "scenario,file,peers,leechers,completed,simulated_s,events,wall_s,cpu_s,events_per_s,"
+      "peak_rss_mib,status\n";
+  for (const bench_result& r : results)
+    out += fmt::format("{},{},{},{},{},{:.3f},{},{:.3f},{:.3f},{:.0f},{:.1f},{}\n", r.name, r.file,
+                       r.report.peers, r.report.leechers, r.report.completed,
+                       r.report.simulated_seconds, r.report.events, r.wall_seconds, r.cpu_seconds,
+                       events_per_second(r), r.peak_rss_mib, to_string(r.status));
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "swarmsim's end-to-end benchmark: runs scenarios, one child process each, and "
+      "reports wall time, peak memory and events per second"};
+  std::vector<std::string> files;
+  std::string out_dir;
+  double timeout_seconds = 1800;
+  std::vector<std::string> overrides;
+  bool smoke = false;
+  app.add_option("scenarios", files,
+                 "Scenario files (default: bench/scenarios/{flash-300,flash-1000,scale-10k}.yaml)");
+  app.add_option("--out,-o", out_dir, "Write swarm.csv into this directory");
+  app.add_option("--timeout", timeout_seconds, "Kill a scenario after this many wall seconds")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--set", overrides, "Override a value in every scenario (repeatable)")
+      ->type_name("KEY=VALUE");
+  app.add_flag("--smoke", smoke, "Run a tiny built-in swarm (the test suite's smoke run)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  std::vector<std::pair<scenario, std::string>> scenarios;
+  try {
+    if (smoke) {
+      scenarios.emplace_back(parse_scenario(smoke_scenario, "<smoke>", overrides), "<smoke>");
+    } else {
+      if (files.empty())
+        for (const char* name : {"flash-300", "flash-1000", "scale-10k"})
+          files.push_back(fmt::format("{}/bench/scenarios/{}.yaml", SWARMSIM_SOURCE_DIR, name));
+      for (const std::string& f : files)
+        scenarios.emplace_back(load_scenario(f, overrides), f);
+    }
+  } catch (const scenario_error& e) {
+    fmt::print(stderr, "bench_swarm: error: {}\n", e.what());
+    return 2;
+  }
+
+  std::vector<bench_result> results;
+  for (const auto& [s, file] : scenarios) {
+    if (!smoke) fmt::print(stderr, "running {} ({})\n", s.name, file);
+    results.push_back(run_one(s, file, timeout_seconds, !smoke));
+  }
+  print_table(results);
+  if (!out_dir.empty()) {
+    try {
+      output_directory dir(out_dir);
+      const auto path = dir.add("swarm.csv", format_csv(results));
+      dir.publish();
+      fmt::print("results in {}\n", path.string());
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "bench_swarm: error: {}\n", e.what());
+      return 1;
+    }
+  }
+  const bool all_ok = std::all_of(results.begin(), results.end(),
+                                  [](const bench_result& r) { return r.status == run_status::ok; });
+  return all_ok ? 0 : 1;
+}
