@@ -6,7 +6,7 @@
 # failing input is saved as <build>/artifacts/<name>-crash-... .
 #
 # Needs clang (clang++-14 on Debian bookworm) and its libFuzzer runtime, which
-# Debian ships in libclang-rt-14-dev.
+# Debian ships in libclang-rt-14-dev; scripts/setup.sh installs both if missing.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   targets: bencode wire_codec announce_request
 # Environment: FUZZ_BUILD (default build-fuzz), CXX_FUZZ (default clang++-14 or clang++).
@@ -19,6 +19,9 @@ targets=("$@")
 if ((${#targets[@]} == 0)); then targets=(bencode wire_codec announce_request); fi
 
 cxx=${CXX_FUZZ:-}
+if [[ -z $cxx ]]; then
+  bash scripts/setup.sh clang-14 libclang-rt-14-dev
+fi
 if [[ -z $cxx ]]; then
   if command -v clang++-14 >/dev/null; then cxx=clang++-14; else cxx=clang++; fi
 fi

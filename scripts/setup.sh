@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages swarmsim needs, only those that are missing.
+# Usage: scripts/setup.sh [EXTRA_PACKAGE...]   (e.g. clang-14 libclang-rt-14-dev for fuzzing)
 set -euo pipefail
 
 packages=(
@@ -7,7 +8,9 @@ packages=(
   libboost-graph-dev libboost-system-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libssl-dev
   python3 python3-matplotlib python3-pandas
+  python3-libtorrent
 )
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   commands.push_back(real::add_torrent_command(app));
   commands.push_back(real::add_seed_command(app));
   commands.push_back(real::add_download_command(app));
+  real::install_real_run_mode();
 #endif
 
   try {

@@ -25,4 +25,8 @@ command add_seed_command(CLI::App& app);
 // (sim/real/download_command.cpp).
 command add_download_command(CLI::App& app);
 
+// Makes `swarmsim run --real` and `--compare` work (sim/real/real_run_command.hpp)
+// by installing the handler sim/real/real_run_hook.hpp holds.
+void install_real_run_mode();
+
 }  // namespace swarmsim::sim::real

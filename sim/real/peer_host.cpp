@@ -111,6 +111,7 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
   std::string tracker_error;
   std::string fatal_error;
   std::function<void()> complete_cb;
+  std::function<void(protocol::piece_index)> piece_cb;
   std::function<void()> stop_done;
   std::function<void(const host_status&)> announce_cb;
   log_handler log_cb;
@@ -248,7 +249,12 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
 
   void handle(protocol::action::announce& a) { send_announce(a.event); }
 
-  void handle(protocol::action::piece_completed&) {}
+  void handle(protocol::action::piece_completed& p) {
+    if (!piece_cb) return;
+    asio::post(io, [self = shared_from_this(), piece = p.piece] {
+      if (self->alive && self->piece_cb) self->piece_cb(piece);
+    });
+  }
 
   void handle(protocol::action::download_completed&) { fire_complete(); }
 
@@ -526,6 +532,9 @@ const protocol::wire_peer_id& peer_host::id() const {
 }
 void peer_host::on_complete(std::function<void()> callback) {
   impl_->complete_cb = std::move(callback);
+}
+void peer_host::on_piece(std::function<void(protocol::piece_index)> callback) {
+  impl_->piece_cb = std::move(callback);
 }
 void peer_host::on_announce(std::function<void(const host_status&)> callback) {
   impl_->announce_cb = std::move(callback);

@@ -117,6 +117,9 @@ class peer_host {
   // Called (from the io_context) when every piece is had and checked; at once
   // after start() for a seed.
   void on_complete(std::function<void()> callback);
+  // Called (from the io_context, after the piece's handling) each time a piece
+  // passes its SHA-1 check.
+  void on_piece(std::function<void(protocol::piece_index)> callback);
   // Called after each announce is answered or fails.
   void on_announce(std::function<void(const host_status&)> callback);
   // Warnings: tracker failures, dropped connections, storage errors.
