@@ -214,11 +214,11 @@ def swarm_table(path):
              "Targets are judged on CPU time (the simulator runs on one thread; on a "
              "shared machine wall time also counts the time other processes held the core).",
              "",
-             "| scenario | peers | completed | simulated | events | wall | CPU | target "
-             "| events per CPU s | peak RSS | verdict |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| scenario | peers | completed | simulated | T_all_done/T_min | events | wall | CPU "
+             "| target | events per CPU s | peak RSS | verdict |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     if not os.path.exists(path):
-        return lines + ["| (not run) | | | | | | | | | | |"]
+        return lines + ["| (not run) | | | | | | | | | | | |"]
     with open(path) as f:
         for r in csv.DictReader(f):
             wall_target, rss_target = SWARM_TARGETS.get(r["scenario"], (None, None))
@@ -236,9 +236,11 @@ def swarm_table(path):
                 f"< {wall_target} s" if wall_target else "",
                 f"< {rss_target / 1024:g} GiB" if rss_target else ""]))
             rate = f"{events / cpu / 1e6:.2f} M" if cpu > 0 else "-"
+            t_min = float(r.get("t_min_s") or 0)
+            ratio = f"{float(r['simulated_s']) / t_min:.3f}" if t_min > 0 else "-"
             lines.append(
                 f"| {r['scenario']} | {r['peers']} | {r['completed']}/{r['leechers']} "
-                f"| {float(r['simulated_s']):.0f} s | {events / 1e6:.1f} M "
+                f"| {float(r['simulated_s']):.0f} s | {ratio} | {events / 1e6:.1f} M "
                 f"| {wall:.1f} s | {cpu:.1f} s | {target or '-'} | {rate} "
                 f"| {rss:.0f} MiB | {', '.join(verdicts)} |")
     return lines

@@ -69,6 +69,7 @@ struct child_report {
   std::uint32_t peers = 0;
   std::uint32_t leechers = 0;
   std::uint32_t completed = 0;
+  double t_min_seconds = 0;  // Kumar & Ross bound of the peers present at t = 0 (0: none)
   bool done = false;
   char error[256] = {};
 };
@@ -110,6 +111,7 @@ double seconds_since(clock_type::time_point start) {
     const auto start = clock_type::now();
     auto last_note = start;
     swarm sw(s);
+    if (const auto t = sw.t_min()) r->t_min_seconds = std::chrono::duration<double>(*t).count();
     const run_result result = sw.run([&](const run_progress& p) {
       r->events = p.events;
       r->simulated_seconds = std::chrono::duration<double>(p.now).count();
@@ -207,20 +209,27 @@ bench_result run_one(const scenario& s, const std::string& file, double timeout_
   return out;
 }
 
+// T_all_done / T_min: the simulated time at which the run stopped (every leecher
+// done, for stop: all_complete) over the Kumar & Ross bound; 0 if there is none.
+double over_t_min(const bench_result& r) {
+  return r.report.t_min_seconds > 0 ? r.report.simulated_seconds / r.report.t_min_seconds : 0;
+}
+
 double events_per_second(const bench_result& r) {
   return r.report.wall_seconds > 0 ? static_cast<double>(r.report.events) / r.report.wall_seconds
                                    : 0;
 }
 
 void print_table(const std::vector<bench_result>& results) {
-  fmt::print("{:<18} {:>6} {:>11} {:>10} {:>12} {:>8} {:>8} {:>11} {:>9}  {}\n", "scenario",
-             "peers", "completed", "simulated", "events", "wall", "cpu", "events/s", "peak RSS",
-             "status");
+  fmt::print("{:<18} {:>6} {:>11} {:>10} {:>7} {:>12} {:>8} {:>8} {:>11} {:>9}  {}\n", "scenario",
+             "peers", "completed", "simulated", "/T_min", "events", "wall", "cpu", "events/s",
+             "peak RSS", "status");
   for (const bench_result& r : results) {
     fmt::print(
-        "{:<18} {:>6} {:>11} {:>9.1f}s {:>12} {:>7.2f}s {:>7.2f}s {:>10.2f}M {:>6.0f}MiB  {}{}\n",
+        "{:<18} {:>6} {:>11} {:>9.1f}s {:>7.3f} {:>12} {:>7.2f}s {:>7.2f}s {:>10.2f}M {:>6.0f}MiB  "
+        "{}{}\n",
         r.name, r.report.peers, fmt::format("{}/{}", r.report.completed, r.report.leechers),
-        r.report.simulated_seconds, r.report.events, r.wall_seconds, r.cpu_seconds,
+        r.report.simulated_seconds, over_t_min(r), r.report.events, r.wall_seconds, r.cpu_seconds,
         events_per_second(r) / 1e6, r.peak_rss_mib, to_string(r.status),
         r.error.empty() ? "" : ": " + r.error);
   }
@@ -229,12 +238,13 @@ void print_table(const std::vector<bench_result>& results) {
 std::string format_csv(const std::vector<bench_result>& results) {
   std::string out =
       "scenario,file,peers,leechers,completed,simulated_s,events,wall_s,cpu_s,events_per_s,"
-      "peak_rss_mib,status\n";
+      "peak_rss_mib,status,t_min_s\n";
   for (const bench_result& r : results)
-    out += fmt::format("{},{},{},{},{},{:.3f},{},{:.3f},{:.3f},{:.0f},{:.1f},{}\n", r.name, r.file,
-                       r.report.peers, r.report.leechers, r.report.completed,
+    out += fmt::format("{},{},{},{},{},{:.3f},{},{:.3f},{:.3f},{:.0f},{:.1f},{},{:.3f}\n", r.name,
+                       r.file, r.report.peers, r.report.leechers, r.report.completed,
                        r.report.simulated_seconds, r.report.events, r.wall_seconds, r.cpu_seconds,
-                       events_per_second(r), r.peak_rss_mib, to_string(r.status));
+                       events_per_second(r), r.peak_rss_mib, to_string(r.status),
+                       r.report.t_min_seconds);
   return out;
 }
 

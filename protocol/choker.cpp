@@ -1,6 +1,7 @@
 #include "protocol/choker.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace swarmsim::protocol {
@@ -42,8 +43,20 @@ std::vector<const choke_candidate*> rank_by_rate(std::span<const choke_candidate
 
 }  // namespace
 
-choker::choker(choker_options options) : options_(options) {
-  if (options_.optimistic_slots > options_.upload_slots) {
+std::uint32_t automatic_upload_slots(double upload_bytes_per_s) {
+  const double kib = upload_bytes_per_s / 1024.0;
+  if (kib < 9) return 2;
+  if (kib < 15) return 3;
+  if (kib < 42) return 4;
+  return static_cast<std::uint32_t>(std::sqrt(kib * 0.6));
+}
+
+choker::choker(choker_options options) : options_(options), upload_slots_(options.upload_slots) {
+  if (options_.slots == slots_mode::automatic && options_.upload_capacity > 0) {
+    upload_slots_ =
+        std::max(automatic_upload_slots(options_.upload_capacity), options_.optimistic_slots);
+  }
+  if (options_.optimistic_slots > upload_slots_) {
     throw std::invalid_argument("choker: optimistic_slots exceeds upload_slots");
   }
   if (options_.rechoke_interval <= duration::zero() ||
@@ -78,7 +91,7 @@ void choker::forget(connection_id c) {
 std::vector<connection_id> choker::regular_leecher(
     std::span<const choke_candidate> candidates) const {
   auto ranked = rank_by_rate(
-      candidates, [](const choke_candidate& c) { return !c.snubbed; },
+      candidates, [](const choke_candidate& c) { return !c.snubbed && c.download_rate > 0; },
       [](const choke_candidate& c) { return c.download_rate; });
   return take_first(ranked, regular_slots());
 }
@@ -133,7 +146,7 @@ std::vector<connection_id> choker::regular_round_robin(std::span<const choke_can
 
 void choker::update_optimistic(std::span<const choke_candidate> candidates,
                                const std::vector<connection_id>& regular, time_point now,
-                               rng& random) {
+                               bool rotate, rng& random) {
   // Eligible: interested and without a regular slot, in connection-id order.
   std::vector<const choke_candidate*> eligible;
   for (const auto& c : candidates) {
@@ -153,7 +166,7 @@ void choker::update_optimistic(std::span<const choke_candidate> candidates,
   std::vector<optimistic_slot> slots;
   for (const auto& s : optimistic_) {
     if (!find_eligible(s.conn)) continue;
-    if (s.until <= now) {
+    if (rotate && s.until <= now) {
       expired.push_back(s.conn);
     } else {
       slots.push_back(s);
@@ -192,7 +205,11 @@ void choker::update_optimistic(std::span<const choke_candidate> candidates,
     return chosen;
   };
 
-  while (slots.size() < options_.optimistic_slots && !(fresh.empty() && fallback.empty())) {
+  // The optimistic slots plus the regular ones nobody earned by rate (rule 2);
+  // extra slots held from before go, the newest first.
+  const std::size_t target = upload_slots_ - std::min<std::size_t>(regular.size(), upload_slots_);
+  if (slots.size() > target) slots.resize(target);
+  while (slots.size() < target && !(fresh.empty() && fallback.empty())) {
     auto& pool = fresh.empty() ? fallback : fresh;
     slots.push_back({draw(pool), now + options_.optimistic_interval});
   }
@@ -202,7 +219,17 @@ void choker::update_optimistic(std::span<const choke_candidate> candidates,
 std::vector<connection_id> choker::rechoke(std::span<const choke_candidate> candidates,
                                            bool we_are_seed, time_point now, rng& random) {
   next_rechoke_ = now + options_.rechoke_interval;
+  return select(candidates, we_are_seed, now, true, random);
+}
 
+std::vector<connection_id> choker::reselect(std::span<const choke_candidate> candidates,
+                                            bool we_are_seed, time_point now, rng& random) {
+  return select(candidates, we_are_seed, now, false, random);
+}
+
+std::vector<connection_id> choker::select(std::span<const choke_candidate> candidates,
+                                          bool we_are_seed, time_point now, bool rotate,
+                                          rng& random) {
   std::vector<connection_id> regular;
   if (!we_are_seed) {
     regular = regular_leecher(candidates);
@@ -211,7 +238,7 @@ std::vector<connection_id> choker::rechoke(std::span<const choke_candidate> cand
   } else {
     regular = regular_round_robin(candidates, now);
   }
-  update_optimistic(candidates, regular, now, random);
+  update_optimistic(candidates, regular, now, rotate, random);
 
   std::vector<connection_id> unchoke = regular;
   for (const auto& s : optimistic_)

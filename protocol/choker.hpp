@@ -8,11 +8,17 @@
 // Leecher (tit-for-tat, BEP 3 / mainline):
 // 1. At every rechoke (every rechoke_interval) the upload_slots - optimistic_slots
 //    interested, non-snubbed peers that uploaded to us fastest (download_rate) get
-//    the regular slots. Ties: higher rate first, then lower connection id.
+//    the regular slots. Ties: higher rate first, then lower connection id. A peer
+//    that sent us nothing in the rate window (rate 0) gets no regular slot
+//    (mainline: no preferred slot below 1 kB/s).
 // 2. Each optimistic slot holds one interested peer not among the regular ones,
 //    drawn at random; peers connected less than new_peer_window ago weigh
 //    new_peer_weight, the others 1. The draw looks at the candidates in
 //    connection-id order, so it depends only on the candidates and the rng.
+//    Regular slots left empty by rule 1 are filled the same way and rotate like
+//    optimistic ones (mainline fills them from its rotating list), so
+//    is_optimistic() names every unchoke not earned by rate. When more peers
+//    earn a regular slot, the extra optimistic slots go, the newest first.
 // 3. An optimistic peer keeps its slot for optimistic_interval (a multiple of
 //    rechoke_interval: 30 s = 3 rechokes of 10 s). It loses the slot early, and
 //    a fresh peer is drawn at that same rechoke, when it leaves, loses interest,
@@ -29,9 +35,20 @@
 //    longest, or connected longest ago if never unchoked). A peer holding an
 //    optimistic slot does not compete for a regular one until that slot runs
 //    out; then it queues as waiting from that moment. Snubbing is ignored.
-// 6. Uninterested peers are never unchoked (nothing to upload to them). Regular
-//    slots left over for want of eligible peers stay empty.
+// 6. Uninterested peers are never unchoked (nothing to upload to them). Slots
+//    left over for want of interested peers stay empty.
 // 7. upload_slots = 0 (with optimistic_slots = 0) unchokes nobody: a free-rider.
+// 8. Between rechokes, reselect() recomputes the unchoke set with the same rules
+//    and current rates when interest changes or a connection goes (mainline and
+//    libtorrent rechoke then too): a regular peer that loses interest frees its
+//    slot for the next by rate, and when it wants data again it takes its slot
+//    back from the slowest (BEP 3). reselect() neither rotates optimistic slots
+//    nor moves the rechoke timer, so flickering interest cannot defeat the
+//    10-second rechoke.
+// 9. slots_mode automatic: upload_slots follows our upload capacity as in
+//    mainline: 2 below 9 KiB/s, 3 below 15, 4 below 42, else
+//    floor(sqrt(0.6 x KiB/s)) (BitTorrent 3.x/4.x max_uploads when unset);
+//    never fewer than optimistic_slots. Without a capacity, upload_slots holds.
 //
 // Defaults and where they come from:
 //   upload_slots 4, optimistic 1 .. BEP 3 ("four peers", one of them optimistic);
@@ -54,11 +71,17 @@
 namespace swarmsim::protocol {
 
 enum class seed_choking : std::uint8_t { round_robin, fastest_upload };
+enum class slots_mode : std::uint8_t { fixed, automatic };
+
+// Mainline's number of upload slots for an upload capacity in bytes/s (rule 9).
+std::uint32_t automatic_upload_slots(double upload_bytes_per_s);
 
 struct choker_options {
-  std::uint32_t upload_slots = 4;                        // BEP 3: 4 in total, optimistic included
-  std::uint32_t optimistic_slots = 1;                    // BEP 3, mainline
-  duration rechoke_interval = std::chrono::seconds(10);  // BEP 3, mainline
+  std::uint32_t upload_slots = 4;        // BEP 3: 4 in total, optimistic included
+  slots_mode slots = slots_mode::fixed;  // automatic: rule 9
+  double upload_capacity = 0;          // our uplink in bytes/s, set by the driver (automatic slots)
+  std::uint32_t optimistic_slots = 1;  // BEP 3, mainline
+  duration rechoke_interval = std::chrono::seconds(10);      // BEP 3, mainline
   duration optimistic_interval = std::chrono::seconds(30);   // BEP 3
   duration snub_timeout = std::chrono::seconds(60);          // Cohen 2003
   duration new_peer_window = std::chrono::seconds(30);       // "new" for optimistic weighting
@@ -101,6 +124,13 @@ class choker {
   // Candidates must have distinct connection ids.
   std::vector<connection_id> rechoke(std::span<const choke_candidate> candidates, bool we_are_seed,
                                      time_point now, rng& random);
+  // The same decision between rechokes (rule 8): optimistic slots do not expire
+  // and the timer stays.
+  std::vector<connection_id> reselect(std::span<const choke_candidate> candidates, bool we_are_seed,
+                                      time_point now, rng& random);
+
+  // Slots in use: options().upload_slots, or the automatic count (rule 9).
+  std::uint32_t upload_slots() const { return upload_slots_; }
 
   // The first optimistic unchoke (the only one with the default single slot).
   std::optional<connection_id> optimistic() const;
@@ -121,11 +151,15 @@ class choker {
       std::span<const choke_candidate> candidates) const;
   std::vector<connection_id> regular_round_robin(std::span<const choke_candidate> candidates,
                                                  time_point now) const;
+  std::vector<connection_id> select(std::span<const choke_candidate> candidates, bool we_are_seed,
+                                    time_point now, bool rotate, rng& random);
   void update_optimistic(std::span<const choke_candidate> candidates,
-                         const std::vector<connection_id>& regular, time_point now, rng& random);
-  std::uint32_t regular_slots() const { return options_.upload_slots - options_.optimistic_slots; }
+                         const std::vector<connection_id>& regular, time_point now, bool rotate,
+                         rng& random);
+  std::uint32_t regular_slots() const { return upload_slots_ - options_.optimistic_slots; }
 
   choker_options options_;
+  std::uint32_t upload_slots_ = 0;
   time_point next_rechoke_ = never;
   std::vector<optimistic_slot> optimistic_;
   // Choked connections we have unchoked before: when they lost their slot.

@@ -80,7 +80,9 @@ void peer::on_connect_failed(endpoint remote, time_point now) {
 void peer::on_disconnected(connection_id conn, time_point now) {
   session* s = get(conn);
   if (!s) return;
+  const bool held_slot = !s->am_choking;
   close(*s, now, false);
+  if (held_slot) reselect(now);  // its slot goes to another peer at once (rule 8)
   connect_more(now);
 }
 
@@ -322,32 +324,10 @@ void peer::handle_unchoke(session& s, time_point now) {
 void peer::handle_interested(session& s, bool interested, time_point now) {
   if (s.peer_interested == interested) return;
   s.peer_interested = interested;
-  if (interested) {
-    // A free upload slot is given at once rather than at the next rechoke.
-    if (s.am_choking && num_unchoked() < choker_.options().upload_slots) set_choke(s, false, now);
-  } else if (!s.am_choking) {
-    // An unchoked peer that lost interest frees its slot for one that wants data
-    // (mainline and libtorrent rechoke on this too), so the uplink stays busy.
-    set_choke(s, true, now);
-    give_free_slot(now);
-  }
-}
-
-void peer::give_free_slot(time_point now) {
-  if (num_unchoked() >= choker_.options().upload_slots) return;
-  // The interested peer that gave us the most recently, as a rechoke would.
-  session* best = nullptr;
-  double best_rate = -1;
-  for (auto& s : sessions_) {
-    if (!s.open || s.state != session_state::active || !s.am_choking || !s.peer_interested)
-      continue;
-    const double r = picker_.is_seed() ? 0.0 : s.down_rate.rate(s.payload_down, now);
-    if (r > best_rate) {
-      best = &s;
-      best_rate = r;
-    }
-  }
-  if (best) set_choke(*best, false, now);
+  // Rechoke with current rates, without rotating or moving the timer (choker
+  // rule 8): a peer that lost interest frees its slot for the next by rate (or
+  // a random one), one that regained it takes back the slot its rate earns.
+  reselect(now);
 }
 
 void peer::handle_request(session& s, const msg::request& r, time_point now) {
@@ -513,11 +493,11 @@ void peer::set_choke(session& s, bool choke, time_point now) {
   }
 }
 
-void peer::rechoke(time_point now) {
+void peer::collect_candidates(time_point now, bool snapshot) {
   choke_scratch_.clear();
   for (auto& s : sessions_) {
     if (!s.open || s.state != session_state::active) continue;
-    if (s.am_interested && !s.peer_choking && !s.outstanding.empty() &&
+    if (snapshot && s.am_interested && !s.peer_choking && !s.outstanding.empty() &&
         now - s.last_block > options_.choker.snub_timeout)
       s.snubbed = true;
     choke_candidate c;
@@ -531,15 +511,30 @@ void peer::rechoke(time_point now) {
     c.unchoked_since = s.unchoked_since;
     c.bytes_sent_since_unchoke = s.bytes_sent_since_unchoke;
     choke_scratch_.push_back(c);
-    s.down_rate.snapshot(s.payload_down, now);
-    s.up_rate.snapshot(s.payload_up, now);
+    if (snapshot) {
+      s.down_rate.snapshot(s.payload_down, now);
+      s.up_rate.snapshot(s.payload_up, now);
+    }
   }
-  const auto unchoke = choker_.rechoke(choke_scratch_, picker_.is_seed(), now, random_);
+}
+
+void peer::apply_unchokes(const std::vector<connection_id>& unchoke, time_point now) {
   for (auto& s : sessions_) {
     if (!s.open || s.state != session_state::active) continue;
     const bool keep = std::binary_search(unchoke.begin(), unchoke.end(), s.id);
     set_choke(s, !keep, now);
   }
+}
+
+void peer::rechoke(time_point now) {
+  collect_candidates(now, true);
+  apply_unchokes(choker_.rechoke(choke_scratch_, picker_.is_seed(), now, random_), now);
+}
+
+void peer::reselect(time_point now) {
+  if (!started_ || stopped_) return;
+  collect_candidates(now, false);
+  apply_unchokes(choker_.reselect(choke_scratch_, picker_.is_seed(), now, random_), now);
 }
 
 time_point peer::next_deadline() const {

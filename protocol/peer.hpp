@@ -200,8 +200,10 @@ class peer {
   void on_piece_complete(piece_index p, time_point now);
   void note_contributor(piece_index p, const session& s);
   void rechoke(time_point now);
+  void reselect(time_point now);
+  void collect_candidates(time_point now, bool snapshot);
+  void apply_unchokes(const std::vector<connection_id>& unchoke, time_point now);
   void set_choke(session& s, bool choke, time_point now);
-  void give_free_slot(time_point now);
   void connect_more(time_point now);
   void protocol_error(session& s, time_point now);
   bool super_seeding() const { return options_.choker.super_seeding && picker_.is_seed(); }

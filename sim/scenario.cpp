@@ -32,8 +32,8 @@ bool operator==(const group_spec& a, const group_spec& b) {
   const auto& ca = a.choker;
   const auto& cb = b.choker;
   const bool choker_equal =
-      ca.upload_slots == cb.upload_slots && ca.optimistic_slots == cb.optimistic_slots &&
-      ca.rechoke_interval == cb.rechoke_interval &&
+      ca.upload_slots == cb.upload_slots && ca.slots == cb.slots &&
+      ca.optimistic_slots == cb.optimistic_slots && ca.rechoke_interval == cb.rechoke_interval &&
       ca.optimistic_interval == cb.optimistic_interval && ca.snub_timeout == cb.snub_timeout &&
       ca.new_peer_window == cb.new_peer_window && ca.new_peer_weight == cb.new_peer_weight &&
       ca.seed_mode == cb.seed_mode && ca.round_robin_bytes == cb.round_robin_bytes &&
@@ -744,7 +744,15 @@ void loader::read_picker(const located& at, group_draft& g) const {
 void loader::read_choker(const located& at, group_draft& g) const {
   const map_view m(*this, at, choker_keys, "a map of choker options");
   auto& c = g.spec.choker;
-  set(m, "upload_slots", c.upload_slots);
+  if (const auto v = m.get("upload_slots")) {
+    // A whole number, or `auto`: slots scale with the upload capacity (mainline).
+    if (v->node.IsScalar() && v->node.Scalar() == "auto") {
+      c.slots = protocol::slots_mode::automatic;
+    } else {
+      c.slots = protocol::slots_mode::fixed;
+      c.upload_slots = read_u32(*v, 0);
+    }
+  }
   set(m, "optimistic_slots", c.optimistic_slots);
   set_duration(m, "rechoke_interval", c.rechoke_interval, true);
   set_duration(m, "optimistic_interval", c.optimistic_interval, true);
@@ -843,7 +851,7 @@ std::vector<group_draft> loader::read_groups(const map_view& top) const {
       if (other.spec.name == g.spec.name)
         fail(name_at, fmt::format("duplicate group name '{}'", g.spec.name));
     const auto& c = g.spec.choker;
-    if (c.optimistic_slots > c.upload_slots) {
+    if (c.slots == protocol::slots_mode::fixed && c.optimistic_slots > c.upload_slots) {
       const auto it = g.origins.contains("choker.optimistic_slots")
                           ? g.origins.find("choker.optimistic_slots")
                           : g.origins.find("choker.upload_slots");
@@ -1151,7 +1159,10 @@ void put_group(YAML::Emitter& out, const group_spec& g) {
 
   const auto& c = g.choker;
   out << YAML::Key << "choker" << YAML::Value << YAML::BeginMap;
-  put_value(out, "upload_slots", c.upload_slots);
+  if (c.slots == protocol::slots_mode::automatic)
+    put(out, "upload_slots", std::string("auto"));
+  else
+    put_value(out, "upload_slots", c.upload_slots);
   put_value(out, "optimistic_slots", c.optimistic_slots);
   put(out, "rechoke_interval", format_duration(c.rechoke_interval));
   put(out, "optimistic_interval", format_duration(c.optimistic_interval));

@@ -238,6 +238,7 @@ struct swarm::impl {
       if (g.upload_cap && *g.upload_cap <= 0) {
         o.choker.upload_slots = 0;  // a free-rider unchokes nobody
         o.choker.optimistic_slots = 0;
+        o.choker.slots = protocol::slots_mode::fixed;
       }
       o.pipeline_depth = g.pipeline_depth;
       o.max_connections = g.max_connections;
@@ -521,8 +522,10 @@ struct swarm::impl {
     p.phase = peer_phase::live;
     ++arrived;
     live_upload_capacity += p.upload;
+    protocol::peer_options options = group_options[p.group];
+    options.choker.upload_capacity = p.upload;  // for choker slots_mode::automatic
     p.logic = std::make_unique<protocol::peer>(geometry, info_hash, wire_id_of(pi), address_of(pi),
-                                               group_options[p.group],
+                                               options,
                                                split_seed(spec.simulation.seed, stream::peer, pi));
     if (p.initial_seed) {
       p.logic->set_have_all();

@@ -84,7 +84,8 @@ TEST(choker, regular_slots_go_to_the_fastest_uploaders_to_us) {
 TEST(choker, equal_rates_are_broken_by_connection_id_whatever_the_input_order) {
   choker a(slots(3, 0));
   choker b(slots(3, 0));
-  std::vector<choke_candidate> cs{peer(7), peer(3), peer(9), peer(1), peer(5)};
+  std::vector<choke_candidate> cs{peer(7).down(5), peer(3).down(5), peer(9).down(5),
+                                  peer(1).down(5), peer(5).down(5)};
   std::vector<choke_candidate> reversed(cs.rbegin(), cs.rend());
   rng r(1);
   EXPECT_EQ(a.rechoke(cs, false, at(10), r), ids({1, 3, 5}));
@@ -428,6 +429,82 @@ TEST(choker, timer_follows_the_rechoke_interval) {
   rng r(1);
   c.rechoke({}, false, at(117), r);
   EXPECT_EQ(c.next_deadline(), at(132));
+}
+
+TEST(choker, peers_that_sent_us_nothing_get_no_regular_slot) {
+  choker c;  // 3 regular + 1 optimistic; only peer 5 uploaded to us
+  std::vector<choke_candidate> cs{peer(1), peer(2), peer(3), peer(4), peer(5).down(30)};
+  rng r(1);
+  const auto unchoked = c.rechoke(cs, false, at(10), r);
+  // Every slot is used, but only 5 by rate: the others rotate like optimistic ones.
+  ASSERT_EQ(unchoked.size(), 4u);
+  EXPECT_TRUE(has(unchoked, 5));
+  EXPECT_FALSE(c.is_optimistic(connection_id{5}));
+  EXPECT_EQ(c.optimistic_unchokes().size(), 3u);
+  for (auto id : unchoked)
+    EXPECT_EQ(c.is_optimistic(id), id != connection_id{5}) << id.value();
+}
+
+TEST(choker, unearned_slots_go_back_to_peers_that_start_uploading) {
+  choker c;
+  std::vector<choke_candidate> cs{peer(1), peer(2), peer(3), peer(4), peer(5), peer(6)};
+  rng r(2);
+  c.rechoke(cs, false, at(10), r);
+  EXPECT_EQ(c.optimistic_unchokes().size(), 4u);
+  // Three peers now upload to us: they take regular slots; one random slot stays.
+  cs[3].download_rate = 10;
+  cs[4].download_rate = 20;
+  cs[5].download_rate = 30;
+  const auto unchoked = c.rechoke(cs, false, at(20), r);
+  ASSERT_EQ(unchoked.size(), 4u);
+  EXPECT_TRUE(has(unchoked, 4) && has(unchoked, 5) && has(unchoked, 6));
+  ASSERT_EQ(c.optimistic_unchokes().size(), 1u);
+  EXPECT_TRUE(has(ids({1, 2, 3}), c.optimistic()->value()));
+}
+
+TEST(choker, reselect_refills_a_slot_freed_by_lost_interest_without_rotating) {
+  choker c;  // 3 regular + 1 optimistic
+  c.start(at(0));
+  std::vector<choke_candidate> cs{peer(1).down(90), peer(2).down(80), peer(3).down(70),
+                                  peer(4).down(60).uninterested(), peer(5).down(1)};
+  rng r(5);
+  EXPECT_EQ(c.rechoke(cs, false, at(10), r), ids({1, 2, 3, 5}));
+  EXPECT_EQ(c.optimistic(), connection_id{5});
+  // Peer 4 wants data, but its rate earns no slot: nothing changes.
+  cs[3].peer_interested = true;
+  EXPECT_EQ(c.reselect(cs, false, at(11), r), ids({1, 2, 3, 5}));
+  // Peer 2 loses interest: the next by rate (4) takes its regular slot at once.
+  cs[1].peer_interested = false;
+  EXPECT_EQ(c.reselect(cs, false, at(12), r), ids({1, 3, 4, 5}));
+  // Peer 2 wants data again: its rate wins its slot back from the slowest.
+  cs[1].peer_interested = true;
+  EXPECT_EQ(c.reselect(cs, false, at(14), r), ids({1, 2, 3, 5}));
+  // Neither the optimistic slot nor the timer moved, even past the slot's expiry.
+  EXPECT_EQ(c.next_deadline(), at(20));
+  EXPECT_EQ(c.reselect(cs, false, at(45), r), ids({1, 2, 3, 5}));
+  EXPECT_EQ(c.optimistic(), connection_id{5});
+  // The next real rechoke past the expiry rotates it (to 4, the only other).
+  EXPECT_EQ(c.rechoke(cs, false, at(50), r), ids({1, 2, 3, 4}));
+}
+
+TEST(choker, automatic_slots_follow_the_upload_capacity_like_mainline) {
+  EXPECT_EQ(automatic_upload_slots(8 * 1024), 2u);
+  EXPECT_EQ(automatic_upload_slots(14 * 1024), 3u);
+  EXPECT_EQ(automatic_upload_slots(41 * 1024), 4u);
+  EXPECT_EQ(automatic_upload_slots(60 * 1024), 6u);     // sqrt(36)
+  EXPECT_EQ(automatic_upload_slots(2500 * 1024), 38u);  // 20 Mbit/s: sqrt(1500)
+  choker_options o;
+  o.slots = slots_mode::automatic;
+  o.upload_capacity = 625000;  // 5000 kbit/s: sqrt(0.6 x 610 KiB/s) = 19
+  choker c(o);
+  EXPECT_EQ(c.upload_slots(), 19u);
+  std::vector<choke_candidate> cs;
+  for (std::uint32_t id = 1; id <= 30; ++id)
+    cs.push_back(peer(id).down(id * 10.0));
+  rng r(1);
+  EXPECT_EQ(c.rechoke(cs, false, at(10), r).size(), 19u);
+  o.upload_capacity = 0;  // no capacity known: the fixed count holds
+  EXPECT_EQ(choker(o).upload_slots(), 4u);
 }
 
 TEST(choker, rejects_more_optimistic_slots_than_upload_slots) {

@@ -216,6 +216,48 @@ TEST(peer, rechoke_and_announce_timers_fire_on_schedule) {
   EXPECT_EQ(announces, 1);
 }
 
+// A seed with six interested remotes (each sent a handshake, then interested).
+struct seed_with_remotes {
+  peer p{small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 1};
+  std::vector<connection_id> conns;
+  explicit seed_with_remotes(int n) {
+    p.set_have_all();
+    p.start(time_point{});
+    for (int i = 0; i < n; ++i) {
+      const auto c = p.on_connected(endpoint{static_cast<std::uint32_t>(i + 2), 1}, false, {});
+      wire_peer_id id{};
+      id[0] = static_cast<std::uint8_t>(i + 2);
+      p.on_message(*c, msg::handshake{sha1_hash{}, id, {}}, {});
+      p.on_message(*c, msg::interested{}, {});
+      conns.push_back(*c);
+    }
+  }
+  std::vector<connection_id> unchoked() const {
+    std::vector<connection_id> out;
+    for (auto c : conns)
+      if (const session* s = p.find(c); s && !s->am_choking) out.push_back(c);
+    return out;
+  }
+};
+
+TEST(peer, interested_remotes_fill_the_free_slots_at_once) {
+  seed_with_remotes x(6);
+  EXPECT_EQ(x.unchoked().size(), 4u);  // before any rechoke
+}
+
+TEST(peer, a_slot_freed_by_lost_interest_or_a_disconnect_is_refilled_at_once) {
+  seed_with_remotes x(6);
+  auto before = x.unchoked();
+  ASSERT_EQ(before.size(), 4u);
+  const auto t = time_point{} + std::chrono::seconds(3);  // long before the first rechoke
+  x.p.on_message(before[0], msg::not_interested{}, t);
+  auto after = x.unchoked();
+  EXPECT_EQ(after.size(), 4u);
+  EXPECT_EQ(std::count(after.begin(), after.end(), before[0]), 0);
+  x.p.on_disconnected(after[0], t);
+  EXPECT_EQ(x.unchoked().size(), 4u);  // the fifth and sixth remote hold the freed slots
+}
+
 TEST(peer, tracker_response_leads_to_connects_up_to_the_limit) {
   peer_options o;
   o.max_initiate = 3;

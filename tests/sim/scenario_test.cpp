@@ -206,6 +206,27 @@ groups:
   EXPECT_EQ(plain.download, group_spec{}.download);
 }
 
+TEST(scenario, upload_slots_auto_scales_with_the_upload_and_survives_a_save) {
+  const scenario s = parse_scenario(R"(
+defaults: {choker: {upload_slots: auto}}
+groups:
+  - {name: seed, role: seed, count: 1}
+  - {name: fixed, choker: {upload_slots: 6}}
+)",
+                                    "test.yaml");
+  ASSERT_EQ(s.groups.size(), 2u);
+  EXPECT_EQ(s.groups[0].choker.slots, protocol::slots_mode::automatic);
+  EXPECT_EQ(s.groups[1].choker.slots, protocol::slots_mode::fixed);
+  EXPECT_EQ(s.groups[1].choker.upload_slots, 6u);
+  const std::string text = save_scenario(s);
+  EXPECT_THAT(text, HasSubstr("upload_slots: auto"));
+  const scenario again = parse_scenario(text, "resolved.yaml");
+  EXPECT_EQ(again, s);
+  scenario fixed = s;
+  fixed.groups[0].choker.slots = protocol::slots_mode::fixed;
+  EXPECT_NE(fixed, s);
+}
+
 TEST(scenario, a_network_with_one_site_puts_every_group_there) {
   const scenario s =
       parse_scenario("network: {sites: [lab]}\ngroups: [{name: s, role: seed}]", "test.yaml");
