@@ -14,21 +14,32 @@
 
 namespace swarmsim::sim {
 
-run_summary run_scenario_to(const scenario& s, const std::filesystem::path& out,
-                            progress_display display) {
+run_result simulate(const scenario& s, progress_display display) {
   swarm sw(s);
   progress_bar bar(stderr, display);
-  const auto result =
+  run_result result =
       sw.run([&](const run_progress& p) { bar.update(p.now, p.completed, p.leechers, p.events); });
   bar.finish();
+  return result;
+}
+
+void add_run_files(output_directory& dir, const scenario& s, std::span<const peer_record> peers,
+                   std::span<const sample> samples, const run_summary& summary,
+                   wall_clock_fields wall) {
+  write_peers_csv(dir, peers);
+  write_timeseries_csv(dir, samples);
+  write_summary_json(dir, summary, wall);
+  dir.add(resolved_scenario_name, save_scenario(s));
+}
+
+run_summary run_scenario_to(const scenario& s, const std::filesystem::path& out,
+                            progress_display display) {
+  const run_result result = simulate(s, display);
   const run_summary summary = summarize(result.peers, result.samples, result.info);
   output_directory dir(out);
-  write_peers_csv(dir, result.peers);
-  write_timeseries_csv(dir, result.samples);
-  write_summary_json(dir, summary, wall_clock_fields::omit);
+  add_run_files(dir, s, result.peers, result.samples, summary, wall_clock_fields::omit);
   if (s.simulation.overlay_interval) write_overlay_csv(dir, result.overlay);
   if (!s.simulation.trace.empty()) write_traces_csv(dir, result.traces);
-  dir.add(resolved_scenario_name, save_scenario(s));
   dir.publish();
   return summary;
 }

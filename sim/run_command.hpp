@@ -5,12 +5,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "sim/metrics.hpp"
+#include "sim/output.hpp"
 #include "sim/progress.hpp"
 #include "sim/scenario.hpp"
+#include "sim/swarm.hpp"
 
 namespace swarmsim::sim {
 
@@ -24,8 +27,18 @@ struct run_request {
   verbosity verbose = verbosity::normal;
 };
 
+// Simulates `s`, with a progress bar on stderr as `display` says.
+run_result simulate(const scenario& s, progress_display display);
+
+// Stages into `dir` the files every run has, simulated or real: peers.csv,
+// timeseries.csv, summary.json and scenario.resolved.yaml.
+void add_run_files(output_directory& dir, const scenario& s, std::span<const peer_record> peers,
+                   std::span<const sample> samples, const run_summary& summary,
+                   wall_clock_fields wall);
+
 // Runs `s` and writes peers.csv, timeseries.csv, summary.json and
-// scenario.resolved.yaml into `out`. Throws output_error if a file cannot be written.
+// scenario.resolved.yaml (and overlay.csv, traces.csv when
+// the scenario asks for them) into `out`. Throws output_error if a file cannot be written.
 run_summary run_scenario_to(const scenario& s, const std::filesystem::path& out,
                             progress_display display);
 

@@ -40,20 +40,16 @@ std::optional<time_stats> download_time_stats(std::span<const peer_record> peers
     if (p.role != peer_role::leecher || (!group.empty() && p.group != group)) continue;
     if (const auto t = p.download_time()) times.push_back(protocol::to_seconds(*t));
   }
-  if (times.empty()) return std::nullopt;
+  const auto d = describe(times);
+  if (!d) return std::nullopt;
   std::sort(times.begin(), times.end());
-  time_stats s;
-  s.count = times.size();
-  s.min = times.front();
-  s.p10 = quantile(times, 0.1);
-  s.median = quantile(times, 0.5);
-  s.p90 = quantile(times, 0.9);
-  s.max = times.back();
-  double sum = 0;
-  for (double t : times)
-    sum += t;
-  s.mean = sum / static_cast<double>(times.size());
-  return s;
+  return time_stats{.count = d->count,
+                    .min = d->min,
+                    .p10 = quantile(times, 0.1),
+                    .median = d->median,
+                    .p90 = d->p90,
+                    .max = d->max,
+                    .mean = d->mean};
 }
 
 std::vector<compare_row> compare_download_times(std::span<const peer_record> sim,

@@ -55,20 +55,11 @@ real_run_result run_for_real(const scenario& s, verbosity v) {
   return r;
 }
 
-void write_results(output_directory& dir, const scenario& s, std::span<const peer_record> peers,
-                   std::span<const sample> samples, const run_summary& summary,
-                   wall_clock_fields wall) {
-  write_peers_csv(dir, peers);
-  write_timeseries_csv(dir, samples);
-  write_summary_json(dir, summary, wall);
-  dir.add(resolved_scenario_name, save_scenario(s));
-}
-
 int run_real_only(const scenario& s, const fs::path& out, verbosity v) {
   const real_run_result r = run_for_real(s, v);
   const run_summary summary = summarize(r.peers, r.samples, r.info);
   output_directory dir(out);
-  write_results(dir, s, r.peers, r.samples, summary, wall_clock_fields::include);
+  add_run_files(dir, s, r.peers, r.samples, summary, wall_clock_fields::include);
   dir.publish();
   if (v != verbosity::quiet) {
     print_summary(stdout, summary);
@@ -83,23 +74,17 @@ int run_real_only(const scenario& s, const fs::path& out, verbosity v) {
 }
 
 int run_compare(const scenario& s, const fs::path& out, verbosity v) {
-  run_result simulated;
-  {
-    swarm sw(s);
-    progress_bar bar(stderr, progress_display_for_stderr(v));
-    simulated = sw.run(
-        [&](const run_progress& p) { bar.update(p.now, p.completed, p.leechers, p.events); });
-  }
+  const run_result simulated = simulate(s, progress_display_for_stderr(v));
   const real_run_result r = run_for_real(s, v);
   const run_summary sim_summary = summarize(simulated.peers, simulated.samples, simulated.info);
   const run_summary real_summary = summarize(r.peers, r.samples, r.info);
   const auto rows = compare_download_times(simulated.peers, r.peers);
 
   output_directory sim_dir(out / "sim");
-  write_results(sim_dir, s, simulated.peers, simulated.samples, sim_summary,
+  add_run_files(sim_dir, s, simulated.peers, simulated.samples, sim_summary,
                 wall_clock_fields::omit);
   output_directory real_dir(out / "real");
-  write_results(real_dir, s, r.peers, r.samples, real_summary, wall_clock_fields::include);
+  add_run_files(real_dir, s, r.peers, r.samples, real_summary, wall_clock_fields::include);
   output_directory top(out);
   top.add(compare_csv_name, format_compare_csv(rows));
   sim_dir.publish();
