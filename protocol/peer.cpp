@@ -5,6 +5,12 @@
 
 namespace swarmsim::protocol {
 
+namespace {
+std::uint64_t key_of(endpoint e) {
+  return (std::uint64_t{e.address} << 16) | e.port;
+}
+}  // namespace
+
 peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id id, endpoint self,
            peer_options options, std::uint64_t seed)
     : geometry_(geometry),
@@ -19,8 +25,13 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
 void peer::start(time_point now) {
   started_ = true;
   choker_.start(now);
-  next_announce_ = now + options_.announce_interval;
-  actions_.emplace_back(action::announce{announce_event::started});
+  announce(announce_event::started, now);
+}
+
+void peer::announce(announce_event e, time_point now) {
+  last_announce_ = now;
+  if (e != announce_event::stopped) next_announce_ = now + options_.announce_interval;
+  actions_.emplace_back(action::announce{e});
 }
 
 void peer::stop(time_point now) {
@@ -38,17 +49,22 @@ bool peer::can_accept() const {
 
 std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, time_point now) {
   if (outgoing && num_pending_connects_ > 0) --num_pending_connects_;
+  if (!outgoing && !stopped_ && num_open_ >= options_.max_connections && remote != self_ &&
+      std::find(connected_to_.begin(), connected_to_.end(), remote) == connected_to_.end())
+    make_room(now);  // may change connected_to_
   const auto known = std::find(connected_to_.begin(), connected_to_.end(), remote);
+  if (known != connected_to_.end()) {
+    // Already connected, or both sides connecting at once: of two simultaneous
+    // connections, the one the lower address opened is kept.
+    const bool open = std::any_of(sessions_.begin(), sessions_.end(),
+                                  [&](const session& s) { return s.open && s.remote == remote; });
+    if (open || (!outgoing && !(remote < self_))) return std::nullopt;
+  }
   if (stopped_ || num_open_ >= options_.max_connections || remote == self_) {
     if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
     return std::nullopt;
   }
-  if (!outgoing) {
-    if (known != connected_to_.end()) return std::nullopt;  // already connected to it
-    connected_to_.push_back(remote);
-  } else if (known == connected_to_.end()) {
-    connected_to_.push_back(remote);
-  }
+  if (known == connected_to_.end()) connected_to_.push_back(remote);
   const connection_id id{static_cast<std::uint32_t>(sessions_.size())};
   session& s = sessions_.emplace_back();
   s.id = id;
@@ -56,6 +72,7 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
   s.outgoing = outgoing;
   s.remote_has = bitfield(geometry_.num_pieces());
   s.connected_at = now;
+  s.interest_seen = now;
   s.last_sent = now;
   s.down_rate.t_prev = s.down_rate.t_last = now;
   s.up_rate.t_prev = s.up_rate.t_last = now;
@@ -68,8 +85,20 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
   return id;
 }
 
+void peer::make_room(time_point now) {
+  session* victim = nullptr;
+  for (auto& s : sessions_) {
+    if (!s.open || s.state != session_state::active || s.am_interested || s.peer_interested ||
+        now - s.connected_at < options_.choker.rechoke_interval)
+      continue;
+    if (!victim || s.interest_seen < victim->interest_seen) victim = &s;
+  }
+  if (victim) close(*victim, now, true, reconnect::later);
+}
+
 void peer::on_connect_failed(endpoint remote, time_point now) {
   if (num_pending_connects_ > 0) --num_pending_connects_;
+  last_closed_[key_of(remote)] = now;
   const bool open = std::any_of(sessions_.begin(), sessions_.end(),
                                 [&](const session& s) { return s.open && s.remote == remote; });
   auto it = std::find(connected_to_.begin(), connected_to_.end(), remote);
@@ -81,7 +110,7 @@ void peer::on_disconnected(connection_id conn, time_point now) {
   session* s = get(conn);
   if (!s) return;
   const bool held_slot = !s->am_choking;
-  close(*s, now, false);
+  close(*s, now, false, reconnect::later);
   if (held_slot) reselect(now);  // its slot goes to another peer at once (rule 8)
   connect_more(now);
 }
@@ -114,8 +143,13 @@ void peer::send(session& s, message m) {
   actions_.emplace_back(action::send{s.id, std::move(m)});
 }
 
-void peer::close(session& s, time_point now, bool tell_driver) {
+void peer::close(session& s, time_point now, bool tell_driver, reconnect again) {
   if (!s.open) return;
+  // A remote we may want again goes back to the address list (tried last);
+  // one that broke the protocol, or a seed when we are one, does not.
+  if (again == reconnect::later && !stopped_ && !(s.remote_is_seed && picker_.is_seed()) &&
+      std::find(candidates_.begin(), candidates_.end(), s.remote) == candidates_.end())
+    candidates_.insert(candidates_.begin(), s.remote);
   const bool freed = !s.outstanding.empty();
   for (const block_ref b : s.outstanding)
     picker_.abort_request(b, s.id);
@@ -136,6 +170,7 @@ void peer::close(session& s, time_point now, bool tell_driver) {
   if (s.outgoing) --num_outgoing_;
   auto it = std::find(connected_to_.begin(), connected_to_.end(), s.remote);
   if (it != connected_to_.end()) connected_to_.erase(it);
+  last_closed_[key_of(s.remote)] = now;
   if (tell_driver) actions_.emplace_back(action::disconnect{s.id});
   if (freed && !stopped_) refill_others(s, now);
 }
@@ -452,7 +487,7 @@ void peer::on_piece_complete(piece_index p, time_point now) {
   if (picker_.is_seed()) {
     stats_.completed = now;
     actions_.emplace_back(action::download_completed{});
-    actions_.emplace_back(action::announce{announce_event::completed});
+    announce(announce_event::completed, now);
     for (auto& s : sessions_)
       if (s.open && s.remote_is_seed) close(s, now, true);
   }
@@ -545,6 +580,8 @@ time_point peer::next_deadline() const {
 void peer::on_deadline(time_point now) {
   if (!started_ || stopped_) return;
   if (now >= choker_.next_deadline()) {
+    close_inactive(now);
+    connect_more(now);  // addresses whose reconnect delay has passed
     rechoke(now);
     for (auto& s : sessions_)
       if (s.open && now - s.last_sent >= options_.keep_alive_interval) {
@@ -552,14 +589,26 @@ void peer::on_deadline(time_point now) {
         send(s, msg::keep_alive{});
       }
   }
-  if (now >= next_announce_) {
-    next_announce_ = now + options_.announce_interval;
-    actions_.emplace_back(action::announce{announce_event::none});
+  if (now >= next_announce_ || (num_open_ + num_pending_connects_ < options_.min_peers &&
+                                now - last_announce_ >= min_announce_gap_))
+    announce(announce_event::none, now);
+}
+
+void peer::close_inactive(time_point now) {
+  if (options_.inactivity_timeout <= duration::zero()) return;
+  for (auto& s : sessions_) {
+    if (!s.open) continue;
+    if (s.am_interested || s.peer_interested) {
+      s.interest_seen = now;
+    } else if (now - s.interest_seen >= options_.inactivity_timeout) {
+      close(s, now, true, reconnect::later);  // a slot it held goes out at the rechoke below
+    }
   }
 }
 
 void peer::on_tracker_response(const announce_response& r, time_point now) {
   if (stopped_ || r.failure) return;
+  if (r.min_interval.count() > 0) min_announce_gap_ = r.min_interval;
   if (r.interval.count() > 0) {
     options_.announce_interval = r.interval;
     next_announce_ = std::min(next_announce_, now + r.interval);
@@ -575,17 +624,22 @@ void peer::on_tracker_response(const announce_response& r, time_point now) {
 }
 
 void peer::connect_more(time_point now) {
-  (void)now;
   if (stopped_) return;
-  if (picker_.is_seed()) return;  // seeds wait for leechers to connect to them
-  while (!candidates_.empty() && num_outgoing_ + num_pending_connects_ < options_.max_initiate &&
-         num_open_ + num_pending_connects_ < options_.max_connections) {
-    const endpoint e = candidates_.back();
-    candidates_.pop_back();
-    if (std::find(connected_to_.begin(), connected_to_.end(), e) != connected_to_.end()) continue;
-    connected_to_.push_back(e);
-    ++num_pending_connects_;
-    actions_.emplace_back(action::connect{e});
+  // From the back (the newest addresses); one closed too recently stays for later.
+  for (std::size_t i = candidates_.size();
+       i > 0 && num_outgoing_ + num_pending_connects_ < options_.max_initiate &&
+       num_open_ + num_pending_connects_ < options_.max_connections;) {
+    --i;
+    const endpoint e = candidates_[i];
+    if (std::find(connected_to_.begin(), connected_to_.end(), e) == connected_to_.end()) {
+      if (const auto c = last_closed_.find(key_of(e));
+          c != last_closed_.end() && now - c->second < options_.reconnect_delay)
+        continue;
+      connected_to_.push_back(e);
+      ++num_pending_connects_;
+      actions_.emplace_back(action::connect{e});
+    }
+    candidates_.erase(candidates_.begin() + static_cast<std::ptrdiff_t>(i));
   }
 }
 

@@ -12,7 +12,16 @@
 // 3. A request is queued for upload only while we unchoke the remote; choking a
 //    remote drops its queue, so no piece is sent while choking (BEP 3).
 // 4. Every piece completes exactly once and is announced with one broadcast_have.
-// 5. Super-seeding (BEP 16, choker_options::super_seeding), for connections made
+// 5. Connections turn over: one on which neither side was interested for
+//    inactivity_timeout is closed; a peer with every connection in use makes room
+//    for an incoming one by closing one on which neither side is interested (the
+//    one idle longest; libtorrent's disconnect ranking also puts peers that are
+//    not interesting first); a remote whose connection closed without fault
+//    goes back to the address list, to be tried again after reconnect_delay;
+//    and a peer left with fewer than min_peers connections announces again
+//    early. Seeds open connections too, so a seed whose remotes left finds new
+//    ones.
+// 6. Super-seeding (BEP 16, choker_options::super_seeding), for connections made
 //    while we are a seed: no bitfield; one piece at a time is revealed to each
 //    remote with HAVE, the one fewest remotes were shown (then the rarest among
 //    our remotes, random among equals). A remote is shown its next piece only
@@ -45,10 +54,21 @@ enum class piece_verdict : std::uint8_t { passed, failed };
 struct peer_options {
   picker_options picker;
   choker_options choker;
-  std::uint32_t pipeline_depth = 5;       // outstanding requests per connection (mainline)
-  std::uint32_t max_connections = 50;     // in + out
-  std::uint32_t max_initiate = 40;        // outgoing connections we open (mainline: 40)
-  std::uint32_t max_request_queue = 250;  // requests queued from one remote
+  std::uint32_t pipeline_depth = 5;    // outstanding requests per connection (mainline)
+  std::uint32_t max_connections = 50;  // in + out
+  std::uint32_t max_initiate = 40;     // outgoing connections we open (mainline: 40)
+  // Fewer open connections than this, and no untried addresses: announce again
+  // before the interval is up (no sooner than the tracker's min interval after
+  // the last announce). Mainline's min_peers.
+  std::uint32_t min_peers = 20;
+  // A connection on which neither side has been interested for this long is
+  // closed, to make room for useful ones (libtorrent inactivity_timeout, 10 min).
+  // Checked at each rechoke. Zero: never.
+  duration inactivity_timeout = std::chrono::seconds(600);
+  // No outgoing connection to an address whose connection closed (or could not
+  // be made) less than this long ago (libtorrent min_reconnect_time).
+  duration reconnect_delay = std::chrono::seconds(60);
+  std::uint32_t max_request_queue = 250;                     // requests queued from one remote
   duration keep_alive_interval = std::chrono::seconds(120);  // BEP 3: 2 minutes
   duration announce_interval = std::chrono::seconds(300);    // until the tracker says otherwise
   piece_check check = piece_check::none;
@@ -125,7 +145,8 @@ class peer {
 
   // --- connections ---
   // A connection was established (outgoing: we asked for it with action::connect).
-  // Returns nullopt if we refuse it (full, already connected to `remote`, stopped).
+  // Returns nullopt if we refuse it (full and no idle connection to close for it
+  // (invariant 5), already connected to `remote`, stopped).
   std::optional<connection_id> on_connected(endpoint remote, bool outgoing, time_point now);
   // An action::connect could not be carried out.
   void on_connect_failed(endpoint remote, time_point now);
@@ -183,7 +204,8 @@ class peer {
  private:
   session* get(connection_id c);
   void send(session& s, message m);
-  void close(session& s, time_point now, bool tell_driver);
+  enum class reconnect : bool { no, later };
+  void close(session& s, time_point now, bool tell_driver, reconnect again = reconnect::no);
   void handle_handshake(session& s, const msg::handshake& m, time_point now);
   void handle_bitfield(session& s, const msg::bitfield& m, time_point now);
   void handle_have(session& s, piece_index p, time_point now);
@@ -205,6 +227,9 @@ class peer {
   void apply_unchokes(const std::vector<connection_id>& unchoke, time_point now);
   void set_choke(session& s, bool choke, time_point now);
   void connect_more(time_point now);
+  void announce(announce_event e, time_point now);
+  void close_inactive(time_point now);
+  void make_room(time_point now);
   void protocol_error(session& s, time_point now);
   bool super_seeding() const { return options_.choker.super_seeding && picker_.is_seed(); }
   void reveal_next_piece(session& s);
@@ -222,8 +247,12 @@ class peer {
   std::size_t num_open_ = 0;
   std::size_t num_outgoing_ = 0;
   std::size_t num_pending_connects_ = 0;
-  std::vector<endpoint> candidates_;    // from the tracker, not yet tried
+  // Addresses to connect to: from the tracker, and remotes whose connection
+  // closed normally (tried again after reconnect_delay, last).
+  std::vector<endpoint> candidates_;
   std::vector<endpoint> connected_to_;  // remotes with an open or pending connection
+  // When the last connection to each address closed or failed (reconnect_delay).
+  std::unordered_map<std::uint64_t, time_point> last_closed_;
   std::vector<peer_action> actions_;
   std::vector<block_ref> pick_scratch_;
   std::vector<choke_candidate> choke_scratch_;
@@ -233,6 +262,8 @@ class peer {
   std::vector<std::uint32_t> revealed_;
   peer_stats stats_;
   time_point next_announce_ = never;
+  time_point last_announce_{};
+  duration min_announce_gap_ = std::chrono::seconds(60);  // the tracker's min interval
   bool started_ = false;
   bool stopped_ = false;
 };

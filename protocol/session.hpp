@@ -66,6 +66,7 @@ struct session {
   std::deque<block_ref> upload_queue;  // the remote's requests to us
 
   time_point connected_at{};
+  time_point interest_seen{};  // last rechoke at which either side was interested
   time_point last_sent{};
   time_point last_block{};  // last block received (or when requests started)
   time_point unchoked_since{};

@@ -195,6 +195,7 @@ TEST(peer, connection_limit_and_duplicates_are_refused) {
 TEST(peer, rechoke_and_announce_timers_fire_on_schedule) {
   peer_options o;
   o.announce_interval = std::chrono::seconds(300);
+  o.min_peers = 0;  // no early announces for want of connections
   peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
   p.start(time_point{});
   EXPECT_EQ(p.next_deadline(), time_point{} + o.choker.rechoke_interval);
@@ -274,6 +275,167 @@ TEST(peer, tracker_response_leads_to_connects_up_to_the_limit) {
     if (auto* c = std::get_if<action::connect>(&a)) targets.push_back(c->address);
   EXPECT_EQ(targets.size(), 3u);
   EXPECT_EQ(std::count(targets.begin(), targets.end(), endpoint{1, 1}), 0);  // never itself
+}
+
+TEST(peer, a_seed_connects_to_addresses_from_the_tracker) {
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 1);
+  p.set_have_all();
+  p.start(time_point{});
+  announce_response r;
+  for (std::uint32_t i = 2; i <= 4; ++i)
+    r.peers.push_back(peer_entry{wire_peer_id{}, endpoint{i, 1}});
+  p.on_tracker_response(r, time_point{});
+  std::vector<peer_action> acts;
+  p.drain_actions(acts);
+  EXPECT_EQ(std::count_if(
+                acts.begin(), acts.end(),
+                [](const peer_action& a) { return std::holds_alternative<action::connect>(a); }),
+            3);
+}
+
+// Announce times of `p` while its deadlines are run until `until`.
+std::vector<time_point> announces_until(peer& p, time_point until) {
+  std::vector<time_point> out;
+  std::vector<peer_action> acts;
+  for (time_point t = p.next_deadline(); t <= until; t = p.next_deadline()) {
+    p.on_deadline(t);
+    p.drain_actions(acts);
+    for (const auto& a : acts)
+      if (std::holds_alternative<action::announce>(a)) out.push_back(t);
+  }
+  return out;
+}
+
+TEST(peer, too_few_connections_and_no_addresses_announce_again_after_the_min_interval) {
+  using std::chrono::seconds;
+  peer_options o;
+  o.announce_interval = seconds(300);
+  o.min_peers = 2;
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
+  p.start(time_point{});
+  std::vector<peer_action> acts;
+  p.drain_actions(acts);
+  announce_response r;
+  r.min_interval = seconds(40);
+  p.on_tracker_response(r, time_point{});  // no peers
+  const time_point t0{};
+  EXPECT_EQ(announces_until(p, t0 + seconds(130)),
+            (std::vector<time_point>{t0 + seconds(40), t0 + seconds(80), t0 + seconds(120)}));
+
+  // With enough connections it waits for the interval.
+  peer q(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
+  q.start(t0);
+  q.on_connected(endpoint{2, 1}, false, t0);
+  q.on_connected(endpoint{3, 1}, false, t0);
+  q.drain_actions(acts);  // the "started" announce
+  EXPECT_EQ(announces_until(q, t0 + seconds(310)), (std::vector<time_point>{t0 + seconds(300)}));
+}
+
+TEST(peer, a_connection_neither_side_wants_is_closed_after_the_inactivity_timeout) {
+  using std::chrono::seconds;
+  seed_with_remotes x(2);  // two interested remotes
+  // A third remote that is not interested (a seed, say): neither side wants anything.
+  const auto idle = x.p.on_connected(endpoint{9, 1}, false, time_point{});
+  ASSERT_TRUE(idle);
+  x.p.on_message(*idle, msg::handshake{sha1_hash{}, wire_peer_id{9}, {}}, time_point{});
+  std::vector<peer_action> acts;
+  x.p.drain_actions(acts);
+  const auto timeout = x.p.options().inactivity_timeout;
+  ASSERT_GT(timeout, seconds(0));
+  time_point closed_at = protocol::never;
+  std::vector<connection_id> closed;
+  for (time_point t = x.p.next_deadline(); t <= time_point{} + timeout + seconds(30);
+       t = x.p.next_deadline()) {
+    x.p.on_deadline(t);
+    x.p.drain_actions(acts);
+    for (const auto& a : acts)
+      if (const auto* d = std::get_if<action::disconnect>(&a)) {
+        closed.push_back(d->conn);
+        closed_at = t;
+      }
+  }
+  EXPECT_EQ(closed, std::vector<connection_id>{*idle});
+  EXPECT_GE(closed_at, time_point{} + timeout);
+  EXPECT_LT(closed_at, time_point{} + timeout + x.p.options().choker.rechoke_interval);
+  EXPECT_EQ(x.p.num_connections(), 2u);  // the interested ones stay
+}
+
+TEST(peer, an_address_that_failed_is_not_tried_again_before_the_reconnect_delay) {
+  using std::chrono::seconds;
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 1);
+  p.start(time_point{});
+  announce_response r;
+  r.peers.push_back(peer_entry{wire_peer_id{}, endpoint{2, 1}});
+  const auto connects_after_response = [&](time_point t) {
+    std::vector<peer_action> acts;
+    p.drain_actions(acts);
+    p.on_tracker_response(r, t);
+    p.drain_actions(acts);
+    return std::count_if(acts.begin(), acts.end(), [](const peer_action& a) {
+      return std::holds_alternative<action::connect>(a);
+    });
+  };
+  const time_point t0{};
+  EXPECT_EQ(connects_after_response(t0), 1);
+  p.on_connect_failed(endpoint{2, 1}, t0);
+  const auto delay = p.options().reconnect_delay;
+  EXPECT_EQ(connects_after_response(t0 + delay - seconds(1)), 0);
+  EXPECT_EQ(connects_after_response(t0 + delay), 1);
+}
+
+TEST(peer, a_full_peer_makes_room_for_an_incoming_connection_by_closing_an_idle_one) {
+  using std::chrono::seconds;
+  peer_options o;
+  o.max_connections = 2;
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
+  p.set_have_all();
+  p.start(time_point{});
+  const time_point t0{};
+  const auto wanted = p.on_connected(endpoint{2, 1}, false, t0);
+  const auto idle = p.on_connected(endpoint{3, 1}, false, t0);
+  ASSERT_TRUE(wanted && idle);
+  p.on_message(*wanted, msg::handshake{sha1_hash{}, wire_peer_id{2}, {}}, t0);
+  p.on_message(*wanted, msg::interested{}, t0);
+  p.on_message(*idle, msg::handshake{sha1_hash{}, wire_peer_id{3}, {}}, t0);
+  std::vector<peer_action> acts;
+  p.drain_actions(acts);
+  // Too young to be closed for a newcomer.
+  EXPECT_FALSE(p.on_connected(endpoint{4, 1}, false, t0 + seconds(1)));
+  const auto t = t0 + o.choker.rechoke_interval;
+  const auto fresh = p.on_connected(endpoint{5, 1}, false, t);
+  ASSERT_TRUE(fresh);
+  p.drain_actions(acts);
+  std::vector<connection_id> closed;
+  for (const auto& a : acts)
+    if (const auto* d = std::get_if<action::disconnect>(&a)) closed.push_back(d->conn);
+  EXPECT_EQ(closed, std::vector<connection_id>{*idle});
+  EXPECT_EQ(p.num_connections(), 2u);
+  EXPECT_TRUE(p.find(*wanted));
+  // Now every connection is wanted or new: the next one is refused.
+  p.on_message(*fresh, msg::handshake{sha1_hash{}, wire_peer_id{5}, {}}, t);
+  p.on_message(*fresh, msg::interested{}, t);
+  EXPECT_FALSE(p.on_connected(endpoint{6, 1}, false, t + o.choker.rechoke_interval));
+}
+
+TEST(peer, of_two_simultaneous_connections_the_lower_address_keeps_its_own) {
+  // Each of a (address 1) and b (address 2) asked for a connection to the other.
+  const endpoint ea{1, 1}, eb{2, 1};
+  peer a(small_torrent, sha1_hash{}, wire_peer_id{1}, ea, {}, 1);
+  peer b(small_torrent, sha1_hash{}, wire_peer_id{2}, eb, {}, 2);
+  for (auto [self, other] : {std::pair{&a, eb}, std::pair{&b, ea}}) {
+    self->start(time_point{});
+    announce_response r;
+    r.peers.push_back(peer_entry{wire_peer_id{}, other});
+    self->on_tracker_response(r, time_point{});
+  }
+  // Both connection requests arrive before either completes.
+  EXPECT_FALSE(a.on_connected(eb, false, time_point{}));  // b's: refused, a's own wins
+  EXPECT_TRUE(b.on_connected(ea, false, time_point{}));   // a's: accepted
+  EXPECT_TRUE(a.on_connected(eb, true, time_point{}));    // a's own completes
+  EXPECT_FALSE(b.on_connected(ea, true, time_point{}));   // b's own: a duplicate now
+  b.on_connect_failed(ea, time_point{});
+  EXPECT_EQ(a.num_connections(), 1u);
+  EXPECT_EQ(b.num_connections(), 1u);
 }
 
 TEST(peer, stop_announces_stopped_and_closes_everything) {

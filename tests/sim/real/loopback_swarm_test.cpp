@@ -277,7 +277,11 @@ TEST_F(loopback_swarm, garbage_stalling_and_silent_peers_are_dropped_and_the_dow
     client_->announce(r, [&](auto) { ++announced; });
   }
   ASSERT_TRUE(run_until(io_, [&] { return announced == 3; }));
-  node& seed = add_seed(options(2e6));
+  // The seed opens no connections itself, so every connection a fake sees comes
+  // from the leecher.
+  auto seed_options = options(2e6);
+  seed_options.peer.max_initiate = 0;
+  node& seed = add_seed(seed_options);
   wait_announced({&seed});
   auto o = options();
   o.handshake_timeout = std::chrono::milliseconds(300);
