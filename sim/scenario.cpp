@@ -43,8 +43,9 @@ bool operator==(const group_spec& a, const group_spec& b) {
          a.site == b.site && a.arrival == b.arrival && a.after_completion == b.after_completion &&
          a.leave_at == b.leave_at && a.pipeline_depth == b.pipeline_depth &&
          a.max_connections == b.max_connections && a.max_initiate == b.max_initiate &&
-         a.abort == b.abort && a.classes == b.classes && a.sites == b.sites &&
-         a.upload_cap == b.upload_cap;
+         a.min_peers == b.min_peers && a.inactivity_timeout == b.inactivity_timeout &&
+         a.reconnect_delay == b.reconnect_delay && a.abort == b.abort && a.classes == b.classes &&
+         a.sites == b.sites && a.upload_cap == b.upload_cap;
 }
 
 namespace {
@@ -139,11 +140,15 @@ constexpr std::array<std::string_view, 5> tracker_keys{"numwant", "announce_inte
 constexpr std::array<std::string_view, 3> network_keys{"sites", "links", "local_latency"};
 constexpr std::array<std::string_view, 1> site_keys{"name"};
 constexpr std::array<std::string_view, 3> link_keys{"a", "b", "latency"};
-constexpr std::array<std::string_view, 19> group_keys{
-    "name",     "count",   "role",           "content",          "upload",
-    "download", "site",    "arrival",        "after_completion", "leave_at",
-    "picker",   "choker",  "pipeline_depth", "max_connections",  "max_initiate",
-    "abort",    "classes", "sites",          "upload_cap"};
+constexpr std::array<std::string_view, 22> group_keys{
+    "name",           "count",           "role",
+    "content",        "upload",          "download",
+    "site",           "arrival",         "after_completion",
+    "leave_at",       "picker",          "choker",
+    "pipeline_depth", "max_connections", "max_initiate",
+    "abort",          "classes",         "sites",
+    "upload_cap",     "min_peers",       "inactivity_timeout",
+    "reconnect_delay"};
 constexpr std::array<std::string_view, 2> abort_keys{"probability", "rate"};
 constexpr std::array<std::string_view, 4> class_keys{"name", "share", "upload", "download"};
 constexpr std::array<std::string_view, 2> lognormal_keys{"median", "sigma"};
@@ -816,6 +821,9 @@ void loader::read_group_fields(const map_view& m, group_draft& g) const {
   set(m, "pipeline_depth", s.pipeline_depth, 1);
   set(m, "max_connections", s.max_connections, 1);
   set(m, "max_initiate", s.max_initiate);
+  set(m, "min_peers", s.min_peers);
+  set_duration(m, "inactivity_timeout", s.inactivity_timeout, false);
+  set_duration(m, "reconnect_delay", s.reconnect_delay, false);
 }
 
 std::vector<group_draft> loader::read_groups(const map_view& top) const {
@@ -1178,6 +1186,9 @@ void put_group(YAML::Emitter& out, const group_spec& g) {
   put_value(out, "pipeline_depth", g.pipeline_depth);
   put_value(out, "max_connections", g.max_connections);
   put_value(out, "max_initiate", g.max_initiate);
+  put_value(out, "min_peers", g.min_peers);
+  put(out, "inactivity_timeout", format_duration(g.inactivity_timeout));
+  put(out, "reconnect_delay", format_duration(g.reconnect_delay));
   out << YAML::EndMap;
 }
 
@@ -1307,6 +1318,25 @@ std::string save_scenario(const scenario& s) {
 
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+protocol::peer_options peer_options_of(const group_spec& g, const tracker_spec& t,
+                                       protocol::peer_options o) {
+  o.picker = g.picker;
+  o.choker = g.choker;
+  if (g.upload_cap && *g.upload_cap <= 0) {
+    o.choker.upload_slots = 0;  // a free-rider unchokes nobody
+    o.choker.optimistic_slots = 0;
+    o.choker.slots = protocol::slots_mode::fixed;
+  }
+  o.pipeline_depth = g.pipeline_depth;
+  o.max_connections = g.max_connections;
+  o.max_initiate = g.max_initiate;
+  o.min_peers = g.min_peers;
+  o.inactivity_timeout = g.inactivity_timeout;
+  o.reconnect_delay = g.reconnect_delay;
+  o.announce_interval = t.announce_interval;
+  return o;
 }
 
 }  // namespace swarmsim::sim

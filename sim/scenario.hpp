@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "protocol/choker.hpp"
+#include "protocol/peer.hpp"
 #include "protocol/piece_picker.hpp"
 #include "protocol/types.hpp"
 
@@ -182,6 +183,9 @@ struct group_spec {
   std::uint32_t pipeline_depth = 5;    // outstanding requests per connection (mainline)
   std::uint32_t max_connections = 50;  // connections per peer (in + out)
   std::uint32_t max_initiate = 40;     // outgoing connections the peer opens itself
+  std::uint32_t min_peers = 20;        // fewer connections: announce early (mainline)
+  duration inactivity_timeout = std::chrono::seconds(600);  // 0: never (libtorrent)
+  duration reconnect_delay = std::chrono::seconds(60);      // libtorrent min_reconnect_time
 
   // Field by field, picker and choker options included (they have no operator==).
   friend bool operator==(const group_spec&, const group_spec&);
@@ -246,5 +250,11 @@ scenario parse_scenario(const std::string& yaml_text, const std::string& source_
 // The resolved scenario as YAML, every field written out (defaults included, no
 // `defaults:` block); parse_scenario(save_scenario(s), ...) == s.
 std::string save_scenario(const scenario& s);
+
+// The protocol options of group `g`'s peers: `base` (the driver's own settings)
+// with the group's picker, choker and connection fields and the tracker's
+// announce interval. A group with upload_cap 0 (free-riders) unchokes nobody.
+protocol::peer_options peer_options_of(const group_spec& g, const tracker_spec& t,
+                                       protocol::peer_options base = {});
 
 }  // namespace swarmsim::sim

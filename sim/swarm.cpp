@@ -231,21 +231,8 @@ struct swarm::impl {
   void build_peers() {
     auto plan = plan_peers(spec, topo, geometry);
     peers.resize(plan.size());
-    for (const auto& g : spec.groups) {
-      protocol::peer_options o;
-      o.picker = g.picker;
-      o.choker = g.choker;
-      if (g.upload_cap && *g.upload_cap <= 0) {
-        o.choker.upload_slots = 0;  // a free-rider unchokes nobody
-        o.choker.optimistic_slots = 0;
-        o.choker.slots = protocol::slots_mode::fixed;
-      }
-      o.pipeline_depth = g.pipeline_depth;
-      o.max_connections = g.max_connections;
-      o.max_initiate = g.max_initiate;
-      o.announce_interval = spec.tracker.announce_interval;
-      group_options.push_back(o);
-    }
+    for (const auto& g : spec.groups)
+      group_options.push_back(peer_options_of(g, spec.tracker));
     for (std::uint32_t i = 0; i < plan.size(); ++i) {
       planned_peer& x = plan[i];
       sim_peer& p = peers[i];

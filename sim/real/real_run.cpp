@@ -211,20 +211,8 @@ class driver {
     meta_ = make_torrent(source, mo);
     source_store_ = std::make_unique<file_storage>(meta_, source, storage_mode::existing);
 
-    for (const auto& g : spec_.groups) {
-      protocol::peer_options o = real_peer_options();
-      o.picker = g.picker;
-      o.choker = g.choker;
-      if (g.upload_cap && *g.upload_cap <= 0) {
-        o.choker.upload_slots = 0;  // a free-rider unchokes nobody
-        o.choker.optimistic_slots = 0;
-      }
-      o.pipeline_depth = g.pipeline_depth;
-      o.max_connections = g.max_connections;
-      o.max_initiate = g.max_initiate;
-      o.announce_interval = spec_.tracker.announce_interval;
-      group_options_.push_back(o);
-    }
+    for (const auto& g : spec_.groups)
+      group_options_.push_back(peer_options_of(g, spec_.tracker, real_peer_options()));
 
     peers_.resize(plan.size());
     std::vector<std::uint8_t> buffer;

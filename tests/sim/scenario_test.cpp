@@ -92,6 +92,9 @@ groups:
     pipeline_depth: 10
     max_connections: 80
     max_initiate: 30
+    min_peers: 12
+    inactivity_timeout: 5min
+    reconnect_delay: 0s
   - name: part
     count: 3
     content: partition
@@ -144,6 +147,18 @@ simulation: {seed: 7, stop: time_limit, time_limit: 3h, sample_interval: 500ms}
   EXPECT_EQ(seeds.pipeline_depth, 10u);
   EXPECT_EQ(seeds.max_connections, 80u);
   EXPECT_EQ(seeds.max_initiate, 30u);
+  EXPECT_EQ(seeds.min_peers, 12u);
+  EXPECT_EQ(seeds.inactivity_timeout, 5min);
+  EXPECT_EQ(seeds.reconnect_delay, 0s);
+  EXPECT_EQ(s.groups[1].inactivity_timeout, 10min);  // defaults
+  EXPECT_EQ(s.groups[1].reconnect_delay, 1min);
+  EXPECT_EQ(s.groups[1].min_peers, 20u);
+  const auto o = peer_options_of(seeds, s.tracker);
+  EXPECT_EQ(o.min_peers, 12u);
+  EXPECT_EQ(o.inactivity_timeout, 5min);
+  EXPECT_EQ(o.reconnect_delay, 0s);
+  EXPECT_EQ(o.max_initiate, 30u);
+  EXPECT_EQ(o.announce_interval, 10min);
 
   EXPECT_EQ(s.groups[1].content.kind, content_kind::partition);
   EXPECT_EQ(s.groups[1].arrival, (arrival_spec{arrival_kind::uniform, 10s, 1min, 1.0}));
@@ -308,6 +323,10 @@ TEST(scenario_errors, rates_must_be_positive) {
   EXPECT_EQ(negative.error(), negative.where("download: rate '-1Mbit' must not be negative"));
   const marked interval("groups: [{name: s, role: seed, choker: {rechoke_interval: @0s}}]");
   EXPECT_EQ(interval.error(), interval.where("rechoke_interval: duration must be greater than 0"));
+  const marked idle("groups: [{name: s, role: seed, inactivity_timeout: @soon}]");
+  EXPECT_THAT(idle.error(), StartsWith(idle.where("inactivity_timeout: ")));
+  const marked peers("groups: [{name: s, role: seed, min_peers: @-1}]");
+  EXPECT_EQ(peers.error(), peers.where("min_peers: must not be negative, got '-1'"));
 }
 
 TEST(scenario_errors, piece_size_must_be_a_multiple_of_block_size) {
@@ -618,6 +637,9 @@ TEST(scenario_save, writes_every_field_out) {
                           "pipeline_depth:",
                           "max_connections:",
                           "max_initiate:",
+                          "min_peers:",
+                          "inactivity_timeout:",
+                          "reconnect_delay:",
                           "seed:",
                           "stop:",
                           "time_limit:",
