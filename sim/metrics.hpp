@@ -77,7 +77,12 @@ struct sample {
   double availability_mean = 0;        // mean copies per piece among live peers
   double entropy = 0;                  // piece_entropy() of the live peers' piece counts
   std::uint32_t pieces_only_at_seeds = 0;  // pieces that no live leecher holds
-  std::uint64_t events = 0;                // events processed so far
+  // Peer availability (Legout et al., IMC 2006): over every live leecher's
+  // established connections, the fraction on which the leecher is interested in
+  // the remote. 1: every neighbour has something it lacks. NaN: no such
+  // connection.
+  double peer_availability = 0;
+  std::uint64_t events = 0;  // events processed so far
 };
 
 // Normalised Shannon entropy of how the copies of the pieces are spread: with

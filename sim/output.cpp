@@ -208,9 +208,8 @@ void check_replaceable(const fs::path& path) {
   std::error_code ec;
   const fs::file_status st = fs::symlink_status(path, ec);
   if (st.type() == fs::file_type::not_found || st.type() == fs::file_type::regular) return;
-  throw output_error(
-      fmt::format("cannot write {}: something other than a regular file is in the way",
-                  path.string()));
+  throw output_error(fmt::format(
+      "cannot write {}: something other than a regular file is in the way", path.string()));
 }
 
 }  // namespace
@@ -224,7 +223,8 @@ void write_file_atomically(const fs::path& path, std::string_view contents) {
   if (ec) {
     std::error_code ignored;
     fs::remove(temp, ignored);
-    throw output_error(fmt::format("cannot write {}: rename failed: {}", path.string(), ec.message()));
+    throw output_error(
+        fmt::format("cannot write {}: rename failed: {}", path.string(), ec.message()));
   }
 }
 
@@ -236,7 +236,8 @@ output_directory::~output_directory() {
 
 void output_directory::discard() noexcept {
   std::error_code ignored;
-  for (const auto& [temp, final_path] : staged_) fs::remove(temp, ignored);
+  for (const auto& [temp, final_path] : staged_)
+    fs::remove(temp, ignored);
   staged_.clear();
   if (first_created_ && committed_.empty()) remove_created_directories(absolute_, *first_created_);
   first_created_.reset();
@@ -348,19 +349,19 @@ std::string format_peers_csv(std::span<const peer_record> peers) {
 
 std::string format_timeseries_csv(std::span<const sample> samples) {
   std::string out;
-  append_row(
-      out, {"time_s", "leechers", "seeds", "arrived", "completed", "departed", "connections",
-            "upload_rate_bytes_per_s", "seed_upload_rate_bytes_per_s", "upload_utilisation",
-            "availability_min", "availability_mean", "entropy", "pieces_only_at_seeds", "events"});
+  append_row(out, {"time_s", "leechers", "seeds", "arrived", "completed", "departed", "connections",
+                   "upload_rate_bytes_per_s", "seed_upload_rate_bytes_per_s", "upload_utilisation",
+                   "availability_min", "availability_mean", "entropy", "pieces_only_at_seeds",
+                   "peer_availability", "events"});
   for (const sample& x : samples) {
-    append_row(out,
-               {format_seconds(x.time), fmt::format("{}", x.leechers), fmt::format("{}", x.seeds),
-                fmt::format("{}", x.arrived), fmt::format("{}", x.completed),
-                fmt::format("{}", x.departed), fmt::format("{}", x.connections),
-                csv_fixed(x.upload_rate, 3), csv_fixed(x.seed_upload_rate, 3),
-                csv_fixed(x.upload_utilisation, 6), fmt::format("{}", x.availability_min),
-                csv_fixed(x.availability_mean, 6), csv_fixed(x.entropy, 6),
-                fmt::format("{}", x.pieces_only_at_seeds), fmt::format("{}", x.events)});
+    append_row(out, {format_seconds(x.time), fmt::format("{}", x.leechers),
+                     fmt::format("{}", x.seeds), fmt::format("{}", x.arrived),
+                     fmt::format("{}", x.completed), fmt::format("{}", x.departed),
+                     fmt::format("{}", x.connections), csv_fixed(x.upload_rate, 3),
+                     csv_fixed(x.seed_upload_rate, 3), csv_fixed(x.upload_utilisation, 6),
+                     fmt::format("{}", x.availability_min), csv_fixed(x.availability_mean, 6),
+                     csv_fixed(x.entropy, 6), fmt::format("{}", x.pieces_only_at_seeds),
+                     csv_fixed(x.peer_availability, 6), fmt::format("{}", x.events)});
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <random>
 
@@ -757,6 +758,17 @@ struct swarm::impl {
     for (std::uint32_t i = 0; i < leecher_copies.size(); ++i)
       if (leecher_copies[i] == 0) ++only;
     s.pieces_only_at_seeds = only;
+    std::uint64_t pairs = 0, interested = 0;
+    for (const sim_peer& p : peers) {
+      if (p.phase != peer_phase::live || p.complete) continue;
+      p.logic->for_each_session([&](const protocol::session& x) {
+        if (x.state != protocol::session_state::active) return;
+        ++pairs;
+        if (x.am_interested) ++interested;
+      });
+    }
+    s.peer_availability =
+        pairs > 0 ? static_cast<double>(interested) / static_cast<double>(pairs) : std::nan("");
     s.events = events;
     samples.push_back(s);
   }

@@ -189,6 +189,7 @@ TEST(timeseries_csv, is_byte_exact_and_writes_non_finite_values_as_empty_fields)
   samples[0].availability_mean = 1.25;
   samples[0].entropy = 0.9;
   samples[0].pieces_only_at_seeds = 3;
+  samples[0].peer_availability = 0.75;
   samples[0].events = 120;
   samples[1].time = milliseconds(2'000);
   samples[1].seeds = 2;
@@ -200,13 +201,14 @@ TEST(timeseries_csv, is_byte_exact_and_writes_non_finite_values_as_empty_fields)
   samples[1].availability_min = 2;
   samples[1].availability_mean = 2;
   samples[1].entropy = 1;
+  samples[1].peer_availability = std::nan("");
   samples[1].events = 300;
   const std::string expected =
       "time_s,leechers,seeds,arrived,completed,departed,connections,upload_rate_bytes_per_s,"
       "seed_upload_rate_bytes_per_s,upload_utilisation,availability_min,availability_mean,"
-      "entropy,pieces_only_at_seeds,events\n"
-      "1.000000,1,1,2,0,0,1,131072.000,131072.000,0.104858,1,1.250000,0.900000,3,120\n"
-      "2.000000,0,2,2,1,1,0,0.000,0.000,,2,2.000000,1.000000,0,300\n";
+      "entropy,pieces_only_at_seeds,peer_availability,events\n"
+      "1.000000,1,1,2,0,0,1,131072.000,131072.000,0.104858,1,1.250000,0.900000,3,0.750000,120\n"
+      "2.000000,0,2,2,1,1,0,0.000,0.000,,2,2.000000,1.000000,0,,300\n";
   EXPECT_EQ(format_timeseries_csv(samples), expected);
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "sim/link_model.hpp"
@@ -235,6 +236,52 @@ TEST(swarm, leechers_that_leave_on_completion_depart_and_stop_counting) {
     EXPECT_EQ(*p.departure, *p.completion);
   }
   EXPECT_EQ(r.samples.back().leechers, 0u);
+}
+
+// Mean of the samples' peer availability, over the samples that have one.
+double mean_peer_availability(const run_result& r) {
+  double sum = 0;
+  int n = 0;
+  for (const auto& x : r.samples)
+    if (!std::isnan(x.peer_availability)) {
+      sum += x.peer_availability;
+      ++n;
+    }
+  return n ? sum / n : std::nan("");
+}
+
+TEST(swarm, rarest_first_keeps_neighbours_more_interesting_than_sequential) {
+  // Legout et al. (IMC 2006): with rarest-first a leecher is interested in most
+  // of its neighbours; with sequential, only in those ahead of it.
+  auto s = flash_crowd(100, 32 << 20, 10 * mbit, 2 * mbit, 10 * mbit);
+  s.groups[1].arrival.kind = arrival_kind::uniform;
+  s.groups[1].arrival.window = 60s;
+  s.groups[1].after_completion.kind = after_completion_kind::leave;
+  const double rarest = mean_peer_availability(swarm(s).run());
+  s.groups[1].picker.policy = protocol::pick_policy::sequential;
+  const double sequential = mean_peer_availability(swarm(s).run());
+  EXPECT_GT(rarest, 0.6) << "sequential " << sequential;
+  EXPECT_LT(sequential, rarest - 0.2) << "rarest-first " << rarest;
+}
+
+TEST(swarm, leechers_stuck_among_each_other_find_the_seed_again) {
+  // Small connection tables, and leechers that leave on completion: the last
+  // pieces end up at the seed alone, whose first remotes have left, while the
+  // remaining leechers' tables are full of each other. Turnover (idle
+  // connections closed or replaced, the seed connecting out) must bring them
+  // together.
+  auto s = flash_crowd(120, 2 << 20, 4 * mbit, 1 * mbit, 4 * mbit);
+  s.groups[1].after_completion.kind = after_completion_kind::leave;
+  for (auto& g : s.groups) {
+    g.max_connections = 8;
+    g.max_initiate = 6;
+  }
+  s.simulation.time_limit = 2h;
+  const auto r = swarm(s).run();
+  for (const auto& p : r.peers)
+    if (p.role == peer_role::leecher) {
+      EXPECT_TRUE(p.completion) << "peer " << p.id.value();
+    }
 }
 
 TEST(swarm, a_seed_that_leaves_early_leaves_leechers_incomplete_at_the_time_limit) {
