@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Runs the validation set (scenarios/validation/) and compares the simulated
 results with theory and published findings.
 
