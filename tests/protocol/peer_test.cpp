@@ -259,20 +259,32 @@ TEST(peer, a_slot_freed_by_lost_interest_or_a_disconnect_is_refilled_at_once) {
   EXPECT_EQ(x.unchoked().size(), 4u);  // the fifth and sixth remote hold the freed slots
 }
 
+// Gives `p` a tracker response listing `addresses` at `t`; returns the
+// addresses it then asks to connect to.
+std::vector<endpoint> connects_after_response(peer& p, const std::vector<endpoint>& addresses,
+                                              time_point t) {
+  std::vector<peer_action> acts;
+  p.drain_actions(acts);
+  announce_response r;
+  for (const endpoint e : addresses)
+    r.peers.push_back(peer_entry{wire_peer_id{}, e});
+  p.on_tracker_response(r, t);
+  p.drain_actions(acts);
+  std::vector<endpoint> targets;
+  for (const auto& a : acts)
+    if (const auto* c = std::get_if<action::connect>(&a)) targets.push_back(c->address);
+  return targets;
+}
+
 TEST(peer, tracker_response_leads_to_connects_up_to_the_limit) {
   peer_options o;
   o.max_initiate = 3;
   peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
   p.start(time_point{});
-  announce_response r;
+  std::vector<endpoint> addresses;
   for (std::uint32_t i = 1; i <= 6; ++i)
-    r.peers.push_back(peer_entry{wire_peer_id{}, endpoint{i, 1}});
-  p.on_tracker_response(r, time_point{});
-  std::vector<peer_action> acts;
-  p.drain_actions(acts);
-  std::vector<endpoint> targets;
-  for (const auto& a : acts)
-    if (auto* c = std::get_if<action::connect>(&a)) targets.push_back(c->address);
+    addresses.push_back(endpoint{i, 1});
+  const auto targets = connects_after_response(p, addresses, time_point{});
   EXPECT_EQ(targets.size(), 3u);
   EXPECT_EQ(std::count(targets.begin(), targets.end(), endpoint{1, 1}), 0);  // never itself
 }
@@ -281,16 +293,8 @@ TEST(peer, a_seed_connects_to_addresses_from_the_tracker) {
   peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 1);
   p.set_have_all();
   p.start(time_point{});
-  announce_response r;
-  for (std::uint32_t i = 2; i <= 4; ++i)
-    r.peers.push_back(peer_entry{wire_peer_id{}, endpoint{i, 1}});
-  p.on_tracker_response(r, time_point{});
-  std::vector<peer_action> acts;
-  p.drain_actions(acts);
-  EXPECT_EQ(std::count_if(
-                acts.begin(), acts.end(),
-                [](const peer_action& a) { return std::holds_alternative<action::connect>(a); }),
-            3);
+  const std::vector<endpoint> addresses{{2, 1}, {3, 1}, {4, 1}};
+  EXPECT_EQ(connects_after_response(p, addresses, time_point{}).size(), 3u);
 }
 
 // Announce times of `p` while its deadlines are run until `until`.
@@ -364,23 +368,13 @@ TEST(peer, an_address_that_failed_is_not_tried_again_before_the_reconnect_delay)
   using std::chrono::seconds;
   peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 1);
   p.start(time_point{});
-  announce_response r;
-  r.peers.push_back(peer_entry{wire_peer_id{}, endpoint{2, 1}});
-  const auto connects_after_response = [&](time_point t) {
-    std::vector<peer_action> acts;
-    p.drain_actions(acts);
-    p.on_tracker_response(r, t);
-    p.drain_actions(acts);
-    return std::count_if(acts.begin(), acts.end(), [](const peer_action& a) {
-      return std::holds_alternative<action::connect>(a);
-    });
-  };
+  const std::vector<endpoint> addresses{{2, 1}};
   const time_point t0{};
-  EXPECT_EQ(connects_after_response(t0), 1);
+  EXPECT_EQ(connects_after_response(p, addresses, t0).size(), 1u);
   p.on_connect_failed(endpoint{2, 1}, t0);
   const auto delay = p.options().reconnect_delay;
-  EXPECT_EQ(connects_after_response(t0 + delay - seconds(1)), 0);
-  EXPECT_EQ(connects_after_response(t0 + delay), 1);
+  EXPECT_EQ(connects_after_response(p, addresses, t0 + delay - seconds(1)).size(), 0u);
+  EXPECT_EQ(connects_after_response(p, addresses, t0 + delay).size(), 1u);
 }
 
 TEST(peer, a_full_peer_makes_room_for_an_incoming_connection_by_closing_an_idle_one) {
