@@ -5,6 +5,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
+#include <optional>
+#include <string>
+
 #include "sim/command.hpp"
 
 namespace swarmsim::sim::real {
@@ -24,6 +28,16 @@ command add_seed_command(CLI::App& app);
 // `swarmsim download FILE.torrent --out DIR [--listen HOST:PORT] [--peer HOST:PORT]...`
 // (sim/real/download_command.cpp).
 command add_download_command(CLI::App& app);
+
+// Adds option `name` taking a rate such as 10MiB/s (sim/units.hpp) into `into`,
+// bytes per second. A bad value fails the parse with a message that names the
+// option (exit 2). `into` must outlive the parse.
+CLI::Option* add_rate_option(CLI::App& sub, const std::string& name, double& into,
+                             const std::string& help);
+// The same for a duration such as 10min.
+CLI::Option* add_duration_option(CLI::App& sub, const std::string& name,
+                                 std::optional<std::chrono::milliseconds>& into,
+                                 const std::string& help);
 
 // Makes `swarmsim run --real` and `--compare` work (sim/real/real_run_command.hpp)
 // by installing the handler sim/real/real_run_hook.hpp holds.

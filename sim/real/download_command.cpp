@@ -259,42 +259,20 @@ int run_download(const download_settings& s) {
 
 command add_download_command(CLI::App& app) {
   auto settings = std::make_shared<download_settings>();
-  struct texts {
-    std::string upload_rate, download_rate, timeout;
-  };
-  auto t = std::make_shared<texts>();
   auto* sub = app.add_subcommand("download", "Download a torrent over TCP (real-socket mode)");
   sub->add_option("torrent", settings->torrent, "The .torrent file")->required();
   sub->add_option("--out", settings->out, "Directory to download into")->required();
   sub->add_option("--listen", settings->listen, "HOST:PORT to accept peers on (port 0: any)")
       ->capture_default_str();
   sub->add_option("--peer", settings->peers, "Also connect to this HOST:PORT (repeatable)");
-  sub->add_option("--upload-rate", t->upload_rate, "Upload limit, e.g. 1MiB/s (default: none)");
-  sub->add_option("--download-rate", t->download_rate, "Download limit (default: none)");
-  sub->add_option("--timeout", t->timeout, "Give up after this long, e.g. 10min (default: never)");
+  add_rate_option(*sub, "--upload-rate", settings->upload_rate,
+                  "Upload limit, e.g. 1MiB/s (default: none)");
+  add_rate_option(*sub, "--download-rate", settings->download_rate,
+                  "Download limit (default: none)");
+  add_duration_option(*sub, "--timeout", settings->timeout,
+                      "Give up after this long, e.g. 10min (default: never)");
   sub->add_flag("-q,--quiet", settings->quiet, "No progress bar or messages");
-  return command{sub, [settings, t]() -> int {
-                   const auto rate = [](const std::string& text, const char* name, double& into) {
-                     if (text.empty()) return true;
-                     const auto r = parse_rate(text);
-                     if (!r) fmt::print(stderr, "error: {}: {}\n", name, r.error);
-                     if (r) into = *r;
-                     return static_cast<bool>(r);
-                   };
-                   if (!rate(t->upload_rate, "--upload-rate", settings->upload_rate) ||
-                       !rate(t->download_rate, "--download-rate", settings->download_rate))
-                     return 2;
-                   if (!t->timeout.empty()) {
-                     const auto d = parse_duration(t->timeout);
-                     if (!d) {
-                       fmt::print(stderr, "error: --timeout: {}\n", d.error);
-                       return 2;
-                     }
-                     settings->timeout =
-                         std::chrono::duration_cast<std::chrono::milliseconds>(*d.value);
-                   }
-                   return run_download(*settings);
-                 }};
+  return command{sub, [settings]() -> int { return run_download(*settings); }};
 }
 
 }  // namespace swarmsim::sim::real

@@ -149,7 +149,6 @@ int run_seed(const seed_settings& s) {
 
 command add_seed_command(CLI::App& app) {
   auto settings = std::make_shared<seed_settings>();
-  auto texts = std::make_shared<std::pair<std::string, std::string>>();  // rate, duration
   auto* sub = app.add_subcommand("seed", "Serve a torrent's data over TCP (real-socket mode)");
   sub->add_option("torrent", settings->torrent, "The .torrent file")->required();
   sub->add_option("--data", settings->data,
@@ -158,30 +157,12 @@ command add_seed_command(CLI::App& app) {
       ->required();
   sub->add_option("--listen", settings->listen, "HOST:PORT to accept peers on (port 0: any)")
       ->capture_default_str();
-  sub->add_option("--upload-rate", texts->first, "Upload limit, e.g. 10MiB/s (default: none)");
-  sub->add_option("--for", texts->second,
-                  "Stop after this long, e.g. 10min (default: until Ctrl-C)");
+  add_rate_option(*sub, "--upload-rate", settings->upload_rate,
+                  "Upload limit, e.g. 10MiB/s (default: none)");
+  add_duration_option(*sub, "--for", settings->run_for,
+                      "Stop after this long, e.g. 10min (default: until Ctrl-C)");
   sub->add_flag("-q,--quiet", settings->quiet, "No status line or log messages");
-  return command{sub, [settings, texts]() -> int {
-                   if (!texts->first.empty()) {
-                     const auto r = parse_rate(texts->first);
-                     if (!r) {
-                       fmt::print(stderr, "error: --upload-rate: {}\n", r.error);
-                       return 2;
-                     }
-                     settings->upload_rate = *r;
-                   }
-                   if (!texts->second.empty()) {
-                     const auto d = parse_duration(texts->second);
-                     if (!d) {
-                       fmt::print(stderr, "error: --for: {}\n", d.error);
-                       return 2;
-                     }
-                     settings->run_for =
-                         std::chrono::duration_cast<std::chrono::milliseconds>(*d.value);
-                   }
-                   return run_seed(*settings);
-                 }};
+  return command{sub, [settings]() -> int { return run_seed(*settings); }};
 }
 
 }  // namespace swarmsim::sim::real

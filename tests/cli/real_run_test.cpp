@@ -83,5 +83,24 @@ TEST_F(real_run_cli, real_and_compare_exclude_each_other) {
   EXPECT_FALSE(fs::exists(work() / "results"));
 }
 
+TEST_F(real_run_cli, seed_and_download_name_the_flag_with_a_bad_rate_or_duration) {
+  const struct {
+    std::vector<std::string> args;
+    const char* message;
+  } cases[] = {
+      {{"seed", "x.torrent", "--data", "x", "--upload-rate", "fast"}, "--upload-rate: "},
+      {{"seed", "x.torrent", "--data", "x", "--for", "soon"}, "--for: 'soon' is not a duration"},
+      {{"download", "x.torrent", "--out", "d", "--download-rate", "-1MB/s"},
+       "--download-rate: rate '-1MB/s' must not be negative"},
+      {{"download", "x.torrent", "--out", "d", "--timeout", "1 fortnight"}, "--timeout: "},
+  };
+  for (const auto& c : cases) {
+    const outcome o = swarmsim(c.args);
+    EXPECT_EQ(o.status, 2) << c.message;
+    EXPECT_THAT(o.err, HasSubstr(c.message));
+    EXPECT_FALSE(fs::exists(work() / "d"));
+  }
+}
+
 }  // namespace
 }  // namespace swarmsim::test
