@@ -12,35 +12,6 @@ bool contains(const std::vector<connection_id>& sorted, connection_id c) {
   return std::binary_search(sorted.begin(), sorted.end(), c);
 }
 
-// The first `slots` connections of `ranked` (already in rank order).
-std::vector<connection_id> take_first(const std::vector<const choke_candidate*>& ranked,
-                                      std::uint32_t slots) {
-  std::vector<connection_id> out;
-  const auto n = std::min<std::size_t>(slots, ranked.size());
-  out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i)
-    out.push_back(ranked[i]->conn);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// Interested candidates passing `keep`, ranked by `rate` descending, then by id.
-template <typename Keep, typename Rate>
-std::vector<const choke_candidate*> rank_by_rate(std::span<const choke_candidate> candidates,
-                                                 Keep keep, Rate rate) {
-  std::vector<const choke_candidate*> ranked;
-  for (const auto& c : candidates) {
-    if (c.peer_interested && keep(c)) ranked.push_back(&c);
-  }
-  std::sort(ranked.begin(), ranked.end(), [&](const choke_candidate* a, const choke_candidate* b) {
-    const double ra = rate(*a);
-    const double rb = rate(*b);
-    if (ra != rb) return ra > rb;
-    return a->conn < b->conn;
-  });
-  return ranked;
-}
-
 }  // namespace
 
 std::uint32_t automatic_upload_slots(double upload_bytes_per_s) {
@@ -85,37 +56,65 @@ bool choker::is_optimistic(connection_id c) const {
 
 void choker::forget(connection_id c) {
   std::erase_if(optimistic_, [c](const optimistic_slot& s) { return s.conn == c; });
-  choked_since_.erase(c);
+  const auto it = std::lower_bound(
+      choked_since_.begin(), choked_since_.end(), c,
+      [](const std::pair<connection_id, time_point>& x, connection_id v) { return x.first < v; });
+  if (it != choked_since_.end() && it->first == c) choked_since_.erase(it);
 }
 
-std::vector<connection_id> choker::regular_leecher(
-    std::span<const choke_candidate> candidates) const {
-  auto ranked = rank_by_rate(
+const time_point* choker::choked_since(connection_id c) const {
+  const auto it = std::lower_bound(
+      choked_since_.begin(), choked_since_.end(), c,
+      [](const std::pair<connection_id, time_point>& x, connection_id v) { return x.first < v; });
+  return it != choked_since_.end() && it->first == c ? &it->second : nullptr;
+}
+
+// Interested candidates passing `keep`, ranked by `rate` descending, then by id,
+// into ranked_.
+template <typename Keep, typename Rate>
+void choker::rank_by_rate(std::span<const choke_candidate> candidates, Keep keep, Rate rate) {
+  ranked_.clear();
+  for (const auto& c : candidates) {
+    if (c.peer_interested && keep(c)) ranked_.push_back(&c);
+  }
+  std::sort(ranked_.begin(), ranked_.end(),
+            [&](const choke_candidate* a, const choke_candidate* b) {
+              const double ra = rate(*a);
+              const double rb = rate(*b);
+              if (ra != rb) return ra > rb;
+              return a->conn < b->conn;
+            });
+}
+
+void choker::take_first(std::uint32_t slots) {
+  regular_.clear();
+  const auto n = std::min<std::size_t>(slots, ranked_.size());
+  for (std::size_t i = 0; i < n; ++i)
+    regular_.push_back(ranked_[i]->conn);
+  std::sort(regular_.begin(), regular_.end());
+}
+
+void choker::regular_leecher(std::span<const choke_candidate> candidates) {
+  rank_by_rate(
       candidates, [](const choke_candidate& c) { return !c.snubbed && c.download_rate > 0; },
       [](const choke_candidate& c) { return c.download_rate; });
-  return take_first(ranked, regular_slots());
+  take_first(regular_slots());
 }
 
-std::vector<connection_id> choker::regular_fastest_upload(
-    std::span<const choke_candidate> candidates) const {
-  auto ranked = rank_by_rate(
+void choker::regular_fastest_upload(std::span<const choke_candidate> candidates) {
+  rank_by_rate(
       candidates, [](const choke_candidate&) { return true; },
       [](const choke_candidate& c) { return c.upload_rate; });
-  return take_first(ranked, regular_slots());
+  take_first(regular_slots());
 }
 
-std::vector<connection_id> choker::regular_round_robin(std::span<const choke_candidate> candidates,
-                                                       time_point now) const {
+void choker::regular_round_robin(std::span<const choke_candidate> candidates, time_point now) {
   // Rank: regular holders still within their quota (earliest unchoke first),
   // then waiting peers (longest wait first), then holders whose quota is used up
   // (they keep a slot only if nobody waits). A peer whose optimistic slot still
   // runs is left out; one whose optimistic slot runs out now waits from now.
-  struct keyed {
-    int group;
-    time_point since;
-    const choke_candidate* c;
-  };
-  std::vector<keyed> ranked;
+  std::vector<keyed>& ranked = keyed_;
+  ranked.clear();
   for (const auto& c : candidates) {
     if (!c.peer_interested) continue;
     auto slot = std::find_if(optimistic_.begin(), optimistic_.end(),
@@ -128,8 +127,8 @@ std::vector<connection_id> choker::regular_round_robin(std::span<const choke_can
                               now - c.unchoked_since >= options_.round_robin_min_time;
       ranked.push_back({quota_used ? 2 : 0, c.unchoked_since, &c});
     } else {
-      auto it = choked_since_.find(c.conn);
-      ranked.push_back({1, it != choked_since_.end() ? it->second : c.connected_at, &c});
+      const time_point* since = choked_since(c.conn);
+      ranked.push_back({1, since ? *since : c.connected_at, &c});
     }
   }
   std::sort(ranked.begin(), ranked.end(), [](const keyed& a, const keyed& b) {
@@ -137,23 +136,26 @@ std::vector<connection_id> choker::regular_round_robin(std::span<const choke_can
     if (a.since != b.since) return a.since < b.since;
     return a.c->conn < b.c->conn;
   });
-  std::vector<const choke_candidate*> order;
-  order.reserve(ranked.size());
+  ranked_.clear();
   for (const auto& k : ranked)
-    order.push_back(k.c);
-  return take_first(order, regular_slots());
+    ranked_.push_back(k.c);
+  take_first(regular_slots());
 }
 
-void choker::update_optimistic(std::span<const choke_candidate> candidates,
-                               const std::vector<connection_id>& regular, time_point now,
+void choker::update_optimistic(std::span<const choke_candidate> candidates, time_point now,
                                bool rotate, rng& random) {
+  const std::vector<connection_id>& regular = regular_;
   // Eligible: interested and without a regular slot, in connection-id order.
-  std::vector<const choke_candidate*> eligible;
+  ranking& eligible = eligible_;
+  eligible.clear();
   for (const auto& c : candidates) {
     if (c.peer_interested && !contains(regular, c.conn)) eligible.push_back(&c);
   }
-  std::sort(eligible.begin(), eligible.end(),
-            [](const choke_candidate* a, const choke_candidate* b) { return a->conn < b->conn; });
+  const auto by_conn = [](const choke_candidate* a, const choke_candidate* b) {
+    return a->conn < b->conn;
+  };
+  if (!std::is_sorted(eligible.begin(), eligible.end(), by_conn))  // peer: in id order
+    std::sort(eligible.begin(), eligible.end(), by_conn);
   auto find_eligible = [&](connection_id id) {
     auto it =
         std::lower_bound(eligible.begin(), eligible.end(), id,
@@ -161,9 +163,12 @@ void choker::update_optimistic(std::span<const choke_candidate> candidates,
     return it != eligible.end() && (*it)->conn == id;
   };
 
-  std::vector<connection_id> kept;
-  std::vector<connection_id> expired;
-  std::vector<optimistic_slot> slots;
+  std::vector<connection_id>& kept = kept_;
+  std::vector<connection_id>& expired = expired_;
+  std::vector<optimistic_slot>& slots = slots_;
+  kept.clear();
+  expired.clear();
+  slots.clear();
   for (const auto& s : optimistic_) {
     if (!find_eligible(s.conn)) continue;
     if (rotate && s.until <= now) {
@@ -178,8 +183,10 @@ void choker::update_optimistic(std::span<const choke_candidate> candidates,
     return std::find(v.begin(), v.end(), c) != v.end();
   };
   // Fresh peers first; the ones whose time just ran out only if nobody else is left.
-  std::vector<const choke_candidate*> fresh;
-  std::vector<const choke_candidate*> fallback;
+  ranking& fresh = fresh_;
+  ranking& fallback = fallback_;
+  fresh.clear();
+  fallback.clear();
   for (const auto* c : eligible) {
     if (is_in(kept, c->conn)) continue;
     (is_in(expired, c->conn) ? fallback : fresh).push_back(c);
@@ -188,7 +195,7 @@ void choker::update_optimistic(std::span<const choke_candidate> candidates,
   auto weight = [&](const choke_candidate& c) -> std::uint64_t {
     return now - c.connected_at < options_.new_peer_window ? options_.new_peer_weight : 1;
   };
-  auto draw = [&](std::vector<const choke_candidate*>& pool) {
+  auto draw = [&](ranking& pool) {
     std::uint64_t total = 0;
     for (const auto* c : pool)
       total += weight(*c);
@@ -213,49 +220,52 @@ void choker::update_optimistic(std::span<const choke_candidate> candidates,
     auto& pool = fresh.empty() ? fallback : fresh;
     slots.push_back({draw(pool), now + options_.optimistic_interval});
   }
-  optimistic_ = std::move(slots);
+  optimistic_.swap(slots);
 }
 
-std::vector<connection_id> choker::rechoke(std::span<const choke_candidate> candidates,
-                                           bool we_are_seed, time_point now, rng& random) {
+const std::vector<connection_id>& choker::rechoke(std::span<const choke_candidate> candidates,
+                                                  bool we_are_seed, time_point now, rng& random) {
   next_rechoke_ = now + options_.rechoke_interval;
   return select(candidates, we_are_seed, now, true, random);
 }
 
-std::vector<connection_id> choker::reselect(std::span<const choke_candidate> candidates,
-                                            bool we_are_seed, time_point now, rng& random) {
+const std::vector<connection_id>& choker::reselect(std::span<const choke_candidate> candidates,
+                                                   bool we_are_seed, time_point now, rng& random) {
   return select(candidates, we_are_seed, now, false, random);
 }
 
-std::vector<connection_id> choker::select(std::span<const choke_candidate> candidates,
-                                          bool we_are_seed, time_point now, bool rotate,
-                                          rng& random) {
-  std::vector<connection_id> regular;
+const std::vector<connection_id>& choker::select(std::span<const choke_candidate> candidates,
+                                                 bool we_are_seed, time_point now, bool rotate,
+                                                 rng& random) {
   if (!we_are_seed) {
-    regular = regular_leecher(candidates);
+    regular_leecher(candidates);
   } else if (options_.seed_mode == seed_choking::fastest_upload) {
-    regular = regular_fastest_upload(candidates);
+    regular_fastest_upload(candidates);
   } else {
-    regular = regular_round_robin(candidates, now);
+    regular_round_robin(candidates, now);
   }
-  update_optimistic(candidates, regular, now, rotate, random);
+  update_optimistic(candidates, now, rotate, random);
 
-  std::vector<connection_id> unchoke = regular;
+  std::vector<connection_id>& unchoke = unchoke_;
+  unchoke.assign(regular_.begin(), regular_.end());
   for (const auto& s : optimistic_)
     unchoke.push_back(s.conn);
   std::sort(unchoke.begin(), unchoke.end());
 
   // Remember since when each choked connection has waited; forget the rest.
-  std::unordered_map<connection_id, time_point> waiting;
+  waiting_.clear();
   for (const auto& c : candidates) {
     if (contains(unchoke, c.conn)) continue;
     if (c.unchoked) {
-      waiting.emplace(c.conn, now);
-    } else if (auto it = choked_since_.find(c.conn); it != choked_since_.end()) {
-      waiting.emplace(c.conn, it->second);
+      waiting_.emplace_back(c.conn, now);
+    } else if (const time_point* since = choked_since(c.conn)) {
+      waiting_.emplace_back(c.conn, *since);
     }
   }
-  choked_since_ = std::move(waiting);
+  const auto by_conn = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (!std::is_sorted(waiting_.begin(), waiting_.end(), by_conn))
+    std::sort(waiting_.begin(), waiting_.end(), by_conn);
+  choked_since_.swap(waiting_);
   return unchoke;
 }
 

@@ -63,7 +63,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "protocol/types.hpp"
@@ -122,12 +122,13 @@ class choker {
   // Runs one rechoke: returns the set of connections that should be unchoked
   // (sorted by connection id). The next rechoke is due at now + rechoke_interval.
   // Candidates must have distinct connection ids.
-  std::vector<connection_id> rechoke(std::span<const choke_candidate> candidates, bool we_are_seed,
-                                     time_point now, rng& random);
+  // The result stays valid until the next call of rechoke() or reselect().
+  const std::vector<connection_id>& rechoke(std::span<const choke_candidate> candidates,
+                                            bool we_are_seed, time_point now, rng& random);
   // The same decision between rechokes (rule 8): optimistic slots do not expire
   // and the timer stays.
-  std::vector<connection_id> reselect(std::span<const choke_candidate> candidates, bool we_are_seed,
-                                      time_point now, rng& random);
+  const std::vector<connection_id>& reselect(std::span<const choke_candidate> candidates,
+                                             bool we_are_seed, time_point now, rng& random);
 
   // Slots in use: options().upload_slots, or the automatic count (rule 9).
   std::uint32_t upload_slots() const { return upload_slots_; }
@@ -146,24 +147,49 @@ class choker {
     time_point until;  // the slot rotates at the first rechoke at or after this
   };
 
-  std::vector<connection_id> regular_leecher(std::span<const choke_candidate> candidates) const;
-  std::vector<connection_id> regular_fastest_upload(
-      std::span<const choke_candidate> candidates) const;
-  std::vector<connection_id> regular_round_robin(std::span<const choke_candidate> candidates,
-                                                 time_point now) const;
-  std::vector<connection_id> select(std::span<const choke_candidate> candidates, bool we_are_seed,
-                                    time_point now, bool rotate, rng& random);
-  void update_optimistic(std::span<const choke_candidate> candidates,
-                         const std::vector<connection_id>& regular, time_point now, bool rotate,
+  struct keyed {  // a candidate with its round-robin rank
+    int group;
+    time_point since;
+    const choke_candidate* c;
+  };
+  using ranking = std::vector<const choke_candidate*>;
+
+  // The regular slots, into regular_ (sorted by connection id).
+  void regular_leecher(std::span<const choke_candidate> candidates);
+  void regular_fastest_upload(std::span<const choke_candidate> candidates);
+  void regular_round_robin(std::span<const choke_candidate> candidates, time_point now);
+  template <typename Keep, typename Rate>
+  void rank_by_rate(std::span<const choke_candidate> candidates, Keep keep, Rate rate);
+  void take_first(std::uint32_t slots);  // the first `slots` of ranked_ into regular_
+  const std::vector<connection_id>& select(std::span<const choke_candidate> candidates,
+                                           bool we_are_seed, time_point now, bool rotate,
+                                           rng& random);
+  void update_optimistic(std::span<const choke_candidate> candidates, time_point now, bool rotate,
                          rng& random);
   std::uint32_t regular_slots() const { return upload_slots_ - options_.optimistic_slots; }
+  // When choked connection c lost its slot, if we unchoked it before.
+  const time_point* choked_since(connection_id c) const;
 
   choker_options options_;
   std::uint32_t upload_slots_ = 0;
   time_point next_rechoke_ = never;
   std::vector<optimistic_slot> optimistic_;
-  // Choked connections we have unchoked before: when they lost their slot.
-  std::unordered_map<connection_id, time_point> choked_since_;
+  // Choked connections we have unchoked before: when they lost their slot
+  // (sorted by connection id).
+  std::vector<std::pair<connection_id, time_point>> choked_since_;
+
+  // Scratch of select(), kept to spare allocations on every rechoke.
+  std::vector<connection_id> regular_;
+  std::vector<connection_id> unchoke_;
+  ranking ranked_;
+  std::vector<keyed> keyed_;
+  ranking eligible_;
+  ranking fresh_;
+  ranking fallback_;
+  std::vector<connection_id> kept_;
+  std::vector<connection_id> expired_;
+  std::vector<optimistic_slot> slots_;
+  std::vector<std::pair<connection_id, time_point>> waiting_;
 };
 
 }  // namespace swarmsim::protocol

@@ -14,13 +14,13 @@ std::uint64_t key_of(endpoint e) {
 peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id id, endpoint self,
            peer_options options, std::uint64_t seed)
     : geometry_(geometry),
+      options_(options),
+      picker_(geometry, options.picker, seed ^ 0x9e3779b97f4a7c15ull),
+      choker_(options.choker),
       info_hash_(info_hash),
       id_(id),
       self_(self),
-      options_(options),
-      random_(seed),
-      picker_(geometry, options.picker, seed ^ 0x9e3779b97f4a7c15ull),
-      choker_(options.choker) {}
+      random_(seed) {}
 
 void peer::start(time_point now) {
   started_ = true;
@@ -554,9 +554,13 @@ void peer::collect_candidates(time_point now, bool snapshot) {
 }
 
 void peer::apply_unchokes(const std::vector<connection_id>& unchoke, time_point now) {
+  // Both in connection-id order: one merged walk.
+  auto next = unchoke.begin();
   for (auto& s : sessions_) {
     if (!s.open || s.state != session_state::active) continue;
-    const bool keep = std::binary_search(unchoke.begin(), unchoke.end(), s.id);
+    while (next != unchoke.end() && *next < s.id)
+      ++next;
+    const bool keep = next != unchoke.end() && *next == s.id;
     set_choke(s, !keep, now);
   }
 }

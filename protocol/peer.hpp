@@ -197,6 +197,17 @@ class peer {
       if (s.open) f(s);
   }
   const session* find(connection_id c) const;
+  // Cache hints for a driver that delivers many HAVEs to cold peers in a row:
+  // prefetch_members() a little before prefetch_have(c, p), that a little before
+  // on_message(c, HAVE p).
+  void prefetch_members() const {
+    __builtin_prefetch(&sessions_);
+    picker_.prefetch_members();
+  }
+  void prefetch_have(connection_id c, piece_index p) const {
+    if (c.value() < sessions_.size()) __builtin_prefetch(&sessions_[c.value()]);
+    picker_.prefetch_have(p);
+  }
   std::size_t num_unchoked() const;
   // Whether we unchoke `c` optimistically (rather than for its rate or in turn).
   bool is_optimistic_unchoke(connection_id c) const;
@@ -235,16 +246,23 @@ class peer {
   void reveal_next_piece(session& s);
   void on_superseed_have(session& from, piece_index p);
 
+  // Members used by every message come first (a few cache lines); the 2.5 KB
+  // random generator, used on rechokes only, comes last.
   torrent_geometry geometry_;
+  std::vector<session> sessions_;  // indexed by connection id; closed ones stay as tombstones
+  std::vector<peer_action> actions_;
+  std::vector<block_ref> pick_scratch_;
+  bool started_ = false;
+  bool stopped_ = false;
+  std::size_t num_open_ = 0;
+  peer_stats stats_;
+  time_point next_announce_ = never;
+  peer_options options_;
+  piece_picker picker_;
+  choker choker_;
   sha1_hash info_hash_;
   wire_peer_id id_;
   endpoint self_;
-  peer_options options_;
-  rng random_;
-  piece_picker picker_;
-  choker choker_;
-  std::vector<session> sessions_;  // indexed by connection id; closed ones stay as tombstones
-  std::size_t num_open_ = 0;
   std::size_t num_outgoing_ = 0;
   std::size_t num_pending_connects_ = 0;
   // Addresses to connect to: from the tracker, and remotes whose connection
@@ -253,19 +271,14 @@ class peer {
   std::vector<endpoint> connected_to_;  // remotes with an open or pending connection
   // When the last connection to each address closed or failed (reconnect_delay).
   std::unordered_map<std::uint64_t, time_point> last_closed_;
-  std::vector<peer_action> actions_;
-  std::vector<block_ref> pick_scratch_;
   std::vector<choke_candidate> choke_scratch_;
   // piece_check::by_driver: who sent blocks of each unfinished or unchecked piece.
   std::unordered_map<std::uint32_t, std::vector<connection_id>> contributors_;
   // Super-seeding: how many remotes each piece was revealed to (empty until used).
   std::vector<std::uint32_t> revealed_;
-  peer_stats stats_;
-  time_point next_announce_ = never;
   time_point last_announce_{};
   duration min_announce_gap_ = std::chrono::seconds(60);  // the tracker's min interval
-  bool started_ = false;
-  bool stopped_ = false;
+  rng random_;
 };
 
 }  // namespace swarmsim::protocol

@@ -167,6 +167,13 @@ class piece_picker {
   // non-const call.
   std::span<const piece_index> pick_order();
 
+  // Cache hints (see peer::prefetch_have): the members inc_availability(p)
+  // reads, then its piece entry.
+  void prefetch_members() const { __builtin_prefetch(&entries_); }
+  void prefetch_have(piece_index p) const {
+    if (p.value() < num_pieces_) __builtin_prefetch(&entries_[p.value()]);
+  }
+
  private:
   static constexpr std::uint32_t npos = 0xffffffffu;
   static constexpr std::uint8_t flag_wanted = 1;  // missing, with a free block

@@ -43,14 +43,14 @@ struct rate_window {
   }
 };
 
-struct session {
-  connection_id id;
-  endpoint remote;
-  bool outgoing = false;
+// The fields that every HAVE, PIECE and loop over the sessions touches come
+// first: with the alignment, they share one cache line.
+struct alignas(64) session {
   bool open = true;
   session_state state = session_state::awaiting_handshake;
-  bool handshake_sent = false;
   bool bitfield_allowed = true;  // only as the first message after the handshake
+  bool remote_is_seed = false;
+  bool super_seeded = false;  // see below
 
   bool am_choking = true;
   bool am_interested = false;
@@ -58,30 +58,34 @@ struct session {
   bool peer_interested = false;
   bool snubbed = false;
 
-  bitfield remote_has;
-  bool remote_is_seed = false;
   std::uint32_t wanted = 0;  // pieces the remote has that we lack
-
+  bitfield remote_has;
   std::vector<block_ref> outstanding;  // our requests to the remote
-  std::deque<block_ref> upload_queue;  // the remote's requests to us
 
+  connection_id id;
+  endpoint remote;
+  bool outgoing = false;
+  bool handshake_sent = false;
+
+  // What the choker looks at (peer::collect_candidates).
   time_point connected_at{};
   time_point interest_seen{};  // last rechoke at which either side was interested
-  time_point last_sent{};
   time_point last_block{};  // last block received (or when requests started)
   time_point unchoked_since{};
   std::uint64_t bytes_sent_since_unchoke = 0;
-
-  // BEP 16: the connection began while we super-seeded; we sent no bitfield and
-  // reveal one piece at a time (superseed_piece: the one revealed last).
-  bool super_seeded = false;
-  std::optional<piece_index> superseed_piece;
-
-  std::uint32_t hash_failures = 0;  // pieces it sent part of that failed their check
   std::uint64_t payload_down = 0;
   std::uint64_t payload_up = 0;
   rate_window down_rate;
   rate_window up_rate;
+
+  time_point last_sent{};
+  std::deque<block_ref> upload_queue;  // the remote's requests to us
+
+  // BEP 16: the connection began while we super-seeded (super_seeded); we sent no
+  // bitfield and reveal one piece at a time (superseed_piece: the one revealed last).
+  std::optional<piece_index> superseed_piece;
+
+  std::uint32_t hash_failures = 0;  // pieces it sent part of that failed their check
 };
 
 }  // namespace swarmsim::protocol

@@ -90,6 +90,7 @@ struct event {
   std::uint32_t a = 0;
   std::uint32_t b = 0;
   std::uint32_t c = 0;
+  std::uint32_t d = 0;  // deliver_piece: the sender (fills the heap entry's padding)
 };
 
 enum class link_state : std::uint8_t { pending, open, closed };
@@ -101,6 +102,10 @@ struct link_ref {
   time_point established{};
   link_state state = link_state::pending;
   bool in_ring = false;  // queued in the uplink round robin
+  // The remote's end of this connection is open (and the remote live): a mirror
+  // of link_open(remote, remote_conn) that the remote keeps up to date, so the
+  // HAVE fan-out need not load the remote's link entry.
+  bool remote_open = false;
   // Stamp of the remote's handshake reaching us (never: not yet). Our bitfield
   // goes out right then, so a HAVE broadcast with an earlier stamp is not sent
   // here (the bitfield covers it), and nothing precedes the bitfield (BEP 3).
@@ -109,23 +114,24 @@ struct link_ref {
 
 enum class peer_phase : std::uint8_t { waiting, live, gone };
 
+// Fields used on every event come first (one cache line).
 struct sim_peer {
-  std::uint32_t group = 0;
+  std::unique_ptr<protocol::peer> logic;
+  std::vector<link_ref> links;  // by connection id
+  time_point timer_at = protocol::never;
+  peer_phase phase = peer_phase::waiting;
+  bool complete = false;
+  bool uplink_busy = false;
+  bool initial_seed = false;
   std::uint32_t site = 0;
   double upload = 0;
-  double download = 0;
-  time_point arrival{};
-  peer_phase phase = peer_phase::waiting;
-  bool initial_seed = false;
-  bool complete = false;
-  bitfield initial;
-  std::unique_ptr<protocol::peer> logic;
-  std::vector<link_ref> links;      // by connection id
   std::vector<connection_id> ring;  // uplink round robin (front at ring_head)
   std::size_t ring_head = 0;
-  bool uplink_busy = false;
   downlink down;
-  time_point timer_at = protocol::never;
+  std::uint32_t group = 0;
+  double download = 0;
+  time_point arrival{};
+  bitfield initial;
   std::uint32_t open_links = 0;
   peer_record record;
   std::uint64_t from_seeds = 0;
@@ -171,6 +177,8 @@ struct swarm::impl {
   std::vector<protocol::peer_options> group_options;
   protocol::tracker tracker;
   event_queue<event> queue;
+  static constexpr std::size_t max_lanes = 8;
+  std::vector<std::pair<duration, std::uint32_t>> lanes;  // delay, lane of `queue`
   pool<bitfield> bitfields;
   pool<protocol::announce_request> requests;
   pool<protocol::announce_response> responses;
@@ -258,6 +266,25 @@ struct swarm::impl {
 
   void schedule(time_point t, const event& e) { queue.push(t, e); }
 
+  // Schedules `e` at now + d. Events of one constant delay (the latency between
+  // two sites, the tracker's, a full block's transmit time at one upload rate,
+  // zero) are scheduled in (time, sequence) order, so they go to a FIFO lane of
+  // the queue instead of its heap (sim/event_queue.hpp); the first max_lanes
+  // delays seen get a lane, any other delay uses the heap.
+  void schedule_in(duration d, const event& e) {
+    for (const auto& [delay, lane] : lanes)
+      if (delay == d) {
+        queue.push_lane(lane, now + d, e);
+        return;
+      }
+    if (lanes.size() < max_lanes) {
+      lanes.emplace_back(d, queue.add_lane());
+      queue.push_lane(lanes.back().second, now + d, e);
+      return;
+    }
+    queue.push(now + d, e);
+  }
+
   duration latency(std::uint32_t a, std::uint32_t b) const {
     return topo.latency(peers[a].site, peers[b].site);
   }
@@ -275,6 +302,10 @@ struct swarm::impl {
   void drain(std::uint32_t pi) {
     sim_peer& p = peers[pi];
     if (!p.logic) return;
+    if (!p.logic->has_actions()) {
+      arm_timer(pi);
+      return;
+    }
     if (action_stack.size() <= drain_depth) action_stack.emplace_back();
     std::vector<peer_action>& acts = action_stack[drain_depth];
     ++drain_depth;
@@ -288,6 +319,13 @@ struct swarm::impl {
     arm_timer(pi);
   }
 
+  // drain() after peer::on_message. A message never moves the peer's deadlines
+  // (they change in start, stop, on_deadline and on_tracker_response only), so
+  // without actions there is nothing to do: the timer is armed already.
+  void drain_after_message(std::uint32_t pi) {
+    if (peers[pi].logic->has_actions()) drain(pi);
+  }
+
   void carry_out(std::uint32_t pi, peer_action& a) {
     std::visit([&](auto& x) { handle(pi, x); }, a);
   }
@@ -298,7 +336,7 @@ struct swarm::impl {
     if (ci >= p.links.size()) return;
     const link_ref& l = p.links[ci];
     if (l.state != link_state::open) return;
-    const time_point at = now + latency(pi, l.remote);
+    const duration delay = latency(pi, l.remote);
     event e{ev::deliver, ctl::keep_alive, l.remote, l.remote_conn, 0, 0, 0};
     std::visit(
         [&](auto& m) {
@@ -342,7 +380,7 @@ struct swarm::impl {
           }
         },
         s.msg);
-    schedule(at, e);
+    schedule_in(delay, e);
   }
 
   void trace(std::uint32_t from, std::uint32_t to, trace_event what) {
@@ -354,16 +392,16 @@ struct swarm::impl {
     sim_peer& p = peers[pi];
     const std::uint64_t st = ++stamp;
     if (single_site) {
-      schedule(now + topo.local_latency(),
-               event{ev::have_fanout, ctl::have, pi, 0, h.piece.value(),
-                     static_cast<std::uint32_t>(st >> 32), static_cast<std::uint32_t>(st)});
+      schedule_in(topo.local_latency(),
+                  event{ev::have_fanout, ctl::have, pi, 0, h.piece.value(),
+                        static_cast<std::uint32_t>(st >> 32), static_cast<std::uint32_t>(st)});
       return;
     }
     for (std::uint32_t ci = 0; ci < p.links.size(); ++ci) {
       const link_ref& l = p.links[ci];
       if (l.state != link_state::open || l.handshake_stamp > st) continue;
-      schedule(now + latency(pi, l.remote),
-               event{ev::deliver, ctl::have, l.remote, l.remote_conn, h.piece.value(), 0, 0});
+      schedule_in(latency(pi, l.remote),
+                  event{ev::deliver, ctl::have, l.remote, l.remote_conn, h.piece.value(), 0, 0});
     }
   }
 
@@ -378,8 +416,8 @@ struct swarm::impl {
 
   void handle(std::uint32_t pi, protocol::action::connect& c) {
     const std::uint32_t target = peer_of(c.address);
-    schedule(now + latency(pi, target),
-             event{ev::connect_request, ctl::keep_alive, target, 0, pi, 0, 0});
+    schedule_in(latency(pi, target),
+                event{ev::connect_request, ctl::keep_alive, target, 0, pi, 0, 0});
   }
 
   void handle(std::uint32_t pi, protocol::action::disconnect& d) {
@@ -388,10 +426,11 @@ struct swarm::impl {
     if (ci >= p.links.size()) return;
     link_ref& l = p.links[ci];
     if (l.state == link_state::open) {
-      schedule(now + latency(pi, l.remote),
-               event{ev::remote_closed, ctl::keep_alive, l.remote, l.remote_conn, pi, 0, 0});
+      schedule_in(latency(pi, l.remote),
+                  event{ev::remote_closed, ctl::keep_alive, l.remote, l.remote_conn, pi, 0, 0});
       --open_link_ends;
       --p.open_links;
+      mirror_closed(l);
     }
     l.state = link_state::closed;
   }
@@ -412,8 +451,8 @@ struct swarm::impl {
                  : geometry.total_size() - std::min(have_bytes, geometry.total_size() - 1);
     r.event = a.event;
     r.numwant = a.event == announce_event::stopped ? 0 : spec.tracker.numwant;
-    schedule(now + spec.tracker.latency,
-             event{ev::tracker_request, ctl::keep_alive, pi, 0, requests.put(r), 0, 0});
+    schedule_in(spec.tracker.latency,
+                event{ev::tracker_request, ctl::keep_alive, pi, 0, requests.put(r), 0, 0});
   }
 
   void handle(std::uint32_t pi, protocol::action::piece_completed& c) {
@@ -423,7 +462,7 @@ struct swarm::impl {
     if (!p.record.first_piece) p.record.first_piece = now - time_origin;
     if (p.abort_at_pieces != no_abort && !p.complete &&
         p.logic->have().count() >= p.abort_at_pieces)
-      schedule(now, event{ev::abort, ctl::keep_alive, pi, 0, 0, 0, 0});
+      schedule_in(duration{0}, event{ev::abort, ctl::keep_alive, pi, 0, 0, 0, 0});
   }
 
   // The simulator moves no bytes: a piece passes its check at once (peers here use
@@ -446,7 +485,7 @@ struct swarm::impl {
       case after_completion_kind::stay:
         break;
       case after_completion_kind::leave:
-        schedule(now, event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
+        schedule_in(duration{0}, event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
         break;
       case after_completion_kind::seed_for:
         schedule(now + p.seed_time, event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
@@ -475,7 +514,7 @@ struct swarm::impl {
       sim_peer& r = peers[l.remote];
       const time_point at = r.down.receive(bytes, now, end, latency(pi, l.remote));
       schedule(at, event{ev::deliver_piece, ctl::keep_alive, l.remote, l.remote_conn,
-                         block->index.value(), block->begin, block->length});
+                         block->index.value(), block->begin, block->length, pi});
       uploaded_total += block->length;
       payload_in_flight += block->length;
       if (p.complete) uploaded_by_seeds += block->length;
@@ -485,7 +524,7 @@ struct swarm::impl {
       }
       compact_ring(p);
       p.uplink_busy = true;
-      schedule(end, event{ev::uplink_free, ctl::keep_alive, pi, 0, 0, 0, 0});
+      schedule_in(end - now, event{ev::uplink_free, ctl::keep_alive, pi, 0, 0, 0, 0});
       return;
     }
     compact_ring(p);
@@ -555,6 +594,8 @@ struct swarm::impl {
     p.record.departure = now - time_origin;
     finish_record(p);
     p.logic.reset();
+    for (const link_ref& l : p.links)
+      if (l.state == link_state::open) mirror_closed(l);  // (stop() closed them all)
     p.links = {};
     p.ring = {};
   }
@@ -577,11 +618,11 @@ struct swarm::impl {
     std::optional<connection_id> c;
     if (t.phase == peer_phase::live) c = t.logic->on_connected(address_of(from), false, now);
     if (!c) {
-      schedule(now + lat, event{ev::connect_refused, ctl::keep_alive, from, 0, target, 0, 0});
+      schedule_in(lat, event{ev::connect_refused, ctl::keep_alive, from, 0, target, 0, 0});
       return;
     }
     set_link(t, *c, link_ref{from, none, now, link_state::pending, false});
-    schedule(now + lat, event{ev::connect_accept, ctl::keep_alive, from, 0, target, c->value(), 0});
+    schedule_in(lat, event{ev::connect_accept, ctl::keep_alive, from, 0, target, c->value(), 0});
     drain(target);
   }
 
@@ -614,9 +655,10 @@ struct swarm::impl {
     }
     // The handshake on_connected queued travels at drain(from), below.
     const std::uint32_t fconn = c->value();
-    set_link(f, *c, link_ref{target, tconn, now, link_state::open, false});
+    set_link(f, *c, link_ref{target, tconn, now, link_state::open, false, true});
     tl->remote_conn = fconn;
     tl->state = link_state::open;
+    tl->remote_open = true;
     tl->established = now;
     open_link_ends += 2;
     ++f.open_links;
@@ -626,6 +668,14 @@ struct swarm::impl {
       x->record.connections_max = std::max(x->record.connections_max, x->open_links);
     }
     drain(from);
+  }
+
+  // Our end of link `l` closes: the remote's mirror of it (link_ref::remote_open)
+  // follows. Connection ids are never reused, so remote_conn still names it.
+  void mirror_closed(const link_ref& l) {
+    if (l.remote == none || l.remote_conn == none) return;
+    std::vector<link_ref>& rl = peers[l.remote].links;
+    if (l.remote_conn < rl.size()) rl[l.remote_conn].remote_open = false;
   }
 
   static void set_link(sim_peer& p, connection_id c, link_ref l) {
@@ -644,6 +694,7 @@ struct swarm::impl {
     if (!link_open(pi, conn) || peers[pi].links[conn].remote != from) return;
     sim_peer& p = peers[pi];
     p.links[conn].state = link_state::closed;
+    mirror_closed(p.links[conn]);
     --open_link_ends;
     --p.open_links;
     p.logic->on_disconnected(connection_id{conn}, now);
@@ -652,8 +703,18 @@ struct swarm::impl {
 
   // ---- message delivery ----
 
+  // Whether connection `conn` of peer `pi` is open, asked of the receiver's
+  // session, which the message's delivery touches anyway: while a peer is live,
+  // its link and its session of one connection open and close together.
+  bool session_open(std::uint32_t pi, std::uint32_t conn) const {
+    const sim_peer& p = peers[pi];
+    const bool open = p.phase == peer_phase::live && p.logic->find(connection_id{conn});
+    assert(open == link_open(pi, conn));
+    return open;
+  }
+
   void deliver(const event& e) {
-    if (!link_open(e.peer, e.conn)) return;
+    if (!session_open(e.peer, e.conn)) return;
     message m;
     switch (e.type) {
       case ctl::keep_alive:
@@ -682,32 +743,53 @@ struct swarm::impl {
         break;
     }
     peers[e.peer].logic->on_message(connection_id{e.conn}, m, now);
-    drain(e.peer);
+    drain_after_message(e.peer);
   }
 
   void deliver_piece(const event& e) {
     payload_in_flight -= e.c;
-    if (!link_open(e.peer, e.conn)) {
+    if (!session_open(e.peer, e.conn)) {
       payload_dropped += e.c;
       return;
     }
     sim_peer& p = peers[e.peer];
-    const std::uint32_t from = p.links[e.conn].remote;
+    const std::uint32_t from = e.d;
     if (peers[from].complete) p.from_seeds += e.c;
     p.logic->on_message(connection_id{e.conn}, protocol::msg::piece{piece_index{e.a}, e.b, e.c, {}},
                         now);
-    drain(e.peer);
+    drain_after_message(e.peer);
   }
 
   void have_fanout(std::uint32_t from, std::uint32_t piece, std::uint64_t sent) {
     sim_peer& p = peers[from];
     const protocol::message m = protocol::msg::have{piece_index{piece}};
+    // The receivers' state is cold and each step needs the one before: prefetch
+    // three receivers ahead their sim_peer, two ahead their peer's members, one
+    // ahead their session and picker entry (pure hints: the order of work and the
+    // results do not change). Deeper (the bitfield word too) measured slower.
+    const auto receiver = [&](std::size_t ci) -> const link_ref* {
+      if (ci >= p.links.size()) return nullptr;
+      const link_ref& l = p.links[ci];
+      return l.state == link_state::open && l.remote_open ? &l : nullptr;
+    };
+    const auto logic_of = [&](const link_ref* l) -> const protocol::peer* {
+      return l ? peers[l->remote].logic.get() : nullptr;
+    };
+    for (std::size_t ci = 0; ci < 3; ++ci)
+      if (const link_ref* l = receiver(ci)) __builtin_prefetch(&peers[l->remote]);
+    if (const protocol::peer* x = logic_of(receiver(0))) x->prefetch_members();
     for (std::size_t ci = 0; ci < p.links.size(); ++ci) {
+      if (const link_ref* l = receiver(ci + 3)) __builtin_prefetch(&peers[l->remote]);
+      if (const protocol::peer* x = logic_of(receiver(ci + 2))) x->prefetch_members();
+      const link_ref* next = receiver(ci + 1);
+      if (const protocol::peer* x = logic_of(next))
+        x->prefetch_have(connection_id{next->remote_conn}, piece_index{piece});
       const link_ref& l = p.links[ci];
       if (l.state != link_state::open || l.handshake_stamp > sent) continue;
-      if (!link_open(l.remote, l.remote_conn)) continue;
+      assert(l.remote_open == link_open(l.remote, l.remote_conn));
+      if (!l.remote_open) continue;
       peers[l.remote].logic->on_message(connection_id{l.remote_conn}, m, now);
-      drain(l.remote);
+      drain_after_message(l.remote);
     }
   }
 
@@ -717,8 +799,8 @@ struct swarm::impl {
     const protocol::announce_request r = requests.take(slot);
     auto resp = tracker.announce(r, now);
     if (r.event == announce_event::stopped || peers[pi].phase != peer_phase::live) return;
-    schedule(now + spec.tracker.latency, event{ev::tracker_response, ctl::keep_alive, pi, 0,
-                                               responses.put(std::move(resp)), 0, 0});
+    schedule_in(spec.tracker.latency, event{ev::tracker_response, ctl::keep_alive, pi, 0,
+                                            responses.put(std::move(resp)), 0, 0});
   }
 
   void tracker_response(std::uint32_t pi, std::uint32_t slot) {
@@ -892,16 +974,16 @@ struct swarm::impl {
           break;
         case ev::sample:
           take_sample();
-          schedule(now + spec.simulation.sample_interval,
-                   event{ev::sample, ctl::keep_alive, 0, 0, 0, 0, 0});
+          schedule_in(spec.simulation.sample_interval,
+                      event{ev::sample, ctl::keep_alive, 0, 0, 0, 0, 0});
           break;
         case ev::abort:
           if (!peers[e.peer].complete) depart(e.peer);
           break;
         case ev::overlay_sample:
           take_overlay_sample();
-          schedule(now + *spec.simulation.overlay_interval,
-                   event{ev::overlay_sample, ctl::keep_alive, 0, 0, 0, 0, 0});
+          schedule_in(*spec.simulation.overlay_interval,
+                      event{ev::overlay_sample, ctl::keep_alive, 0, 0, 0, 0, 0});
           break;
       }
       if (progress && (events & 0x3fff) == 0)
