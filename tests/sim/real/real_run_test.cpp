@@ -113,13 +113,16 @@ TEST(real_run, every_leecher_completes_with_records_like_the_simulators) {
     EXPECT_GE(p.bytes_downloaded - p.bytes_wasted, s.torrent.size);
     EXPECT_GE(p.connections_total, 1u);
   }
-  // Payload is conserved among peers that all stayed to the end.
+  // Payload is conserved among peers that all stayed to the end, but for blocks
+  // on the wire when their connection closed (a leecher that completes drops its
+  // connections to seeds, endgame duplicates included): a few per peer at most.
   std::uint64_t up = 0, down = 0;
   for (const auto& p : r.peers) {
     up += p.bytes_uploaded;
     down += p.bytes_downloaded;
   }
-  EXPECT_EQ(up, down);
+  EXPECT_GE(up, down);
+  EXPECT_LE(up - down, r.peers.size() * 4 * 16384);
   ASSERT_FALSE(r.samples.empty());
   EXPECT_EQ(r.samples.back().completed, 3u);
   EXPECT_EQ(r.samples.back().seeds, 4u);
