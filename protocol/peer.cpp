@@ -43,8 +43,8 @@ void peer::stop(time_point now) {
   actions_.emplace_back(action::announce{announce_event::stopped});
 }
 
-bool peer::can_accept() const {
-  return !stopped_ && num_open_ < options_.max_connections;
+bool peer::can_accept(time_point now) const {
+  return !stopped_ && (num_open_ < options_.max_connections || idle_victim(now));
 }
 
 std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, time_point now) {
@@ -85,15 +85,22 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
   return id;
 }
 
-void peer::make_room(time_point now) {
-  session* victim = nullptr;
-  for (auto& s : sessions_) {
+// The connection make_room closes: neither side interested, open for a rechoke
+// interval at least, idle longest; nullptr if none.
+const session* peer::idle_victim(time_point now) const {
+  const session* victim = nullptr;
+  for (const auto& s : sessions_) {
     if (!s.open || s.state != session_state::active || s.am_interested || s.peer_interested ||
         now - s.connected_at < options_.choker.rechoke_interval)
       continue;
     if (!victim || s.interest_seen < victim->interest_seen) victim = &s;
   }
-  if (victim) close(*victim, now, true, reconnect::later);
+  return victim;
+}
+
+void peer::make_room(time_point now) {
+  if (const session* victim = idle_victim(now))
+    close(sessions_[victim->id.value()], now, true, reconnect::later);
 }
 
 void peer::on_connect_failed(endpoint remote, time_point now) {

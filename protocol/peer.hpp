@@ -152,7 +152,9 @@ class peer {
   void on_connect_failed(endpoint remote, time_point now);
   // The remote closed the connection (or it broke).
   void on_disconnected(connection_id conn, time_point now);
-  bool can_accept() const;
+  // Whether on_connected would take an incoming connection now: not stopped, and
+  // a free slot or an idle connection to close for it (invariant 5).
+  bool can_accept(time_point now) const;
 
   // --- input ---
   void on_message(connection_id conn, const message& m, time_point now);
@@ -241,6 +243,7 @@ class peer {
   void announce(announce_event e, time_point now);
   void close_inactive(time_point now);
   void make_room(time_point now);
+  const session* idle_victim(time_point now) const;
   void protocol_error(session& s, time_point now);
   bool super_seeding() const { return options_.choker.super_seeding && picker_.is_seed(); }
   void reveal_next_piece(session& s);

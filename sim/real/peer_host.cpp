@@ -384,7 +384,7 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
   // ---- connection_events ----
 
   std::optional<connection_id> on_inbound(protocol::endpoint remote) override {
-    if (!alive || stopping || !peer.can_accept()) return std::nullopt;
+    if (!alive || stopping || !peer.can_accept(now())) return std::nullopt;
     return peer.on_connected(remote, false, now());
   }
 

@@ -189,7 +189,7 @@ TEST(peer, connection_limit_and_duplicates_are_refused) {
   EXPECT_FALSE(p.on_connected(endpoint{2, 1}, false, time_point{}));  // already connected
   EXPECT_TRUE(p.on_connected(endpoint{3, 1}, false, time_point{}));
   EXPECT_FALSE(p.on_connected(endpoint{4, 1}, false, time_point{}));  // full
-  EXPECT_FALSE(p.can_accept());
+  EXPECT_FALSE(p.can_accept(time_point{}));
 }
 
 TEST(peer, rechoke_and_announce_timers_fire_on_schedule) {
@@ -394,8 +394,10 @@ TEST(peer, a_full_peer_makes_room_for_an_incoming_connection_by_closing_an_idle_
   std::vector<peer_action> acts;
   p.drain_actions(acts);
   // Too young to be closed for a newcomer.
+  EXPECT_FALSE(p.can_accept(t0 + seconds(1)));
   EXPECT_FALSE(p.on_connected(endpoint{4, 1}, false, t0 + seconds(1)));
   const auto t = t0 + o.choker.rechoke_interval;
+  EXPECT_TRUE(p.can_accept(t));
   const auto fresh = p.on_connected(endpoint{5, 1}, false, t);
   ASSERT_TRUE(fresh);
   p.drain_actions(acts);
