@@ -12,6 +12,15 @@ bool contains(const std::vector<connection_id>& sorted, connection_id c) {
   return std::binary_search(sorted.begin(), sorted.end(), c);
 }
 
+// The entry of `c` in a list of (connection, time) sorted by connection, or where
+// it would go.
+template <typename List>
+auto lower_bound_of(List& sorted, connection_id c) {
+  return std::lower_bound(
+      sorted.begin(), sorted.end(), c,
+      [](const std::pair<connection_id, time_point>& x, connection_id v) { return x.first < v; });
+}
+
 }  // namespace
 
 std::uint32_t automatic_upload_slots(double upload_bytes_per_s) {
@@ -56,16 +65,12 @@ bool choker::is_optimistic(connection_id c) const {
 
 void choker::forget(connection_id c) {
   std::erase_if(optimistic_, [c](const optimistic_slot& s) { return s.conn == c; });
-  const auto it = std::lower_bound(
-      choked_since_.begin(), choked_since_.end(), c,
-      [](const std::pair<connection_id, time_point>& x, connection_id v) { return x.first < v; });
+  const auto it = lower_bound_of(choked_since_, c);
   if (it != choked_since_.end() && it->first == c) choked_since_.erase(it);
 }
 
 const time_point* choker::choked_since(connection_id c) const {
-  const auto it = std::lower_bound(
-      choked_since_.begin(), choked_since_.end(), c,
-      [](const std::pair<connection_id, time_point>& x, connection_id v) { return x.first < v; });
+  const auto it = lower_bound_of(choked_since_, c);
   return it != choked_since_.end() && it->first == c ? &it->second : nullptr;
 }
 

@@ -40,7 +40,7 @@ void peer::stop(time_point now) {
     if (s.open) close(s, now, true);
   stopped_ = true;
   next_announce_ = never;
-  actions_.emplace_back(action::announce{announce_event::stopped});
+  announce(announce_event::stopped, now);
 }
 
 bool peer::can_accept(time_point now) const {
@@ -56,9 +56,7 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
   if (known != connected_to_.end()) {
     // Already connected, or both sides connecting at once: of two simultaneous
     // connections, the one the lower address opened is kept.
-    const bool open = std::any_of(sessions_.begin(), sessions_.end(),
-                                  [&](const session& s) { return s.open && s.remote == remote; });
-    if (open || (!outgoing && !(remote < self_))) return std::nullopt;
+    if (has_open_session(remote) || (!outgoing && !(remote < self_))) return std::nullopt;
   }
   if (stopped_ || num_open_ >= options_.max_connections || remote == self_) {
     if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
@@ -85,6 +83,11 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
   return id;
 }
 
+bool peer::has_open_session(endpoint remote) const {
+  return std::any_of(sessions_.begin(), sessions_.end(),
+                     [&](const session& s) { return s.open && s.remote == remote; });
+}
+
 // The connection make_room closes: neither side interested, open for a rechoke
 // interval at least, idle longest; nullptr if none.
 const session* peer::idle_victim(time_point now) const {
@@ -106,10 +109,8 @@ void peer::make_room(time_point now) {
 void peer::on_connect_failed(endpoint remote, time_point now) {
   if (num_pending_connects_ > 0) --num_pending_connects_;
   last_closed_[key_of(remote)] = now;
-  const bool open = std::any_of(sessions_.begin(), sessions_.end(),
-                                [&](const session& s) { return s.open && s.remote == remote; });
   auto it = std::find(connected_to_.begin(), connected_to_.end(), remote);
-  if (!open && it != connected_to_.end()) connected_to_.erase(it);
+  if (!has_open_session(remote) && it != connected_to_.end()) connected_to_.erase(it);
   connect_more(now);
 }
 

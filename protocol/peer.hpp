@@ -57,9 +57,9 @@ struct peer_options {
   std::uint32_t pipeline_depth = 5;    // outstanding requests per connection (mainline)
   std::uint32_t max_connections = 50;  // in + out
   std::uint32_t max_initiate = 40;     // outgoing connections we open (mainline: 40)
-  // Fewer open connections than this, and no untried addresses: announce again
-  // before the interval is up (no sooner than the tracker's min interval after
-  // the last announce). Mainline's min_peers.
+  // Fewer open (or pending) connections than this: announce again before the
+  // interval is up (no sooner than the tracker's min interval after the last
+  // announce). Mainline's min_peers.
   std::uint32_t min_peers = 20;
   // A connection on which neither side has been interested for this long is
   // closed, to make room for useful ones (libtorrent inactivity_timeout, 10 min).
@@ -244,6 +244,7 @@ class peer {
   void close_inactive(time_point now);
   void make_room(time_point now);
   const session* idle_victim(time_point now) const;
+  bool has_open_session(endpoint remote) const;
   void protocol_error(session& s, time_point now);
   bool super_seeding() const { return options_.choker.super_seeding && picker_.is_seed(); }
   void reveal_next_piece(session& s);

@@ -70,7 +70,7 @@ struct alignas(64) session {
   // What the choker looks at (peer::collect_candidates).
   time_point connected_at{};
   time_point interest_seen{};  // last rechoke at which either side was interested
-  time_point last_block{};  // last block received (or when requests started)
+  time_point last_block{};     // last block received (or when requests started)
   time_point unchoked_since{};
   std::uint64_t bytes_sent_since_unchoke = 0;
   std::uint64_t payload_down = 0;
