@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 namespace swarmsim::protocol {
 
@@ -63,7 +64,9 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
     return std::nullopt;
   }
   if (known == connected_to_.end()) connected_to_.push_back(remote);
-  const connection_id id{static_cast<std::uint32_t>(sessions_.size())};
+  if (num_closed_ > 0) compact_sessions();
+  const connection_id id{static_cast<std::uint32_t>(slot_of_.size())};
+  slot_of_.push_back(static_cast<std::uint32_t>(sessions_.size()));
   session& s = sessions_.emplace_back();
   s.id = id;
   s.remote = remote;
@@ -103,7 +106,7 @@ const session* peer::idle_victim(time_point now) const {
 
 void peer::make_room(time_point now) {
   if (const session* victim = idle_victim(now))
-    close(sessions_[victim->id.value()], now, true, reconnect::later);
+    close(*get(victim->id), now, true, reconnect::later);
 }
 
 void peer::on_connect_failed(endpoint remote, time_point now) {
@@ -124,15 +127,34 @@ void peer::on_disconnected(connection_id conn, time_point now) {
 }
 
 session* peer::get(connection_id c) {
-  if (c.value() >= sessions_.size()) return nullptr;
-  session& s = sessions_[c.value()];
-  return s.open ? &s : nullptr;
+  return const_cast<session*>(std::as_const(*this).find(c));
 }
 
 const session* peer::find(connection_id c) const {
-  if (c.value() >= sessions_.size()) return nullptr;
-  const session& s = sessions_[c.value()];
+  if (c.value() >= slot_of_.size()) return nullptr;
+  const std::uint32_t slot = slot_of_[c.value()];
+  if (slot == no_slot) return nullptr;
+  const session& s = sessions_[slot];
   return s.open ? &s : nullptr;
+}
+
+// Drops the closed sessions from sessions_, keeping the open ones in the order
+// they were opened (the order every loop over the sessions sees). Runs before a
+// new session is added, never while a session reference is held.
+void peer::compact_sessions() {
+  std::size_t to = 0;
+  for (std::size_t from = 0; from < sessions_.size(); ++from) {
+    session& s = sessions_[from];
+    if (!s.open) {
+      slot_of_[s.id.value()] = no_slot;
+      continue;
+    }
+    if (to != from) sessions_[to] = std::move(s);
+    slot_of_[sessions_[to].id.value()] = static_cast<std::uint32_t>(to);
+    ++to;
+  }
+  sessions_.erase(sessions_.begin() + static_cast<std::ptrdiff_t>(to), sessions_.end());
+  num_closed_ = 0;
 }
 
 std::size_t peer::num_unchoked() const {
@@ -171,9 +193,7 @@ void peer::close(session& s, time_point now, bool tell_driver, reconnect again) 
   }
   choker_.forget(s.id);
   s.open = false;
-  s.remote_has = bitfield();
-  std::deque<block_ref>().swap(s.upload_queue);
-  std::vector<block_ref>().swap(s.outstanding);
+  ++num_closed_;  // compact_sessions() frees it
   --num_open_;
   if (s.outgoing) --num_outgoing_;
   auto it = std::find(connected_to_.begin(), connected_to_.end(), s.remote);

@@ -207,7 +207,8 @@ class peer {
     picker_.prefetch_members();
   }
   void prefetch_have(connection_id c, piece_index p) const {
-    if (c.value() < sessions_.size()) __builtin_prefetch(&sessions_[c.value()]);
+    if (c.value() < slot_of_.size() && slot_of_[c.value()] != no_slot)
+      __builtin_prefetch(&sessions_[slot_of_[c.value()]]);
     picker_.prefetch_have(p);
   }
   std::size_t num_unchoked() const;
@@ -216,6 +217,7 @@ class peer {
 
  private:
   session* get(connection_id c);
+  void compact_sessions();
   void send(session& s, message m);
   enum class reconnect : bool { no, later };
   void close(session& s, time_point now, bool tell_driver, reconnect again = reconnect::no);
@@ -253,7 +255,13 @@ class peer {
   // Members used by every message come first (a few cache lines); the 2.5 KB
   // random generator, used on rechokes only, comes last.
   torrent_geometry geometry_;
-  std::vector<session> sessions_;  // indexed by connection id; closed ones stay as tombstones
+  // The sessions in the order they opened; closed ones stay (open == false) until
+  // the next compact_sessions(). slot_of_[connection id] is a session's index in
+  // sessions_ (no_slot once compacted away); connection ids are never reused.
+  std::vector<session> sessions_;
+  std::vector<std::uint32_t> slot_of_;
+  static constexpr std::uint32_t no_slot = 0xffffffffu;
+  std::size_t num_closed_ = 0;
   std::vector<peer_action> actions_;
   std::vector<block_ref> pick_scratch_;
   bool started_ = false;

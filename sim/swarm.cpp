@@ -97,6 +97,7 @@ enum class link_state : std::uint8_t { pending, open, closed };
 
 // Where one connection of a peer leads.
 struct link_ref {
+  std::uint32_t id = none;  // our connection id
   std::uint32_t remote = none;
   std::uint32_t remote_conn = none;
   time_point established{};
@@ -117,7 +118,12 @@ enum class peer_phase : std::uint8_t { waiting, live, gone };
 // Fields used on every event come first (one cache line).
 struct sim_peer {
   std::unique_ptr<protocol::peer> logic;
-  std::vector<link_ref> links;  // by connection id
+  // The peer's connections in the order they began; closed ones stay until the
+  // next add_link(). link_slot[connection id] is a link's index in `links`
+  // (none once compacted away).
+  std::vector<link_ref> links;
+  std::vector<std::uint32_t> link_slot;
+  std::uint32_t closed_links = 0;
   time_point timer_at = protocol::never;
   peer_phase phase = peer_phase::waiting;
   bool complete = false;
@@ -332,10 +338,9 @@ struct swarm::impl {
 
   void handle(std::uint32_t pi, protocol::action::send& s) {
     sim_peer& p = peers[pi];
-    const std::uint32_t ci = s.conn.value();
-    if (ci >= p.links.size()) return;
-    const link_ref& l = p.links[ci];
-    if (l.state != link_state::open) return;
+    const link_ref* lp = link_of(p, s.conn.value());
+    if (!lp || lp->state != link_state::open) return;
+    const link_ref& l = *lp;
     const duration delay = latency(pi, l.remote);
     event e{ev::deliver, ctl::keep_alive, l.remote, l.remote_conn, 0, 0, 0};
     std::visit(
@@ -397,8 +402,7 @@ struct swarm::impl {
                         static_cast<std::uint32_t>(st >> 32), static_cast<std::uint32_t>(st)});
       return;
     }
-    for (std::uint32_t ci = 0; ci < p.links.size(); ++ci) {
-      const link_ref& l = p.links[ci];
+    for (const link_ref& l : p.links) {
       if (l.state != link_state::open || l.handshake_stamp > st) continue;
       schedule_in(latency(pi, l.remote),
                   event{ev::deliver, ctl::have, l.remote, l.remote_conn, h.piece.value(), 0, 0});
@@ -407,9 +411,9 @@ struct swarm::impl {
 
   void handle(std::uint32_t pi, protocol::action::upload_ready& u) {
     sim_peer& p = peers[pi];
-    const std::uint32_t ci = u.conn.value();
-    if (ci >= p.links.size() || p.links[ci].in_ring) return;
-    p.links[ci].in_ring = true;
+    link_ref* l = link_of(p, u.conn.value());
+    if (!l || l->in_ring) return;
+    l->in_ring = true;
     p.ring.push_back(u.conn);
     if (!p.uplink_busy) start_upload(pi);
   }
@@ -422,9 +426,11 @@ struct swarm::impl {
 
   void handle(std::uint32_t pi, protocol::action::disconnect& d) {
     sim_peer& p = peers[pi];
-    const std::uint32_t ci = d.conn.value();
-    if (ci >= p.links.size()) return;
-    link_ref& l = p.links[ci];
+    link_ref* lp = link_of(p, d.conn.value());
+    if (!lp) return;
+    link_ref& l = *lp;
+    if (l.state == link_state::closed) return;
+    ++p.closed_links;
     if (l.state == link_state::open) {
       schedule_in(latency(pi, l.remote),
                   event{ev::remote_closed, ctl::keep_alive, l.remote, l.remote_conn, pi, 0, 0});
@@ -500,7 +506,9 @@ struct swarm::impl {
     if (p.upload <= 0) return;  // a free-rider (its choker unchokes nobody anyway)
     while (p.ring_head < p.ring.size()) {
       const connection_id c = p.ring[p.ring_head++];
-      link_ref& l = p.links[c.value()];
+      link_ref* lp = link_of(p, c.value());
+      if (!lp) continue;  // closed and dropped since it was queued
+      link_ref& l = *lp;
       l.in_ring = false;
       if (l.state != link_state::open) continue;
       auto block = p.logic->next_upload(c, now);
@@ -597,6 +605,7 @@ struct swarm::impl {
     for (const link_ref& l : p.links)
       if (l.state == link_state::open) mirror_closed(l);  // (stop() closed them all)
     p.links = {};
+    p.link_slot = {};
     p.ring = {};
   }
 
@@ -621,7 +630,7 @@ struct swarm::impl {
       schedule_in(lat, event{ev::connect_refused, ctl::keep_alive, from, 0, target, 0, 0});
       return;
     }
-    set_link(t, *c, link_ref{from, none, now, link_state::pending, false});
+    add_link(t, link_ref{c->value(), from, none, now, link_state::pending, false});
     schedule_in(lat, event{ev::connect_accept, ctl::keep_alive, from, 0, target, c->value(), 0});
     drain(target);
   }
@@ -629,12 +638,12 @@ struct swarm::impl {
   void connect_accept(std::uint32_t from, std::uint32_t target, std::uint32_t tconn) {
     sim_peer& f = peers[from];
     sim_peer& t = peers[target];
-    link_ref* tl =
-        t.phase == peer_phase::live && tconn < t.links.size() ? &t.links[tconn] : nullptr;
+    link_ref* tl = t.phase == peer_phase::live ? link_of(t, tconn) : nullptr;
     const bool target_ok = tl && tl->state == link_state::pending;
     if (f.phase != peer_phase::live) {
       if (target_ok) {
         tl->state = link_state::closed;
+        ++t.closed_links;
         t.logic->on_disconnected(connection_id{tconn}, now);
         drain(target);
       }
@@ -648,6 +657,7 @@ struct swarm::impl {
     const auto c = f.logic->on_connected(address_of(target), true, now);
     if (!c) {
       tl->state = link_state::closed;
+      ++t.closed_links;
       t.logic->on_disconnected(connection_id{tconn}, now);
       drain(target);
       drain(from);
@@ -655,7 +665,7 @@ struct swarm::impl {
     }
     // The handshake on_connected queued travels at drain(from), below.
     const std::uint32_t fconn = c->value();
-    set_link(f, *c, link_ref{target, tconn, now, link_state::open, false, true});
+    add_link(f, link_ref{c->value(), target, tconn, now, link_state::open, false, true});
     tl->remote_conn = fconn;
     tl->state = link_state::open;
     tl->remote_open = true;
@@ -674,27 +684,55 @@ struct swarm::impl {
   // follows. Connection ids are never reused, so remote_conn still names it.
   void mirror_closed(const link_ref& l) {
     if (l.remote == none || l.remote_conn == none) return;
-    std::vector<link_ref>& rl = peers[l.remote].links;
-    if (l.remote_conn < rl.size()) rl[l.remote_conn].remote_open = false;
+    if (link_ref* r = link_of(peers[l.remote], l.remote_conn)) r->remote_open = false;
   }
 
-  static void set_link(sim_peer& p, connection_id c, link_ref l) {
-    if (p.links.size() <= c.value()) p.links.resize(c.value() + 1);
-    p.links[c.value()] = l;
+  // Connection `conn` of `p` (any state), nullptr if unknown or compacted away.
+  static link_ref* link_of(sim_peer& p, std::uint32_t conn) {
+    if (conn >= p.link_slot.size() || p.link_slot[conn] == none) return nullptr;
+    return &p.links[p.link_slot[conn]];
+  }
+  static const link_ref* link_of(const sim_peer& p, std::uint32_t conn) {
+    return link_of(const_cast<sim_peer&>(p), conn);
+  }
+
+  // Adds a connection (ids grow), first dropping the closed ones from `links`
+  // (the open ones keep their order). No link reference is held across it.
+  static void add_link(sim_peer& p, const link_ref& l) {
+    if (p.closed_links > 0) {
+      std::size_t to = 0;
+      for (const link_ref& x : p.links) {
+        if (x.state == link_state::closed) {
+          p.link_slot[x.id] = none;
+          continue;
+        }
+        p.link_slot[x.id] = static_cast<std::uint32_t>(to);
+        p.links[to++] = x;
+      }
+      p.links.resize(to);
+      p.closed_links = 0;
+    }
+    if (p.link_slot.size() <= l.id) p.link_slot.resize(l.id + 1, none);
+    p.link_slot[l.id] = static_cast<std::uint32_t>(p.links.size());
+    p.links.push_back(l);
   }
 
   // Whether connection `conn` of live peer `pi` is open.
   bool link_open(std::uint32_t pi, std::uint32_t conn) const {
     const sim_peer& p = peers[pi];
-    return p.phase == peer_phase::live && conn < p.links.size() &&
-           p.links[conn].state == link_state::open;
+    if (p.phase != peer_phase::live) return false;
+    const link_ref* l = link_of(p, conn);
+    return l && l->state == link_state::open;
   }
 
   void remote_closed(std::uint32_t pi, std::uint32_t conn, std::uint32_t from) {
-    if (!link_open(pi, conn) || peers[pi].links[conn].remote != from) return;
+    if (!link_open(pi, conn)) return;
     sim_peer& p = peers[pi];
-    p.links[conn].state = link_state::closed;
-    mirror_closed(p.links[conn]);
+    link_ref& l = *link_of(p, conn);
+    if (l.remote != from) return;
+    l.state = link_state::closed;
+    ++p.closed_links;
+    mirror_closed(l);
     --open_link_ends;
     --p.open_links;
     p.logic->on_disconnected(connection_id{conn}, now);
@@ -867,12 +905,11 @@ struct swarm::impl {
     for (std::uint32_t i = 0; i < peers.size(); ++i) {
       const sim_peer& p = peers[i];
       if (node[i] == none) continue;
-      for (std::uint32_t ci = 0; ci < p.links.size(); ++ci) {
-        const link_ref& l = p.links[ci];
+      for (const link_ref& l : p.links) {
         if (l.state != link_state::open || node[l.remote] == none) continue;
         if (i < l.remote) snap.connections.emplace_back(node[i], node[l.remote]);
         if (p.complete) continue;
-        const protocol::session* sess = p.logic->find(connection_id{ci});
+        const protocol::session* sess = p.logic->find(connection_id{l.id});
         if (sess && !sess->am_choking && !p.logic->is_optimistic_unchoke(sess->id))
           snap.unchokes.emplace_back(node[i], node[l.remote]);
       }
@@ -927,7 +964,7 @@ struct swarm::impl {
         }
         case ev::deliver_handshake:
           if (link_open(e.peer, e.conn)) {
-            peers[e.peer].links[e.conn].handshake_stamp = ++stamp;
+            link_of(peers[e.peer], e.conn)->handshake_stamp = ++stamp;
             peers[e.peer].logic->on_message(
                 connection_id{e.conn}, protocol::msg::handshake{info_hash, wire_id_of(e.a), {}},
                 now);
