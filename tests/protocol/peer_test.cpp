@@ -192,6 +192,40 @@ TEST(peer, connection_limit_and_duplicates_are_refused) {
   EXPECT_FALSE(p.can_accept(time_point{}));
 }
 
+// Closed connections are dropped from the peer (their memory too), but their ids
+// are never handed out again: a late message for a closed connection must not
+// reach a newer one, and the open ones keep the order they opened in.
+TEST(peer, closed_connections_leave_no_session_and_their_ids_are_never_reused) {
+  peer_options o;
+  o.max_connections = 3;
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
+  p.start(time_point{});
+  const auto first = p.on_connected(endpoint{2, 1}, false, time_point{});
+  ASSERT_TRUE(first);
+  std::vector<connection_id> closed;
+  for (std::uint32_t i = 0; i < 200; ++i) {
+    const auto c = p.on_connected(endpoint{100 + i, 1}, false, time_point{});
+    ASSERT_TRUE(c);
+    for (const connection_id old : closed)
+      ASSERT_NE(*c, old);
+    ASSERT_NE(*c, *first);
+    p.on_disconnected(*c, time_point{});
+    EXPECT_EQ(p.find(*c), nullptr);
+    closed.push_back(*c);
+  }
+  const auto last = p.on_connected(endpoint{99, 1}, false, time_point{});
+  ASSERT_TRUE(last);
+  // A handshake addressed to a closed connection changes nothing.
+  p.on_message(closed.back(), msg::handshake{sha1_hash{}, wire_peer_id{9}, {}}, time_point{});
+  ASSERT_NE(p.find(*last), nullptr);
+  EXPECT_EQ(p.find(*last)->state, session_state::awaiting_handshake);
+  std::vector<connection_id> open;
+  p.for_each_session([&](const session& s) { open.push_back(s.id); });
+  EXPECT_EQ(open, (std::vector<connection_id>{*first, *last}));
+  EXPECT_EQ(p.num_connections(), 2u);
+  EXPECT_TRUE(p.can_accept(time_point{}));
+}
+
 TEST(peer, rechoke_and_announce_timers_fire_on_schedule) {
   peer_options o;
   o.announce_interval = std::chrono::seconds(300);
