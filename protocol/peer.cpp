@@ -415,8 +415,7 @@ void peer::handle_request(session& s, const msg::request& r, time_point now) {
 void peer::handle_cancel(session& s, const msg::cancel& c) {
   const auto b = geometry_.block_at(c.index, c.begin, c.length);
   if (!b) return;
-  auto it = std::find(s.upload_queue.begin(), s.upload_queue.end(), *b);
-  if (it != s.upload_queue.end()) s.upload_queue.erase(it);
+  s.upload_queue.erase(*b);
 }
 
 std::optional<msg::piece> peer::next_upload(connection_id conn, time_point now) {

@@ -10,8 +10,9 @@
 //    20-second rolling average).
 // 4. superseed_piece is set only when super_seeded.
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <vector>
 
@@ -41,6 +42,44 @@ struct rate_window {
     bytes_last = bytes;
     t_last = now;
   }
+};
+
+// The remote's requests to us, first come first served. Unlike std::deque it
+// allocates nothing while empty (libstdc++'s deque allocates a 512-byte block
+// for every instance: one per connection of every peer).
+class block_queue {
+ public:
+  bool empty() const { return head_ == items_.size(); }
+  std::size_t size() const { return items_.size() - head_; }
+  const block_ref& front() const { return items_[head_]; }
+  auto begin() const { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
+  auto end() const { return items_.end(); }
+  void push_back(block_ref b) {
+    if (head_ > 32 && head_ * 2 > items_.size()) {  // drop the taken front
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    items_.push_back(b);
+  }
+  void pop_front() {
+    if (++head_ == items_.size()) clear();
+  }
+  // Removes the first `b` queued; false if none.
+  bool erase(block_ref b) {
+    const auto it = std::find(begin(), end(), b);
+    if (it == end()) return false;
+    items_.erase(it);
+    if (empty()) clear();
+    return true;
+  }
+  void clear() {
+    items_.clear();
+    head_ = 0;
+  }
+
+ private:
+  std::vector<block_ref> items_;
+  std::size_t head_ = 0;  // items_[0, head_) are taken
 };
 
 // The fields that every HAVE, PIECE and loop over the sessions touches come
@@ -79,7 +118,7 @@ struct alignas(64) session {
   rate_window up_rate;
 
   time_point last_sent{};
-  std::deque<block_ref> upload_queue;  // the remote's requests to us
+  block_queue upload_queue;  // the remote's requests to us
 
   // BEP 16: the connection began while we super-seeded (super_seeded); we sent no
   // bitfield and reveal one piece at a time (superseed_piece: the one revealed last).
