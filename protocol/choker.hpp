@@ -39,12 +39,15 @@
 //    left over for want of interested peers stay empty.
 // 7. upload_slots = 0 (with optimistic_slots = 0) unchokes nobody: a free-rider.
 // 8. Between rechokes, reselect() recomputes the unchoke set with the same rules
-//    and current rates when interest changes or a connection goes (mainline and
-//    libtorrent rechoke then too): a regular peer that loses interest frees its
-//    slot for the next by rate, and when it wants data again it takes its slot
-//    back from the slowest (BEP 3). reselect() neither rotates optimistic slots
-//    nor moves the rechoke timer, so flickering interest cannot defeat the
-//    10-second rechoke.
+//    and current rates when an unchoked peer's interest changes or an unchoked
+//    connection goes (mainline rechokes then too): a regular peer that loses
+//    interest frees its slot for the next by rate. A choked peer that becomes
+//    interested takes a free slot at once but waits for the next rechoke when
+//    every slot is taken (mainline: Choker.interested rechokes only for an
+//    unchoked connection, and its optimistic walk leaves no slot free: it
+//    unchokes uninterested peers too). reselect() neither rotates optimistic
+//    slots nor moves the rechoke timer, so flickering interest cannot defeat
+//    the 10-second rechoke.
 // 9. slots_mode automatic: upload_slots follows our upload capacity as in
 //    mainline: 2 below 9 KiB/s, 3 below 15, 4 below 42, else
 //    floor(sqrt(0.6 x KiB/s)) (BitTorrent 3.x/4.x max_uploads when unset);

@@ -388,9 +388,14 @@ void peer::handle_interested(session& s, bool interested, time_point now) {
   if (s.peer_interested == interested) return;
   s.peer_interested = interested;
   // Rechoke with current rates, without rotating or moving the timer (choker
-  // rule 8): a peer that lost interest frees its slot for the next by rate (or
-  // a random one), one that regained it takes back the slot its rate earns.
-  reselect(now);
+  // rule 8), only when the peer holds a slot (mainline Choker.interested /
+  // not_interested): one that lost interest frees its slot for the next by rate
+  // (or a random one). A choked peer that regains interest waits for the next
+  // rechoke unless a slot is free (mainline would have unchoked it already,
+  // uninterested, in its optimistic walk); taking a slot at once made every
+  // flicker of interest reshuffle the regular slots, and tit-for-tat never
+  // settled.
+  if (!s.am_choking || num_unchoked() < choker_.upload_slots()) reselect(now);
 }
 
 void peer::handle_request(session& s, const msg::request& r, time_point now) {

@@ -451,6 +451,7 @@ std::uint32_t piece_picker::open_record(std::uint32_t p) {
   rec.free = nb;
   rec.requested = 0;
   rec.received = 0;
+  rec.seed_started = false;
   rec.extra.clear();
   active_.push_back(r);
   std::fill_n(blocks_.begin() + std::size_t{r} * blocks_per_piece_, nb, block_slot{});
@@ -529,6 +530,7 @@ void piece_picker::take_blocks(pick_state& s, std::uint32_t p) {
   std::uint32_t r = record_of_[p];
   if (r == npos) r = open_record(p);
   download_record& rec = records_[r];
+  if (s.seed) rec.seed_started = true;
   const std::uint32_t taken = std::min(s.max - s.n, rec.free);
   block_slot* const slots = blocks_.data() + std::size_t{r} * blocks_per_piece_;
   std::uint64_t* const mask = free_masks_.data() + std::size_t{r} * mask_words_;
@@ -560,10 +562,13 @@ void piece_picker::take_blocks(pick_state& s, std::uint32_t p) {
 }
 
 void piece_picker::pick_partial(pick_state& s) {
+  // Mainline: from a seed, only the pieces started from a seed (rarest_first).
+  const bool seed_only = s.seed && options_.policy == pick_policy::rarest_first;
   std::size_t i = 0;
   while (i < partial_.size()) {
-    const std::uint32_t p = records_[partial_[i]].piece;
-    if (s.seed || s.peer.test(p)) {
+    const download_record& rec = records_[partial_[i]];
+    const std::uint32_t p = rec.piece;
+    if (seed_only ? rec.seed_started : s.seed || s.peer.test(p)) {
       // Takes every free block (the record leaves partial_, another moves into
       // slot i) or fills the request.
       take_blocks(s, p);

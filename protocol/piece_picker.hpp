@@ -60,7 +60,11 @@ struct picker_options {
   // Applies to rarest_first only.
   std::uint32_t random_first_pieces = 4;
   // Finish pieces already started before starting new ones (strict priority,
-  // Cohen 2003).
+  // Cohen 2003). With rarest_first, a seed is asked only to finish pieces
+  // started from a seed; pieces started from leechers wait for leechers, and the
+  // seed's blocks go to the rarest pieces (mainline PiecePicker.next(seed=True):
+  // its `seedstarted` list), so a seed does not spend its upload on pieces the
+  // leechers already pass around.
   bool finish_started_first = true;
   // Enter endgame when every missing block is requested.
   bool endgame = true;
@@ -117,7 +121,8 @@ class piece_picker {
   // --- picking ---
   // Appends to `out` up to `max_blocks` blocks that `peer_has` has and we need,
   // marks them requested by `who`, and returns how many were appended.
-  // Order: blocks of partial pieces the peer has (finish_started_first), then new
+  // Order: blocks of partial pieces the peer has (finish_started_first; from a
+  // seed under rarest_first only pieces started from a seed), then new
   // pieces by policy (the first random_first_pieces at random; pieces no counted
   // peer has come last), then, in endgame, duplicates of blocks others requested
   // (fewest requesters first). A peer_has with every bit set (a seed) skips the
@@ -204,6 +209,7 @@ class piece_picker {
     std::uint32_t free = 0;
     std::uint32_t requested = 0;
     std::uint32_t received = 0;
+    bool seed_started = false;           // a block of it was requested from a seed
     std::vector<extra_requester> extra;  // endgame requesters beyond the first
   };
   struct pick_state {

@@ -293,6 +293,41 @@ TEST(peer, a_slot_freed_by_lost_interest_or_a_disconnect_is_refilled_at_once) {
   EXPECT_EQ(x.unchoked().size(), 4u);  // the fifth and sixth remote hold the freed slots
 }
 
+// A leecher whose four slots are all taken: a choked remote that becomes
+// interested waits for the next rechoke, even one whose rate earns it a regular
+// slot (mainline Choker.interested rechokes only for unchoked connections), so
+// flickering interest does not reshuffle the slots between rechokes.
+TEST(peer, a_choked_remote_regaining_interest_waits_for_the_rechoke_when_slots_are_full) {
+  peer p{small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 1};
+  p.start(time_point{});
+  const auto at = [](int s) { return time_point{} + std::chrono::seconds(s); };
+  std::vector<connection_id> conns;
+  for (int i = 0; i < 5; ++i) {
+    const auto c = p.on_connected(endpoint{static_cast<std::uint32_t>(i + 2), 1}, false, {});
+    wire_peer_id id{};
+    id[0] = static_cast<std::uint8_t>(i + 2);
+    p.on_message(*c, msg::handshake{sha1_hash{}, id, {}}, {});
+    conns.push_back(*c);
+  }
+  // conns[0] uploads piece 0 to us but does not want anything from us.
+  bitfield has(small_torrent.num_pieces());
+  has.set(piece_index{0});
+  p.on_message(conns[0], msg::bitfield{has}, at(1));
+  p.on_message(conns[0], msg::unchoke{}, at(1));
+  p.on_message(conns[0], msg::piece{piece_index{0}, 0, 16384, {}}, at(2));
+  p.on_message(conns[0], msg::piece{piece_index{0}, 16384, 16384, {}}, at(2));
+  for (int i = 1; i < 5; ++i)
+    p.on_message(conns[i], msg::interested{}, at(3));
+  const auto unchoked = [&](connection_id c) { return !p.find(c)->am_choking; };
+  p.on_deadline(at(10));  // rechoke: the four interested remotes hold the slots
+  for (int i = 1; i < 5; ++i)
+    EXPECT_TRUE(unchoked(conns[i]));
+  p.on_message(conns[0], msg::interested{}, at(12));
+  EXPECT_FALSE(unchoked(conns[0]));  // no free slot: waits
+  p.on_deadline(at(20));
+  EXPECT_TRUE(unchoked(conns[0]));  // the only remote with a rate: a regular slot
+}
+
 // Gives `p` a tracker response listing `addresses` at `t`; returns the
 // addresses it then asks to connect to.
 std::vector<endpoint> connects_after_response(peer& p, const std::vector<endpoint>& addresses,

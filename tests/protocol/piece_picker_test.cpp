@@ -285,10 +285,30 @@ TEST(piece_picker, partial_pieces_the_peer_has_come_first) {
     picker.pick(bitfield::from_string("100"), 2, peer_a, out);  // half of piece 0
     EXPECT_EQ(picker.num_partial_pieces(), 1u);
     out.clear();
-    picker.pick(seed_bits(3), 2, peer_b, out);
-    EXPECT_EQ(pieces_of(out), std::vector<std::uint32_t>{finish_first ? 0u : 1u})
+    picker.pick(bitfield::from_string("101"), 2, peer_b, out);
+    EXPECT_EQ(pieces_of(out), std::vector<std::uint32_t>{finish_first ? 0u : 2u})
         << "finish_started_first " << finish_first;
   }
+}
+
+// Mainline (PiecePicker.next(seed=True), its `seedstarted` list): a seed is asked
+// to finish only pieces started from a seed; a piece started from a leecher is
+// left to leechers, and the seed's blocks go to the rarest piece.
+TEST(piece_picker, a_seed_finishes_only_pieces_started_from_a_seed) {
+  piece_picker picker(geometry_of(4), rarest_first(), 1);
+  add_availability(picker, "3122");
+  std::vector<block_ref> out;
+  picker.pick(bitfield::from_string("1000"), 2, peer_a, out);  // half of piece 0, from a leecher
+  out.clear();
+  picker.pick(seed_bits(4), 2, peer_b, out);  // not piece 0: the rarest, piece 1
+  EXPECT_EQ(pieces_of(out), std::vector<std::uint32_t>{1u});
+  out.clear();
+  picker.pick(seed_bits(4), 2, peer_c, out);  // another seed finishes piece 1 first
+  EXPECT_EQ(pieces_of(out), std::vector<std::uint32_t>{1u});
+  out.clear();
+  picker.pick(bitfield::from_string("1010"), 2, peer_d, out);  // a leecher: piece 0
+  EXPECT_EQ(pieces_of(out), std::vector<std::uint32_t>{0u});
+  EXPECT_EQ(picker.num_partial_pieces(), 0u);
 }
 
 TEST(piece_picker, last_piece_is_short_and_so_is_its_last_block) {
