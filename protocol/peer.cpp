@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <type_traits>
 #include <utility>
 
 namespace swarmsim::protocol {
@@ -130,14 +131,6 @@ session* peer::get(connection_id c) {
   return const_cast<session*>(std::as_const(*this).find(c));
 }
 
-const session* peer::find(connection_id c) const {
-  if (c.value() >= slot_of_.size()) return nullptr;
-  const std::uint32_t slot = slot_of_[c.value()];
-  if (slot == no_slot) return nullptr;
-  const session& s = sessions_[slot];
-  return s.open ? &s : nullptr;
-}
-
 // Drops the closed sessions from sessions_, keeping the open ones in the order
 // they were opened (the order every loop over the sessions sees). Runs before a
 // new session is added, never while a session reference is held.
@@ -168,9 +161,13 @@ bool peer::is_optimistic_unchoke(connection_id c) const {
   return choker_.is_optimistic(c);
 }
 
-void peer::send(session& s, message m) {
+// M is the message's own type: its size is known statically, and the message is
+// built once, in place, inside the action.
+template <typename M>
+void peer::send(session& s, M m) {
   stats_.wire_sent += wire_size(m);
-  actions_.emplace_back(action::send{s.id, std::move(m)});
+  actions_.emplace_back(std::in_place_type<action::send>, s.id,
+                        message{std::in_place_type<M>, std::move(m)});
 }
 
 void peer::close(session& s, time_point now, bool tell_driver, reconnect again) {
@@ -208,39 +205,69 @@ void peer::protocol_error(session& s, time_point now) {
   close(s, now, true);
 }
 
-void peer::on_message(connection_id conn, const message& m, time_point now) {
+template <typename M>
+void peer::on_message(connection_id conn, const M& m, time_point now) {
   session* sp = get(conn);
   if (!sp || stopped_) return;
   session& s = *sp;
   stats_.wire_received += wire_size(m);
   if (s.state == session_state::awaiting_handshake) {
-    if (const auto* h = std::get_if<msg::handshake>(&m)) {
-      handle_handshake(s, *h, now);
-    } else {
+    if constexpr (std::is_same_v<M, msg::handshake>)
+      handle_handshake(s, m, now);
+    else
       protocol_error(s, now);
-    }
     return;
   }
-  struct visitor {
-    peer& self;
-    session& s;
-    time_point now;
-    void operator()(const msg::handshake&) { self.protocol_error(s, now); }
-    void operator()(const msg::keep_alive&) {}
-    void operator()(const msg::choke&) { self.handle_choke(s, now); }
-    void operator()(const msg::unchoke&) { self.handle_unchoke(s, now); }
-    void operator()(const msg::interested&) { self.handle_interested(s, true, now); }
-    void operator()(const msg::not_interested&) { self.handle_interested(s, false, now); }
-    void operator()(const msg::have& h) { self.handle_have(s, h.index, now); }
-    void operator()(const msg::bitfield& b) { self.handle_bitfield(s, b, now); }
-    void operator()(const msg::request& r) { self.handle_request(s, r, now); }
-    void operator()(const msg::piece& p) { self.handle_piece(s, p, now); }
-    void operator()(const msg::cancel& c) { self.handle_cancel(s, c); }
-  };
   const bool was_first = s.bitfield_allowed;
-  std::visit(visitor{*this, s, now}, m);
-  if (was_first && s.open && !std::holds_alternative<msg::bitfield>(m)) s.bitfield_allowed = false;
+  dispatch(s, m, now);
+  if constexpr (!std::is_same_v<M, msg::bitfield>)
+    if (was_first && s.open) s.bitfield_allowed = false;
 }
+
+template <typename M>
+void peer::dispatch(session& s, const M& m, time_point now) {
+  if constexpr (std::is_same_v<M, msg::handshake>)
+    protocol_error(s, now);
+  else if constexpr (std::is_same_v<M, msg::keep_alive>)
+    (void)m;
+  else if constexpr (std::is_same_v<M, msg::choke>)
+    handle_choke(s, now);
+  else if constexpr (std::is_same_v<M, msg::unchoke>)
+    handle_unchoke(s, now);
+  else if constexpr (std::is_same_v<M, msg::interested>)
+    handle_interested(s, true, now);
+  else if constexpr (std::is_same_v<M, msg::not_interested>)
+    handle_interested(s, false, now);
+  else if constexpr (std::is_same_v<M, msg::have>)
+    handle_have(s, m.index, now);
+  else if constexpr (std::is_same_v<M, msg::bitfield>)
+    handle_bitfield(s, m, now);
+  else if constexpr (std::is_same_v<M, msg::request>)
+    handle_request(s, m, now);
+  else if constexpr (std::is_same_v<M, msg::piece>)
+    handle_piece(s, m, now);
+  else if constexpr (std::is_same_v<M, msg::cancel>)
+    handle_cancel(s, m);
+  else
+    static_assert(sizeof(M) == 0, "not a peer wire message");
+}
+
+void peer::on_message(connection_id conn, const message& m, time_point now) {
+  std::visit([&](const auto& x) { on_message(conn, x, now); }, m);
+}
+
+// Every alternative of `message` has a typed entry point.
+template void peer::on_message(connection_id, const msg::handshake&, time_point);
+template void peer::on_message(connection_id, const msg::keep_alive&, time_point);
+template void peer::on_message(connection_id, const msg::choke&, time_point);
+template void peer::on_message(connection_id, const msg::unchoke&, time_point);
+template void peer::on_message(connection_id, const msg::interested&, time_point);
+template void peer::on_message(connection_id, const msg::not_interested&, time_point);
+template void peer::on_message(connection_id, const msg::have&, time_point);
+template void peer::on_message(connection_id, const msg::bitfield&, time_point);
+template void peer::on_message(connection_id, const msg::request&, time_point);
+template void peer::on_message(connection_id, const msg::piece&, time_point);
+template void peer::on_message(connection_id, const msg::cancel&, time_point);
 
 void peer::handle_handshake(session& s, const msg::handshake& h, time_point now) {
   if (h.info_hash != info_hash_ || h.peer == id_) {
@@ -436,11 +463,6 @@ std::optional<msg::piece> peer::next_upload(connection_id conn, time_point now) 
   stats_.uploaded += len;
   stats_.wire_sent += 13 + std::uint64_t{len};
   return msg::piece{b.piece, geometry_.block_offset(b), len, {}};
-}
-
-bool peer::has_upload(connection_id conn) const {
-  const session* s = find(conn);
-  return s && !s->am_choking && !s->upload_queue.empty();
 }
 
 void peer::handle_piece(session& s, const msg::piece& m, time_point now) {

@@ -158,6 +158,11 @@ class peer {
 
   // --- input ---
   void on_message(connection_id conn, const message& m, time_point now);
+  // The same for one message type, without building a `message` (M is one of
+  // its alternatives): the simulator delivers millions of HAVEs, REQUESTs and
+  // PIECEs this way. Both overloads run the same handlers.
+  template <typename M>
+  void on_message(connection_id conn, const M& m, time_point now);
   void on_tracker_response(const announce_response& r, time_point now);
   // The driver's verdict on an action::check_piece. A failed piece is fetched
   // again; each remote that sent part of it is blamed, and one blamed more than
@@ -168,7 +173,10 @@ class peer {
   // The next block to send on `conn` (data empty: the driver fills it if it moves
   // real bytes), or nullopt if nothing is queued or we choke the remote.
   std::optional<msg::piece> next_upload(connection_id conn, time_point now);
-  bool has_upload(connection_id conn) const;
+  bool has_upload(connection_id conn) const {
+    const session* s = find(conn);
+    return s && !s->am_choking && !s->upload_queue.empty();
+  }
 
   // --- timers ---
   time_point next_deadline() const;
@@ -198,7 +206,15 @@ class peer {
     for (const auto& s : sessions_)
       if (s.open) f(s);
   }
-  const session* find(connection_id c) const;
+  // The open session of `c`, nullptr if none (inline: the driver asks on every
+  // delivery).
+  const session* find(connection_id c) const {
+    if (c.value() >= slot_of_.size()) return nullptr;
+    const std::uint32_t slot = slot_of_[c.value()];
+    if (slot == no_slot) return nullptr;
+    const session& s = sessions_[slot];
+    return s.open ? &s : nullptr;
+  }
   // Cache hints for a driver that delivers many HAVEs to cold peers in a row:
   // prefetch_members() a little before prefetch_have(c, p), that a little before
   // on_message(c, HAVE p).
@@ -217,8 +233,11 @@ class peer {
 
  private:
   session* get(connection_id c);
+  template <typename M>
+  void dispatch(session& s, const M& m, time_point now);
   void compact_sessions();
-  void send(session& s, message m);
+  template <typename M>
+  void send(session& s, M m);
   enum class reconnect : bool { no, later };
   void close(session& s, time_point now, bool tell_driver, reconnect again = reconnect::no);
   void handle_handshake(session& s, const msg::handshake& m, time_point now);

@@ -13,6 +13,7 @@
 //    top and the lanes' fronts, so the order of rule 1 is unchanged.
 
 #include <cstdint>
+#include <optional>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -45,6 +46,7 @@ class event_queue {
   // A new FIFO lane (rule 4); returns its number for push_lane.
   std::uint32_t add_lane() {
     lanes_.emplace_back();
+    fronts_.push_back(no_front);
     return static_cast<std::uint32_t>(lanes_.size() - 1);
   }
   std::size_t num_lanes() const { return lanes_.size(); }
@@ -52,6 +54,7 @@ class event_queue {
   // Pushes onto lane `lane`; `t` must be at least the time of the lane's last push.
   event_handle push_lane(std::uint32_t lane, time_point t, const Event& e) {
     const std::uint64_t seq = next_seq_++;
+    if (lanes_[lane].empty()) fronts_[lane] = key{t, seq};
     lanes_[lane].push(entry{t, seq, e});
     ++lane_size_;
     return seq;
@@ -77,6 +80,17 @@ class event_queue {
     return take(earliest());
   }
 
+  // The earliest event if it is due by `limit`, taken off the queue; nullopt
+  // (nothing taken) if it is later. top() and pop() with one scan of the lanes.
+  // The queue must not be empty.
+  std::optional<entry> pop_due(time_point limit) {
+    skip_cancelled();
+    const int src = earliest();
+    const entry& e = src < 0 ? heap_.front() : lanes_[static_cast<std::size_t>(src)].front();
+    if (e.time > limit) return std::nullopt;
+    return take(src);
+  }
+
   void reserve(std::size_t n) { heap_.reserve(n); }
   std::uint64_t pushed() const { return next_seq_; }
 
@@ -84,6 +98,14 @@ class event_queue {
   static bool before(const entry& a, const entry& b) {
     return a.time < b.time || (a.time == b.time && a.seq < b.seq);
   }
+  struct key {
+    time_point time;
+    std::uint64_t seq;
+  };
+  static bool before(const key& a, const key& b) {
+    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+  }
+  static constexpr key no_front{time_point::max(), ~std::uint64_t{0}};
 
   // A ring buffer of entries whose capacity is a power of two.
   class lane {
@@ -113,16 +135,14 @@ class event_queue {
   };
 
   // Where the earliest event is: -1 for the heap, else a lane; the queue must not
-  // be empty.
+  // be empty. Scans the lanes' front keys (one compact array), not their entries.
   int earliest() const {
     int src = -1;
-    const entry* best = heap_.empty() ? nullptr : &heap_.front();
+    key best = heap_.empty() ? no_front : key{heap_.front().time, heap_.front().seq};
     if (lane_size_ != 0) {
-      for (std::size_t k = 0; k < lanes_.size(); ++k) {
-        if (lanes_[k].empty()) continue;
-        const entry& f = lanes_[k].front();
-        if (!best || before(f, *best)) {
-          best = &f;
+      for (std::size_t k = 0; k < fronts_.size(); ++k) {
+        if (before(fronts_[k], best)) {
+          best = fronts_[k];
           src = static_cast<int>(k);
         }
       }
@@ -133,7 +153,11 @@ class event_queue {
   entry take(int src) {
     if (src >= 0) {
       --lane_size_;
-      return lanes_[static_cast<std::size_t>(src)].pop();
+      lane& l = lanes_[static_cast<std::size_t>(src)];
+      entry e = l.pop();
+      fronts_[static_cast<std::size_t>(src)] =
+          l.empty() ? no_front : key{l.front().time, l.front().seq};
+      return e;
     }
     entry e = std::move(heap_.front());
     remove_top();
@@ -187,6 +211,9 @@ class event_queue {
   std::vector<entry> heap_;
   std::vector<lane> lanes_;
   std::size_t lane_size_ = 0;  // events in all lanes
+  // fronts_[k]: the (time, seq) of lanes_[k]'s front, no_front while it is empty
+  // (any real entry, and the heap's top, come before it).
+  std::vector<key> fronts_;
   std::unordered_set<std::uint64_t> cancelled_;
   std::uint64_t next_seq_ = 0;
 };

@@ -25,7 +25,6 @@ using protocol::announce_event;
 using protocol::bitfield;
 using protocol::connection_id;
 using protocol::endpoint;
-using protocol::message;
 using protocol::peer_action;
 using protocol::piece_index;
 using protocol::time_origin;
@@ -753,34 +752,35 @@ struct swarm::impl {
 
   void deliver(const event& e) {
     if (!session_open(e.peer, e.conn)) return;
-    message m;
+    protocol::peer& x = *peers[e.peer].logic;
+    const connection_id c{e.conn};
+    namespace msg = protocol::msg;
     switch (e.type) {
       case ctl::keep_alive:
-        m = protocol::msg::keep_alive{};
+        x.on_message(c, msg::keep_alive{}, now);
         break;
       case ctl::choke:
-        m = protocol::msg::choke{};
+        x.on_message(c, msg::choke{}, now);
         break;
       case ctl::unchoke:
-        m = protocol::msg::unchoke{};
+        x.on_message(c, msg::unchoke{}, now);
         break;
       case ctl::interested:
-        m = protocol::msg::interested{};
+        x.on_message(c, msg::interested{}, now);
         break;
       case ctl::not_interested:
-        m = protocol::msg::not_interested{};
+        x.on_message(c, msg::not_interested{}, now);
         break;
       case ctl::have:
-        m = protocol::msg::have{piece_index{e.a}};
+        x.on_message(c, msg::have{piece_index{e.a}}, now);
         break;
       case ctl::request:
-        m = protocol::msg::request{piece_index{e.a}, e.b, e.c};
+        x.on_message(c, msg::request{piece_index{e.a}, e.b, e.c}, now);
         break;
       case ctl::cancel:
-        m = protocol::msg::cancel{piece_index{e.a}, e.b, e.c};
+        x.on_message(c, msg::cancel{piece_index{e.a}, e.b, e.c}, now);
         break;
     }
-    peers[e.peer].logic->on_message(connection_id{e.conn}, m, now);
     drain_after_message(e.peer);
   }
 
@@ -800,7 +800,7 @@ struct swarm::impl {
 
   void have_fanout(std::uint32_t from, std::uint32_t piece, std::uint64_t sent) {
     sim_peer& p = peers[from];
-    const protocol::message m = protocol::msg::have{piece_index{piece}};
+    const protocol::msg::have m{piece_index{piece}};
     // The receivers' state is cold and each step needs the one before: prefetch
     // three receivers ahead their sim_peer, two ahead their peer's members, one
     // ahead their session and picker entry (pure hints: the order of work and the
@@ -932,14 +932,14 @@ struct swarm::impl {
       schedule(time_origin, event{ev::overlay_sample, ctl::keep_alive, 0, 0, 0, 0, 0});
     const time_point limit = time_origin + spec.simulation.time_limit;
     while (!queue.empty()) {
-      if (queue.top().time > limit) {
+      const auto top = queue.pop_due(limit);
+      if (!top) {
         now = limit;
         break;
       }
-      const auto top = queue.pop();
-      now = top.time;
+      now = top->time;
       ++events;
-      const event& e = top.event;
+      const event& e = top->event;
       switch (e.kind) {
         case ev::arrive:
           arrive(e.peer);

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "peer_pipe.hpp"
 
@@ -657,6 +660,61 @@ TEST(peer, a_super_seed_reveals_more_only_once_others_pass_pieces_on) {
   // Each piece left the seed about once: the leechers traded the rest.
   EXPECT_LE(pipe[seed].stats().uploaded, small_torrent.total_size() * 3 / 2);
   EXPECT_GE(pipe[seed].stats().uploaded, small_torrent.total_size());
+}
+
+// The typed entry points (on_message with a msg:: struct, as the simulator
+// delivers) and the variant one (as the socket driver and the pipe deliver) run
+// the same handlers: the same messages give the same state and actions.
+TEST(peer, typed_and_variant_messages_are_handled_alike) {
+  peer typed{small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 7};
+  peer variant{small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 7};
+  bitfield has(small_torrent.num_pieces());
+  has.set(piece_index{1});
+  const std::vector<message> script{
+      msg::handshake{sha1_hash{}, wire_peer_id{2}, {}},
+      msg::bitfield{has},
+      msg::have{piece_index{0}},
+      msg::unchoke{},
+      msg::interested{},
+      msg::piece{piece_index{0}, 0, 16384, {}},
+      msg::keep_alive{},
+      msg::piece{piece_index{0}, 16384, 16384, {}},
+      msg::request{piece_index{0}, 0, 16384},
+      msg::cancel{piece_index{0}, 0, 16384},
+      msg::not_interested{},
+      msg::choke{},
+      msg::bitfield{has},  // not first: a protocol error, closes the connection
+  };
+  std::vector<std::vector<std::string>> sent(2);
+  const auto log_actions = [](peer& p, std::vector<std::string>& out) {
+    std::vector<peer_action> acts;
+    p.drain_actions(acts);
+    for (const auto& a : acts)
+      out.push_back(std::holds_alternative<action::send>(a)
+                        ? std::string(name(std::get<action::send>(a).msg))
+                        : "action " + std::to_string(a.index()));
+  };
+  std::vector<connection_id> conns;
+  for (peer* p : {&typed, &variant}) {
+    p->start(time_point{});
+    conns.push_back(*p->on_connected(endpoint{2, 1}, false, time_point{}));
+  }
+  for (std::size_t i = 0; i < script.size(); ++i) {
+    const time_point t = time_point{} + std::chrono::milliseconds(i);
+    std::visit([&](const auto& m) { typed.on_message(conns[0], m, t); }, script[i]);
+    variant.on_message(conns[1], script[i], t);
+    log_actions(typed, sent[0]);
+    log_actions(variant, sent[1]);
+    ASSERT_EQ(sent[0], sent[1]) << "after message " << i;
+    ASSERT_EQ(typed.find(conns[0]) == nullptr, variant.find(conns[1]) == nullptr);
+  }
+  EXPECT_EQ(typed.stats().wire_received, variant.stats().wire_received);
+  EXPECT_EQ(typed.stats().downloaded, 32768u);
+  EXPECT_EQ(typed.stats().downloaded, variant.stats().downloaded);
+  EXPECT_EQ(typed.stats().protocol_errors, 1u);
+  EXPECT_EQ(variant.stats().protocol_errors, 1u);
+  EXPECT_TRUE(typed.have().test(piece_index{0}));
+  EXPECT_TRUE(variant.have().test(piece_index{0}));
 }
 
 }  // namespace
