@@ -74,8 +74,10 @@ bool bitfield::has_any_not_in(const bitfield& other) const {
 std::uint32_t bitfield::count_not_in(const bitfield& other) const {
   std::uint32_t c = 0;
   const std::size_t n = std::min(words_.size(), other.words_.size());
-  for (std::size_t w = 0; w < n; ++w) c += std::popcount(words_[w] & ~other.words_[w]);
-  for (std::size_t w = n; w < words_.size(); ++w) c += std::popcount(words_[w]);
+  for (std::size_t w = 0; w < n; ++w)
+    c += std::popcount(words_[w] & ~other.words_[w]);
+  for (std::size_t w = n; w < words_.size(); ++w)
+    c += std::popcount(words_[w]);
   return c;
 }
 
@@ -92,8 +94,7 @@ std::string bitfield::to_string() const {
 }
 
 void bitfield::clear_spare_bits() {
-  if (size_ % 64 != 0 && !words_.empty())
-    words_.back() &= (std::uint64_t{1} << (size_ % 64)) - 1;
+  if (size_ % 64 != 0 && !words_.empty()) words_.back() &= (std::uint64_t{1} << (size_ % 64)) - 1;
 }
 
 }  // namespace swarmsim::protocol
