@@ -95,16 +95,16 @@ class event_queue {
   std::uint64_t pushed() const { return next_seq_; }
 
  private:
-  static bool before(const entry& a, const entry& b) {
-    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
-  }
+  // What orders events (rule 1).
   struct key {
     time_point time;
     std::uint64_t seq;
   };
+  static key key_of(const entry& e) { return key{e.time, e.seq}; }
   static bool before(const key& a, const key& b) {
     return a.time < b.time || (a.time == b.time && a.seq < b.seq);
   }
+  static bool before(const entry& a, const entry& b) { return before(key_of(a), key_of(b)); }
   static constexpr key no_front{time_point::max(), ~std::uint64_t{0}};
 
   // A ring buffer of entries whose capacity is a power of two.
@@ -138,7 +138,7 @@ class event_queue {
   // be empty. Scans the lanes' front keys (one compact array), not their entries.
   int earliest() const {
     int src = -1;
-    key best = heap_.empty() ? no_front : key{heap_.front().time, heap_.front().seq};
+    key best = heap_.empty() ? no_front : key_of(heap_.front());
     if (lane_size_ != 0) {
       for (std::size_t k = 0; k < fronts_.size(); ++k) {
         if (before(fronts_[k], best)) {
@@ -155,8 +155,7 @@ class event_queue {
       --lane_size_;
       lane& l = lanes_[static_cast<std::size_t>(src)];
       entry e = l.pop();
-      fronts_[static_cast<std::size_t>(src)] =
-          l.empty() ? no_front : key{l.front().time, l.front().seq};
+      fronts_[static_cast<std::size_t>(src)] = l.empty() ? no_front : key_of(l.front());
       return e;
     }
     entry e = std::move(heap_.front());
