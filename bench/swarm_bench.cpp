@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/huge_pages.hpp"
 #include "sim/output.hpp"
 #include "sim/scenario.hpp"
 #include "sim/swarm.hpp"
@@ -251,6 +252,7 @@ std::string format_csv(const std::vector<bench_result>& results) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  swarmsim::sim::use_huge_pages(argv);  // as swarmsim itself does (sim/huge_pages.hpp)
   CLI::App app{
       "swarmsim's end-to-end benchmark: runs scenarios, one child process each, and "
       "reports wall time, peak memory and events per second"};

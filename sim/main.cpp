@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/command.hpp"
+#include "sim/huge_pages.hpp"
 #include "sim/merge.hpp"
 #include "sim/sweep.hpp"
 #include "sim/version.hpp"
@@ -15,6 +16,7 @@
 
 int main(int argc, char** argv) {
   using namespace swarmsim::sim;
+  use_huge_pages(argv);  // sim/huge_pages.hpp
   CLI::App app{
       "swarmsim: a discrete-event simulator of BitTorrent swarms.\n"
       "The real protocol logic (tracker, piece picker, choker, peer sessions) runs on a "
