@@ -209,40 +209,64 @@ def codec_table(bm):
     return lines
 
 
+def swarm_runs(path):
+    """The rows of bench_swarm's swarm.csv, one list per scenario in file order
+    (several with --repeat; files without the run column have one each)."""
+    groups = {}
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            groups.setdefault(r["scenario"], []).append(r)
+    return list(groups.values())
+
+
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
 def swarm_table(path):
     lines = ["### End-to-end swarms", "",
              "Targets are judged on CPU time (the simulator runs on one thread; on a "
-             "shared machine wall time also counts the time other processes held the core).",
+             "shared machine wall time also counts the time other processes held the core). "
+             "With `bench_swarm --repeat N`, wall and CPU are the medians of the N runs, "
+             "the minimum in brackets; a scenario is ok only if every run is.",
              "",
              "| scenario | peers | completed | simulated | T_all_done/T_min | events | wall | CPU "
              "| target | events per CPU s | peak RSS | verdict |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     if not os.path.exists(path):
         return lines + ["| (not run) | | | | | | | | | | | |"]
-    with open(path) as f:
-        for r in csv.DictReader(f):
-            wall_target, rss_target = SWARM_TARGETS.get(r["scenario"], (None, None))
-            wall = float(r["wall_s"])
-            cpu = float(r["cpu_s"])
-            rss = float(r["peak_rss_mib"])
-            events = int(r["events"])
-            verdicts = [r["status"]]
-            if wall_target is not None:
-                verdicts.append("time ok" if cpu < wall_target and r["status"] == "ok"
-                                else "time MISSED")
-            if rss_target is not None:
-                verdicts.append("memory ok" if rss < rss_target else "memory MISSED")
-            target = ", ".join(filter(None, [
-                f"< {wall_target} s" if wall_target else "",
-                f"< {rss_target / 1024:g} GiB" if rss_target else ""]))
-            rate = f"{events / cpu / 1e6:.2f} M" if cpu > 0 else "-"
-            t_min = float(r.get("t_min_s") or 0)
-            ratio = f"{float(r['simulated_s']) / t_min:.3f}" if t_min > 0 else "-"
-            lines.append(
-                f"| {r['scenario']} | {r['peers']} | {r['completed']}/{r['leechers']} "
-                f"| {float(r['simulated_s']):.0f} s | {ratio} | {events / 1e6:.1f} M "
-                f"| {wall:.1f} s | {cpu:.1f} s | {target or '-'} | {rate} "
-                f"| {rss:.0f} MiB | {', '.join(verdicts)} |")
+    for runs in swarm_runs(path):
+        r = runs[0]
+        wall_target, rss_target = SWARM_TARGETS.get(r["scenario"], (None, None))
+        walls = [float(x["wall_s"]) for x in runs]
+        cpus = [float(x["cpu_s"]) for x in runs]
+        wall, cpu = median(walls), median(cpus)
+        rss = max(float(x["peak_rss_mib"]) for x in runs)
+        events = int(r["events"])
+        statuses = sorted({x["status"] for x in runs}, key=lambda st: st != "ok")
+        all_ok = statuses == ["ok"]
+        verdicts = ["ok"] if all_ok else [st for st in statuses if st != "ok"]
+        if wall_target is not None:
+            verdicts.append("time ok" if cpu < wall_target and all_ok else "time MISSED")
+        if rss_target is not None:
+            verdicts.append("memory ok" if rss < rss_target else "memory MISSED")
+        target = ", ".join(filter(None, [
+            f"< {wall_target} s" if wall_target else "",
+            f"< {rss_target / 1024:g} GiB" if rss_target else ""]))
+        rate = f"{events / cpu / 1e6:.2f} M" if cpu > 0 else "-"
+        t_min = float(r.get("t_min_s") or 0)
+        ratio = f"{float(r['simulated_s']) / t_min:.3f}" if t_min > 0 else "-"
+        many = len(runs) > 1
+        wall_cell = f"{wall:.1f} s" + (f" ({min(walls):.1f})" if many else "")
+        cpu_cell = f"{cpu:.1f} s" + (f" ({min(cpus):.1f})" if many else "")
+        name = r["scenario"] + (f" x{len(runs)}" if many else "")
+        lines.append(
+            f"| {name} | {r['peers']} | {r['completed']}/{r['leechers']} "
+            f"| {float(r['simulated_s']):.0f} s | {ratio} | {events / 1e6:.1f} M "
+            f"| {wall_cell} | {cpu_cell} | {target or '-'} | {rate} "
+            f"| {rss:.0f} MiB | {', '.join(verdicts)} |")
     return lines
 
 

@@ -3,7 +3,8 @@
 // completed and simulated time.
 //
 //   bench_swarm [SCENARIO.yaml ...] [--out DIR] [--timeout SECONDS] [--set KEY=VALUE]...
-//   bench_swarm --smoke
+//               [--repeat N] [--cpu K]
+//   bench_swarm --smoke [--repeat N] [--cpu K]
 //
 // 1. Each scenario runs in a child process (fork), so its peak resident memory
 //    (wait4's ru_maxrss) and CPU time are its own. The child reports its figures
@@ -15,11 +16,21 @@
 //    the driver checks fails that scenario's run instead).
 //    A scenario that fails, times out or leaves a leecher incomplete makes the
 //    exit code 1; the others still run and are reported.
-// 4. --out DIR writes swarm.csv (one row per scenario) into DIR, atomically.
+// 4. --out DIR writes swarm.csv (one row per run) into DIR, atomically.
 // 5. --smoke runs a tiny built-in swarm instead (the test suite's smoke run).
+// 6. --repeat N runs each scenario N times in a row (one child each) and reports
+//    every run (the `run` column) and, per scenario, the minimum and median
+//    wall and CPU time: on a shared machine one run's time is a sample, not a
+//    figure. The repeats must agree on events and simulated time (same scenario,
+//    same seed); a repeat that does not is reported as `nondeterministic`, and
+//    the exit code is 1.
+// 7. --cpu K pins the children to CPU K (sched_setaffinity), so that runs to be
+//    compared share one core: the virtual CPUs of a shared machine need not be
+//    equally fast.
 // Without scenario arguments it runs bench/scenarios/{flash-300,flash-1000,scale-10k}.yaml.
 
 #include <fmt/format.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -36,6 +47,7 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -75,7 +87,7 @@ struct child_report {
   char error[256] = {};
 };
 
-enum class run_status { ok, incomplete, timeout, failed };
+enum class run_status { ok, incomplete, timeout, failed, nondeterministic };
 
 const char* to_string(run_status s) {
   switch (s) {
@@ -87,6 +99,8 @@ const char* to_string(run_status s) {
       return "timeout";
     case run_status::failed:
       return "failed";
+    case run_status::nondeterministic:
+      return "nondeterministic";
   }
   return "?";
 }
@@ -94,6 +108,7 @@ const char* to_string(run_status s) {
 struct bench_result {
   std::string name;
   std::string file;
+  unsigned run = 1;  // 1..--repeat
   run_status status = run_status::failed;
   std::string error;
   child_report report;
@@ -107,8 +122,16 @@ double seconds_since(clock_type::time_point start) {
 }
 
 // Runs in the child: the whole simulation, reporting into `r`. Never returns.
-[[noreturn]] void run_child(const scenario& s, volatile child_report* r, bool progress) {
+[[noreturn]] void run_child(const scenario& s, volatile child_report* r, bool progress, int cpu) {
   try {
+    if (cpu >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      if (::sched_setaffinity(0, sizeof set, &set) != 0)
+        throw std::runtime_error(
+            fmt::format("--cpu {}: sched_setaffinity: {}", cpu, std::strerror(errno)));
+    }
     const auto start = clock_type::now();
     auto last_note = start;
     swarm sw(s);
@@ -147,7 +170,7 @@ double seconds_since(clock_type::time_point start) {
 }
 
 bench_result run_one(const scenario& s, const std::string& file, double timeout_seconds,
-                     bool progress) {
+                     bool progress, int cpu) {
   bench_result out;
   out.name = s.name;
   out.file = file;
@@ -167,7 +190,7 @@ bench_result run_one(const scenario& s, const std::string& file, double timeout_
     ::munmap(shared, sizeof(child_report));
     return out;
   }
-  if (pid == 0) run_child(s, report, progress);
+  if (pid == 0) run_child(s, report, progress, cpu);
 
   // Wait for the child, or kill it at the deadline.
   int status = 0;
@@ -221,28 +244,77 @@ double events_per_second(const bench_result& r) {
                                    : 0;
 }
 
-void print_table(const std::vector<bench_result>& results) {
-  fmt::print("{:<18} {:>6} {:>11} {:>10} {:>7} {:>12} {:>8} {:>8} {:>11} {:>9}  {}\n", "scenario",
-             "peers", "completed", "simulated", "/T_min", "events", "wall", "cpu", "events/s",
-             "peak RSS", "status");
+double min_of(const std::vector<double>& v) {
+  return *std::min_element(v.begin(), v.end());
+}
+
+// The median (the mean of the middle two for an even count).
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Marks the repeats of a scenario that disagree with its first run on what was
+// simulated (events, simulated time, completions): same scenario, same seed
+// must give the same run. Returns whether all agreed.
+bool check_repeats(std::vector<bench_result>& results, unsigned repeat) {
+  bool agreed = true;
+  for (std::size_t first = 0; first + repeat <= results.size(); first += repeat) {
+    const bench_result& a = results[first];
+    if (a.status != run_status::ok && a.status != run_status::incomplete) continue;
+    for (std::size_t i = first + 1; i < first + repeat; ++i) {
+      bench_result& b = results[i];
+      if (b.status != run_status::ok && b.status != run_status::incomplete) continue;
+      if (b.report.events == a.report.events &&
+          b.report.simulated_seconds == a.report.simulated_seconds &&
+          b.report.completed == a.report.completed)
+        continue;
+      b.status = run_status::nondeterministic;
+      b.error = fmt::format(
+          "run 1 processed {} events to {:.3f} s simulated, this run {} to {:.3f} s",
+          a.report.events, a.report.simulated_seconds, b.report.events, b.report.simulated_seconds);
+      agreed = false;
+    }
+  }
+  return agreed;
+}
+
+void print_table(const std::vector<bench_result>& results, unsigned repeat) {
+  fmt::print("{:<18} {:>3} {:>6} {:>11} {:>10} {:>7} {:>12} {:>8} {:>8} {:>11} {:>9}  {}\n",
+             "scenario", "run", "peers", "completed", "simulated", "/T_min", "events", "wall",
+             "cpu", "events/s", "peak RSS", "status");
   for (const bench_result& r : results) {
     fmt::print(
-        "{:<18} {:>6} {:>11} {:>9.1f}s {:>7.3f} {:>12} {:>7.2f}s {:>7.2f}s {:>10.2f}M {:>6.0f}MiB  "
-        "{}{}\n",
-        r.name, r.report.peers, fmt::format("{}/{}", r.report.completed, r.report.leechers),
+        "{:<18} {:>3} {:>6} {:>11} {:>9.1f}s {:>7.3f} {:>12} {:>7.2f}s {:>7.2f}s {:>10.2f}M "
+        "{:>6.0f}MiB  {}{}\n",
+        r.name, r.run, r.report.peers, fmt::format("{}/{}", r.report.completed, r.report.leechers),
         r.report.simulated_seconds, over_t_min(r), r.report.events, r.wall_seconds, r.cpu_seconds,
         events_per_second(r) / 1e6, r.peak_rss_mib, to_string(r.status),
         r.error.empty() ? "" : ": " + r.error);
+  }
+  if (repeat < 2) return;
+  // Per scenario (its `repeat` rows are consecutive): minimum and median times.
+  for (std::size_t first = 0; first + repeat <= results.size(); first += repeat) {
+    std::vector<double> wall;
+    std::vector<double> cpu;
+    for (std::size_t i = first; i < first + repeat; ++i) {
+      wall.push_back(results[i].wall_seconds);
+      cpu.push_back(results[i].cpu_seconds);
+    }
+    fmt::print("{}: {} runs, wall min {:.2f} s median {:.2f} s, cpu min {:.2f} s median {:.2f} s\n",
+               results[first].name, repeat, min_of(wall), median_of(wall), min_of(cpu),
+               median_of(cpu));
   }
 }
 
 std::string format_csv(const std::vector<bench_result>& results) {
   std::string out =
-      "scenario,file,peers,leechers,completed,simulated_s,events,wall_s,cpu_s,events_per_s,"
+      "scenario,file,run,peers,leechers,completed,simulated_s,events,wall_s,cpu_s,events_per_s,"
       "peak_rss_mib,status,t_min_s\n";
   for (const bench_result& r : results)
-    out += fmt::format("{},{},{},{},{},{:.3f},{},{:.3f},{:.3f},{:.0f},{:.1f},{},{:.3f}\n", r.name,
-                       r.file, r.report.peers, r.report.leechers, r.report.completed,
+    out += fmt::format("{},{},{},{},{},{},{:.3f},{},{:.3f},{:.3f},{:.0f},{:.1f},{},{:.3f}\n",
+                       r.name, r.file, r.run, r.report.peers, r.report.leechers, r.report.completed,
                        r.report.simulated_seconds, r.report.events, r.wall_seconds, r.cpu_seconds,
                        events_per_second(r), r.peak_rss_mib, to_string(r.status),
                        r.report.t_min_seconds);
@@ -261,6 +333,8 @@ int main(int argc, char** argv) {
   double timeout_seconds = 1800;
   std::vector<std::string> overrides;
   bool smoke = false;
+  unsigned repeat = 1;
+  int cpu = -1;
   app.add_option("scenarios", files,
                  "Scenario files (default: bench/scenarios/{flash-300,flash-1000,scale-10k}.yaml)");
   app.add_option("--out,-o", out_dir, "Write swarm.csv into this directory");
@@ -269,6 +343,33 @@ int main(int argc, char** argv) {
   app.add_option("--set", overrides, "Override a value in every scenario (repeatable)")
       ->type_name("KEY=VALUE");
   app.add_flag("--smoke", smoke, "Run a tiny built-in swarm (the test suite's smoke run)");
+  app.add_option("--repeat", repeat,
+                 "Run each scenario N times; report every run and the minimum and median times")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1000u));
+  app.add_option("--cpu", cpu, "Pin the runs to this CPU (default: not pinned)")
+      ->type_name("K")
+      ->check([](const std::string& text) -> std::string {
+        cpu_set_t allowed;
+        CPU_ZERO(&allowed);
+        if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) return "";
+        int k = -1;
+        try {
+          std::size_t used = 0;
+          k = std::stoi(text, &used);
+          if (used != text.size()) k = -1;
+        } catch (const std::exception&) {
+          k = -1;
+        }
+        if (k < 0 || k >= CPU_SETSIZE) return fmt::format("'{}' is not a CPU number", text);
+        if (!CPU_ISSET(k, &allowed)) {
+          std::string list;
+          for (int i = 0; i < CPU_SETSIZE; ++i)
+            if (CPU_ISSET(i, &allowed)) list += (list.empty() ? "" : ",") + std::to_string(i);
+          return fmt::format("CPU {} is not one this process may run on ({})", k, list);
+        }
+        return "";
+      });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -293,11 +394,20 @@ int main(int argc, char** argv) {
   }
 
   std::vector<bench_result> results;
-  for (const auto& [s, file] : scenarios) {
-    if (!smoke) fmt::print(stderr, "running {} ({})\n", s.name, file);
-    results.push_back(run_one(s, file, timeout_seconds, !smoke));
-  }
-  print_table(results);
+  for (const auto& [s, file] : scenarios)
+    for (unsigned run = 1; run <= repeat; ++run) {
+      if (!smoke)
+        fmt::print(stderr, "running {} ({}){}\n", s.name, file,
+                   repeat > 1 ? fmt::format(", run {} of {}", run, repeat) : "");
+      results.push_back(run_one(s, file, timeout_seconds, !smoke, cpu));
+      results.back().run = run;
+    }
+  const bool deterministic = check_repeats(results, repeat);
+  print_table(results, repeat);
+  if (!deterministic)
+    fmt::print(stderr,
+               "bench_swarm: error: repeats of a scenario simulated different runs "
+               "(status nondeterministic above)\n");
   if (!out_dir.empty()) {
     try {
       output_directory dir(out_dir);

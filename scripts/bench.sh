@@ -11,7 +11,9 @@
 #                      (default: "flash-300 flash-1000 scale-10k"; "" runs none)
 #   --no-micro         skip the micro-benchmarks
 # Environment: BUILD_DIR (default build/release, the release preset), OUT_DIR
-# (default results/bench), TIMEOUT (seconds per scenario, default 900).
+# (default results/bench), TIMEOUT (seconds per scenario, default 900), REPEAT
+# (runs of each scenario, default 1; the report shows median and minimum) and
+# CPU (pin the scenario runs to this CPU, e.g. CPU=1; default not pinned).
 # The exit code is 1 if a benchmark failed or a scenario did not complete.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,7 +62,9 @@ for s in $scenarios; do
 done
 if ((${#files[@]} > 0)); then
   echo "=== bench_swarm (each scenario in its own process, timeout ${timeout} s)"
-  "${build_dir}/bench/bench_swarm" "${files[@]}" --timeout "$timeout" --out "$out_dir" || status=1
+  swarm_args=(--timeout "$timeout" --out "$out_dir" --repeat "${REPEAT:-1}")
+  if [[ -n "${CPU:-}" ]]; then swarm_args+=(--cpu "$CPU"); fi
+  "${build_dir}/bench/bench_swarm" "${files[@]}" "${swarm_args[@]}" || status=1
 fi
 
 echo "=== report (${out_dir}/report.md)"
