@@ -1,7 +1,9 @@
 #include "protocol/peer.hpp"
 
 #include <algorithm>
-#include <cassert>
+#include <bit>
+#include <functional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -22,7 +24,13 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
       info_hash_(info_hash),
       id_(id),
       self_(self),
-      random_(seed) {}
+      random_(seed) {
+  // Enough slot bits for max_connections open sessions and one closed by
+  // make_room (on_connected): slots 0..max_connections.
+  slot_bits_ = std::max<std::uint32_t>(
+      1, static_cast<std::uint32_t>(std::bit_width(options_.max_connections)));
+  slot_mask_ = (std::uint32_t{1} << slot_bits_) - 1;
+}
 
 void peer::start(time_point now) {
   started_ = true;
@@ -38,7 +46,7 @@ void peer::announce(announce_event e, time_point now) {
 
 void peer::stop(time_point now) {
   if (stopped_) return;
-  for (auto& s : sessions_)
+  for (auto& s : all_sessions())
     if (s.open) close(s, now, true);
   stopped_ = true;
   next_announce_ = never;
@@ -50,6 +58,10 @@ bool peer::can_accept(time_point now) const {
 }
 
 std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, time_point now) {
+  // Free the slots of sessions closed before this call (the driver has heard of
+  // those), not of one make_room closes below: the driver learns of that one
+  // only when it drains the actions, after taking the new connection's id.
+  if (num_closed_ > 0) compact_sessions();
   if (outgoing && num_pending_connects_ > 0) --num_pending_connects_;
   if (!outgoing && !stopped_ && num_open_ >= options_.max_connections && remote != self_ &&
       std::find(connected_to_.begin(), connected_to_.end(), remote) == connected_to_.end())
@@ -65,10 +77,27 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
     return std::nullopt;
   }
   if (known == connected_to_.end()) connected_to_.push_back(remote);
-  if (num_closed_ > 0) compact_sessions();
-  const connection_id id{static_cast<std::uint32_t>(slot_of_.size())};
-  slot_of_.push_back(static_cast<std::uint32_t>(sessions_.size()));
-  session& s = sessions_.emplace_back();
+  if (next_serial_ > (~std::uint32_t{0} >> slot_bits_)) {
+    // Every id this peer can give is used (2^32 / slots connections): refuse
+    // rather than reuse one.
+    if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
+    return std::nullopt;
+  }
+  std::uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+    sessions_[slot] = session{};
+  } else {
+    slot = static_cast<std::uint32_t>(sessions_.size());
+    if (slot > slot_mask_)  // cannot happen: open sessions < max_connections, plus
+                            // at most the one make_room closed
+      throw std::logic_error("peer: more sessions than max_connections");
+    sessions_.emplace_back();
+  }
+  order_.push_back(slot);
+  const connection_id id{(next_serial_++ << slot_bits_) | slot};
+  session& s = sessions_[slot];
   s.id = id;
   s.remote = remote;
   s.outgoing = outgoing;
@@ -88,15 +117,15 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
 }
 
 bool peer::has_open_session(endpoint remote) const {
-  return std::any_of(sessions_.begin(), sessions_.end(),
-                     [&](const session& s) { return s.open && s.remote == remote; });
+  return std::ranges::any_of(all_sessions(),
+                             [&](const session& s) { return s.open && s.remote == remote; });
 }
 
 // The connection make_room closes: neither side interested, open for a rechoke
 // interval at least, idle longest; nullptr if none.
 const session* peer::idle_victim(time_point now) const {
   const session* victim = nullptr;
-  for (const auto& s : sessions_) {
+  for (const auto& s : all_sessions()) {
     if (!s.open || s.state != session_state::active || s.am_interested || s.peer_interested ||
         now - s.connected_at < options_.choker.rechoke_interval)
       continue;
@@ -131,28 +160,28 @@ session* peer::get(connection_id c) {
   return const_cast<session*>(std::as_const(*this).find(c));
 }
 
-// Drops the closed sessions from sessions_, keeping the open ones in the order
-// they were opened (the order every loop over the sessions sees). Runs before a
-// new session is added, never while a session reference is held.
+// Drops the closed sessions from order_, keeping the open ones in the order
+// they were opened (the order every loop over the sessions sees), and frees
+// their slots. Runs before a new session is added, never while a session
+// reference is held.
 void peer::compact_sessions() {
   std::size_t to = 0;
-  for (std::size_t from = 0; from < sessions_.size(); ++from) {
-    session& s = sessions_[from];
-    if (!s.open) {
-      slot_of_[s.id.value()] = no_slot;
+  for (const std::uint32_t slot : order_) {
+    if (!sessions_[slot].open) {
+      free_slots_.push_back(slot);
       continue;
     }
-    if (to != from) sessions_[to] = std::move(s);
-    slot_of_[sessions_[to].id.value()] = static_cast<std::uint32_t>(to);
-    ++to;
+    order_[to++] = slot;
   }
-  sessions_.erase(sessions_.begin() + static_cast<std::ptrdiff_t>(to), sessions_.end());
+  order_.resize(to);
+  // Reuse the lowest slots first (free_slots_ is taken from the back).
+  std::sort(free_slots_.begin(), free_slots_.end(), std::greater<>());
   num_closed_ = 0;
 }
 
 std::size_t peer::num_unchoked() const {
   std::size_t n = 0;
-  for (const auto& s : sessions_)
+  for (const auto& s : all_sessions())
     if (s.open && !s.am_choking) ++n;
   return n;
 }
@@ -322,7 +351,7 @@ void peer::on_superseed_have(session& from, piece_index p) {
     if (num_open_ == 1) reveal_next_piece(from);
     return;
   }
-  for (auto& s : sessions_)
+  for (auto& s : all_sessions())
     if (s.open && s.super_seeded && s.superseed_piece == p && s.remote_has.test(p))
       reveal_next_piece(s);
 }
@@ -523,7 +552,7 @@ void peer::on_piece_checked(piece_index p, piece_verdict verdict, time_point now
     session* s = get(c);
     if (s && ++s->hash_failures > options_.max_hash_failures) close(*s, now, true);
   }
-  for (auto& s : sessions_)
+  for (auto& s : all_sessions())
     if (s.open && s.state == session_state::active) fill_pipeline(s, now);
 }
 
@@ -531,7 +560,7 @@ void peer::on_piece_complete(piece_index p, time_point now) {
   if (!stats_.first_piece) stats_.first_piece = now;
   actions_.emplace_back(action::piece_completed{p});
   actions_.emplace_back(action::broadcast_have{p});
-  for (auto& s : sessions_) {
+  for (auto& s : all_sessions()) {
     if (!s.open || s.state != session_state::active) continue;
     if (s.remote_has.test(p) && s.wanted > 0) {
       --s.wanted;
@@ -542,13 +571,13 @@ void peer::on_piece_complete(piece_index p, time_point now) {
     stats_.completed = now;
     actions_.emplace_back(action::download_completed{});
     announce(announce_event::completed, now);
-    for (auto& s : sessions_)
+    for (auto& s : all_sessions())
       if (s.open && s.remote_is_seed) close(s, now, true);
   }
 }
 
 void peer::refill_others(const session& except, time_point now) {
-  for (auto& s : sessions_)
+  for (auto& s : all_sessions())
     if (s.open && s.id != except.id && s.am_interested && !s.peer_choking &&
         s.outstanding.size() < options_.pipeline_depth)
       fill_pipeline(s, now);
@@ -584,7 +613,7 @@ void peer::set_choke(session& s, bool choke, time_point now) {
 
 void peer::collect_candidates(time_point now, bool snapshot) {
   choke_scratch_.clear();
-  for (auto& s : sessions_) {
+  for (auto& s : all_sessions()) {
     if (!s.open || s.state != session_state::active) continue;
     if (snapshot && s.am_interested && !s.peer_choking && !s.outstanding.empty() &&
         now - s.last_block > options_.choker.snub_timeout)
@@ -610,7 +639,7 @@ void peer::collect_candidates(time_point now, bool snapshot) {
 void peer::apply_unchokes(const std::vector<connection_id>& unchoke, time_point now) {
   // Both in connection-id order: one merged walk.
   auto next = unchoke.begin();
-  for (auto& s : sessions_) {
+  for (auto& s : all_sessions()) {
     if (!s.open || s.state != session_state::active) continue;
     while (next != unchoke.end() && *next < s.id)
       ++next;
@@ -641,7 +670,7 @@ void peer::on_deadline(time_point now) {
     close_inactive(now);
     connect_more(now);  // addresses whose reconnect delay has passed
     rechoke(now);
-    for (auto& s : sessions_)
+    for (auto& s : all_sessions())
       if (s.open && now - s.last_sent >= options_.keep_alive_interval) {
         s.last_sent = now;
         send(s, msg::keep_alive{});
@@ -654,7 +683,7 @@ void peer::on_deadline(time_point now) {
 
 void peer::close_inactive(time_point now) {
   if (options_.inactivity_timeout <= duration::zero()) return;
-  for (auto& s : sessions_) {
+  for (auto& s : all_sessions()) {
     if (!s.open) continue;
     if (s.am_interested || s.peer_interested) {
       s.interest_seen = now;

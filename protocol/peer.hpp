@@ -30,6 +30,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <ranges>
 #include <span>
 #include <unordered_map>
 #include <variant>
@@ -203,18 +204,21 @@ class peer {
   // Open sessions; iterate with for_each_session.
   template <typename F>
   void for_each_session(F&& f) const {
-    for (const auto& s : sessions_)
+    for (const session& s : all_sessions())
       if (s.open) f(s);
   }
   // The open session of `c`, nullptr if none (inline: the driver asks on every
   // delivery).
   const session* find(connection_id c) const {
-    if (c.value() >= slot_of_.size()) return nullptr;
-    const std::uint32_t slot = slot_of_[c.value()];
-    if (slot == no_slot) return nullptr;
+    const std::uint32_t slot = c.value() & slot_mask_;
+    if (slot >= sessions_.size()) return nullptr;
     const session& s = sessions_[slot];
-    return s.open ? &s : nullptr;
+    return s.id == c && s.open ? &s : nullptr;
   }
+  // The slot bits of this peer's connection ids (see sessions_): a driver may
+  // keep its own per-connection state at index `id & connection_slot_mask()`,
+  // below max_connections.
+  std::uint32_t connection_slot_mask() const { return slot_mask_; }
   // Cache hints for a driver that delivers many HAVEs to cold peers in a row:
   // prefetch_members() a little before prefetch_have(c, p), that a little before
   // on_message(c, HAVE p).
@@ -223,8 +227,8 @@ class peer {
     picker_.prefetch_members();
   }
   void prefetch_have(connection_id c, piece_index p) const {
-    if (c.value() < slot_of_.size() && slot_of_[c.value()] != no_slot)
-      __builtin_prefetch(&sessions_[slot_of_[c.value()]]);
+    if ((c.value() & slot_mask_) < sessions_.size())
+      __builtin_prefetch(&sessions_[c.value() & slot_mask_]);
     picker_.prefetch_have(p);
   }
   std::size_t num_unchoked() const;
@@ -274,13 +278,28 @@ class peer {
   // Members used by every message come first (a few cache lines); the 2.5 KB
   // random generator, used on rechokes only, comes last.
   torrent_geometry geometry_;
-  // The sessions in the order they opened; closed ones stay (open == false) until
-  // the next compact_sessions(). slot_of_[connection id] is a session's index in
-  // sessions_ (no_slot once compacted away); connection ids are never reused.
+  // Sessions stay in their slot of sessions_ while open, and after closing
+  // (open == false) until the next compact_sessions() frees the slot for a later
+  // connection. A connection id is (serial << slot_bits) | slot: the slot finds
+  // the session in one step, and the serial, one more for every connection,
+  // keeps ids increasing in the order connections opened and never reused (a
+  // stale id does not match the slot's session). order_ lists the slots in the
+  // order their connections opened: every loop over the sessions goes by it.
   std::vector<session> sessions_;
-  std::vector<std::uint32_t> slot_of_;
-  static constexpr std::uint32_t no_slot = 0xffffffffu;
+  std::vector<std::uint32_t> order_;
+  std::vector<std::uint32_t> free_slots_;  // freed by compact_sessions(), reused first
+  std::uint32_t slot_bits_ = 1;
+  std::uint32_t slot_mask_ = 1;
+  std::uint32_t next_serial_ = 0;
   std::size_t num_closed_ = 0;
+  auto all_sessions() {
+    return std::views::transform(order_,
+                                 [this](std::uint32_t k) -> session& { return sessions_[k]; });
+  }
+  auto all_sessions() const {
+    return std::views::transform(
+        order_, [this](std::uint32_t k) -> const session& { return sessions_[k]; });
+  }
   std::vector<peer_action> actions_;
   std::vector<block_ref> pick_scratch_;
   bool started_ = false;

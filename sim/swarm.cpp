@@ -117,11 +117,13 @@ enum class peer_phase : std::uint8_t { waiting, live, gone };
 // Fields used on every event come first (one cache line).
 struct sim_peer {
   std::unique_ptr<protocol::peer> logic;
-  // The peer's connections in the order they began; closed ones stay until the
-  // next add_link(). link_slot[connection id] is a link's index in `links`
-  // (none once compacted away).
+  // The peer's connections, each at the slot of its connection id (id &
+  // slot_mask, protocol::peer::connection_slot_mask) until a later connection
+  // takes the slot. link_order lists the slots in the order the connections
+  // began; closed ones stay in it until the next add_link().
   std::vector<link_ref> links;
-  std::vector<std::uint32_t> link_slot;
+  std::vector<std::uint32_t> link_order;
+  std::uint32_t slot_mask = 0;
   std::uint32_t closed_links = 0;
   time_point timer_at = protocol::never;
   peer_phase phase = peer_phase::waiting;
@@ -401,7 +403,8 @@ struct swarm::impl {
                         static_cast<std::uint32_t>(st >> 32), static_cast<std::uint32_t>(st)});
       return;
     }
-    for (const link_ref& l : p.links) {
+    for (const std::uint32_t k : p.link_order) {
+      const link_ref& l = p.links[k];
       if (l.state != link_state::open || l.handshake_stamp > st) continue;
       schedule_in(latency(pi, l.remote),
                   event{ev::deliver, ctl::have, l.remote, l.remote_conn, h.piece.value(), 0, 0});
@@ -561,6 +564,7 @@ struct swarm::impl {
     p.logic = std::make_unique<protocol::peer>(geometry, info_hash, wire_id_of(pi), address_of(pi),
                                                options,
                                                split_seed(spec.simulation.seed, stream::peer, pi));
+    p.slot_mask = p.logic->connection_slot_mask();
     if (p.initial_seed) {
       p.logic->set_have_all();
       ++live_seeds;
@@ -601,10 +605,11 @@ struct swarm::impl {
     p.record.departure = now - time_origin;
     finish_record(p);
     p.logic.reset();
-    for (const link_ref& l : p.links)
-      if (l.state == link_state::open) mirror_closed(l);  // (stop() closed them all)
+    for (const std::uint32_t k : p.link_order)
+      if (p.links[k].state == link_state::open)
+        mirror_closed(p.links[k]);  // (stop() closed them all)
     p.links = {};
-    p.link_slot = {};
+    p.link_order = {};
     p.ring = {};
   }
 
@@ -680,40 +685,40 @@ struct swarm::impl {
   }
 
   // Our end of link `l` closes: the remote's mirror of it (link_ref::remote_open)
-  // follows. Connection ids are never reused, so remote_conn still names it.
+  // follows. Connection ids are never reused, so remote_conn still names it (or
+  // nothing, once a later connection took its slot).
   void mirror_closed(const link_ref& l) {
     if (l.remote == none || l.remote_conn == none) return;
     if (link_ref* r = link_of(peers[l.remote], l.remote_conn)) r->remote_open = false;
   }
 
-  // Connection `conn` of `p` (any state), nullptr if unknown or compacted away.
+  // Connection `conn` of `p` (any state), nullptr if unknown or its slot was
+  // taken by a later connection.
   static link_ref* link_of(sim_peer& p, std::uint32_t conn) {
-    if (conn >= p.link_slot.size() || p.link_slot[conn] == none) return nullptr;
-    return &p.links[p.link_slot[conn]];
+    const std::uint32_t k = conn & p.slot_mask;
+    if (k >= p.links.size() || p.links[k].id != conn) return nullptr;
+    return &p.links[k];
   }
   static const link_ref* link_of(const sim_peer& p, std::uint32_t conn) {
     return link_of(const_cast<sim_peer&>(p), conn);
   }
 
-  // Adds a connection (ids grow), first dropping the closed ones from `links`
-  // (the open ones keep their order). No link reference is held across it.
+  // Adds a connection at its slot, first dropping the closed ones from
+  // link_order (the open ones keep their order). The protocol gives a slot
+  // again only once its session closed, which the link followed.
   static void add_link(sim_peer& p, const link_ref& l) {
     if (p.closed_links > 0) {
-      std::size_t to = 0;
-      for (const link_ref& x : p.links) {
-        if (x.state == link_state::closed) {
-          p.link_slot[x.id] = none;
-          continue;
-        }
-        p.link_slot[x.id] = static_cast<std::uint32_t>(to);
-        p.links[to++] = x;
-      }
-      p.links.resize(to);
+      std::erase_if(p.link_order,
+                    [&](std::uint32_t k) { return p.links[k].state == link_state::closed; });
       p.closed_links = 0;
     }
-    if (p.link_slot.size() <= l.id) p.link_slot.resize(l.id + 1, none);
-    p.link_slot[l.id] = static_cast<std::uint32_t>(p.links.size());
-    p.links.push_back(l);
+    const std::uint32_t k = l.id & p.slot_mask;
+    if (k >= p.links.size()) p.links.resize(k + 1);
+    if (p.links[k].id != none && p.links[k].state != link_state::closed)
+      throw std::logic_error(
+          fmt::format("connection {} takes the slot of open connection {}", l.id, p.links[k].id));
+    p.links[k] = l;
+    p.link_order.push_back(k);
   }
 
   // Whether connection `conn` of live peer `pi` is open.
@@ -806,8 +811,8 @@ struct swarm::impl {
     // ahead their session and picker entry (pure hints: the order of work and the
     // results do not change). Deeper (the bitfield word too) measured slower.
     const auto receiver = [&](std::size_t ci) -> const link_ref* {
-      if (ci >= p.links.size()) return nullptr;
-      const link_ref& l = p.links[ci];
+      if (ci >= p.link_order.size()) return nullptr;
+      const link_ref& l = p.links[p.link_order[ci]];
       return l.state == link_state::open && l.remote_open ? &l : nullptr;
     };
     const auto logic_of = [&](const link_ref* l) -> const protocol::peer* {
@@ -816,13 +821,13 @@ struct swarm::impl {
     for (std::size_t ci = 0; ci < 3; ++ci)
       if (const link_ref* l = receiver(ci)) __builtin_prefetch(&peers[l->remote]);
     if (const protocol::peer* x = logic_of(receiver(0))) x->prefetch_members();
-    for (std::size_t ci = 0; ci < p.links.size(); ++ci) {
+    for (std::size_t ci = 0; ci < p.link_order.size(); ++ci) {
       if (const link_ref* l = receiver(ci + 3)) __builtin_prefetch(&peers[l->remote]);
       if (const protocol::peer* x = logic_of(receiver(ci + 2))) x->prefetch_members();
       const link_ref* next = receiver(ci + 1);
       if (const protocol::peer* x = logic_of(next))
         x->prefetch_have(connection_id{next->remote_conn}, piece_index{piece});
-      const link_ref& l = p.links[ci];
+      const link_ref& l = p.links[p.link_order[ci]];
       if (l.state != link_state::open || l.handshake_stamp > sent) continue;
       assert(l.remote_open == link_open(l.remote, l.remote_conn));
       if (!l.remote_open) continue;
@@ -905,7 +910,8 @@ struct swarm::impl {
     for (std::uint32_t i = 0; i < peers.size(); ++i) {
       const sim_peer& p = peers[i];
       if (node[i] == none) continue;
-      for (const link_ref& l : p.links) {
+      for (const std::uint32_t k : p.link_order) {
+        const link_ref& l = p.links[k];
         if (l.state != link_state::open || node[l.remote] == none) continue;
         if (i < l.remote) snap.connections.emplace_back(node[i], node[l.remote]);
         if (p.complete) continue;

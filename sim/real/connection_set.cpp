@@ -99,7 +99,6 @@ void connection_set::connect(protocol::endpoint remote) {
 }
 
 void connection_set::attach(protocol::connection_id c, tcp::socket socket) {
-  if (slots_.size() <= c.value()) slots_.resize(c.value() + 1);
   slot& s = slots_[c.value()];
   s.conn = std::make_shared<peer_connection>(std::move(socket), c, num_pieces_, *events_, upload_,
                                              download_);
@@ -108,7 +107,8 @@ void connection_set::attach(protocol::connection_id c, tcp::socket socket) {
 }
 
 peer_connection* connection_set::get(protocol::connection_id c) const {
-  return c.value() < slots_.size() ? slots_[c.value()].conn.get() : nullptr;
+  const auto it = slots_.find(c.value());
+  return it != slots_.end() ? it->second.conn.get() : nullptr;
 }
 
 void connection_set::close(protocol::connection_id c) {
@@ -117,7 +117,7 @@ void connection_set::close(protocol::connection_id c) {
 }
 
 void connection_set::release(protocol::connection_id c) {
-  if (c.value() < slots_.size()) slots_[c.value()] = slot{};
+  slots_.erase(c.value());
 }
 
 void connection_set::close_all() {
@@ -130,18 +130,20 @@ void connection_set::close_all() {
     pc->socket.close(ignored);
   }
   connecting_.clear();
-  for (auto& s : slots_)
+  for (auto& [id, s] : slots_)
     if (s.conn) s.conn->close();
   slots_.clear();
 }
 
 void connection_set::set_remote_id(protocol::connection_id c, const protocol::wire_peer_id& id) {
-  if (c.value() < slots_.size() && slots_[c.value()].conn) slots_[c.value()].remote_id = id;
+  const auto it = slots_.find(c.value());
+  if (it != slots_.end() && it->second.conn) it->second.remote_id = id;
 }
 
 const std::optional<protocol::wire_peer_id>& connection_set::remote_id(
     protocol::connection_id c) const {
-  return c.value() < slots_.size() ? slots_[c.value()].remote_id : no_id;
+  const auto it = slots_.find(c.value());
+  return it != slots_.end() ? it->second.remote_id : no_id;
 }
 
 }  // namespace swarmsim::sim::real

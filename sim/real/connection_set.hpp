@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -75,7 +76,7 @@ class connection_set {
 
   template <typename F>
   void for_each(F&& f) const {
-    for (const auto& s : slots_)
+    for (const auto& [id, s] : slots_)
       if (s.conn) f(*s.conn);
   }
 
@@ -103,7 +104,7 @@ class connection_set {
   token_bucket* download_;
   std::chrono::milliseconds connect_timeout_;
   connection_events* events_ = nullptr;
-  std::vector<slot> slots_;  // by connection id
+  std::map<std::uint32_t, slot> slots_;  // by connection id (ids are sparse)
   std::list<std::shared_ptr<pending_connect>> connecting_;
   // Shared with handlers so a handler that runs after close_all() does nothing.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
