@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <functional>
-#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -26,9 +25,9 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
       self_(self),
       random_(seed) {
   // Enough slot bits for max_connections open sessions and one closed by
-  // make_room (on_connected): slots 0..max_connections.
-  slot_bits_ = std::max<std::uint32_t>(
-      1, static_cast<std::uint32_t>(std::bit_width(options_.max_connections)));
+  // make_room (on_connected): slots 0..max_connections, 16 bits at most.
+  slot_bits_ = std::clamp<std::uint32_t>(
+      static_cast<std::uint32_t>(std::bit_width(options_.max_connections)), 1, 16);
   slot_mask_ = (std::uint32_t{1} << slot_bits_) - 1;
 }
 
@@ -83,6 +82,12 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
     if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
     return std::nullopt;
   }
+  // Open sessions < max_connections, plus at most the one make_room closed:
+  // a slot is free unless max_connections is above max_connections_limit.
+  if (free_slots_.empty() && sessions_.size() > slot_mask_) {
+    if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
+    return std::nullopt;
+  }
   std::uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -90,9 +95,6 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
     sessions_[slot] = session{};
   } else {
     slot = static_cast<std::uint32_t>(sessions_.size());
-    if (slot > slot_mask_)  // cannot happen: open sessions < max_connections, plus
-                            // at most the one make_room closed
-      throw std::logic_error("peer: more sessions than max_connections");
     sessions_.emplace_back();
   }
   order_.push_back(slot);

@@ -55,9 +55,12 @@ enum class piece_verdict : std::uint8_t { passed, failed };
 struct peer_options {
   picker_options picker;
   choker_options choker;
-  std::uint32_t pipeline_depth = 5;    // outstanding requests per connection (mainline)
-  std::uint32_t max_connections = 50;  // in + out
-  std::uint32_t max_initiate = 40;     // outgoing connections we open (mainline: 40)
+  std::uint32_t pipeline_depth = 5;  // outstanding requests per connection (mainline)
+  // In + out; at most max_connections_limit (a connection id has 16 bits for
+  // the session's slot: peer::connection_slot_mask).
+  std::uint32_t max_connections = 50;
+  static constexpr std::uint32_t max_connections_limit = 65535;
+  std::uint32_t max_initiate = 40;  // outgoing connections we open (mainline: 40)
   // Fewer open (or pending) connections than this: announce again before the
   // interval is up (no sooner than the tracker's min interval after the last
   // announce). Mainline's min_peers.

@@ -295,9 +295,9 @@ class loader {
   template <typename E, std::size_t N>
   E read_enum(const located& v, const std::array<enum_name<E>, N>& table) const;
 
-  void set(const map_view& m, std::string_view key, std::uint32_t& out,
-           std::uint32_t min = 0) const {
-    if (auto v = m.get(key)) out = read_u32(*v, min);
+  void set(const map_view& m, std::string_view key, std::uint32_t& out, std::uint32_t min = 0,
+           std::uint32_t max = std::numeric_limits<std::uint32_t>::max()) const {
+    if (auto v = m.get(key)) out = static_cast<std::uint32_t>(read_whole(*v, min, max));
   }
   void set(const map_view& m, std::string_view key, bool& out) const {
     if (auto v = m.get(key)) out = read_bool(*v);
@@ -819,7 +819,7 @@ void loader::read_group_fields(const map_view& m, group_draft& g) const {
   if (const auto v = m.get("picker")) read_picker(*v, g);
   if (const auto v = m.get("choker")) read_choker(*v, g);
   set(m, "pipeline_depth", s.pipeline_depth, 1);
-  set(m, "max_connections", s.max_connections, 1);
+  set(m, "max_connections", s.max_connections, 1, protocol::peer_options::max_connections_limit);
   set(m, "max_initiate", s.max_initiate);
   set(m, "min_peers", s.min_peers);
   set_duration(m, "inactivity_timeout", s.inactivity_timeout, false);
