@@ -25,9 +25,10 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
       self_(self),
       random_(seed) {
   // Enough slot bits for max_connections open sessions and one closed by
-  // make_room (on_connected): slots 0..max_connections, 16 bits at most.
-  slot_bits_ = std::clamp<std::uint32_t>(
-      static_cast<std::uint32_t>(std::bit_width(options_.max_connections)), 1, 16);
+  // make_room (on_connected): slots 0..max_connections, as many bits at most
+  // as max_connections_limit needs.
+  slot_bits_ = static_cast<std::uint32_t>(std::bit_width(
+      std::clamp<std::uint32_t>(options_.max_connections, 1, peer_options::max_connections_limit)));
   slot_mask_ = (std::uint32_t{1} << slot_bits_) - 1;
 }
 
@@ -71,23 +72,17 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
     // connections, the one the lower address opened is kept.
     if (has_open_session(remote) || (!outgoing && !(remote < self_))) return std::nullopt;
   }
-  if (stopped_ || num_open_ >= options_.max_connections || remote == self_) {
+  // Every id this peer can give used (2^32 / slots connections): refuse rather
+  // than reuse one. No free slot: open sessions < max_connections, plus at most
+  // the one make_room closed, always leave one unless max_connections is above
+  // max_connections_limit.
+  const bool ids_used = next_serial_ > (~std::uint32_t{0} >> slot_bits_);
+  const bool no_slot = free_slots_.empty() && sessions_.size() > slot_mask_;
+  if (stopped_ || num_open_ >= options_.max_connections || remote == self_ || ids_used || no_slot) {
     if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
     return std::nullopt;
   }
   if (known == connected_to_.end()) connected_to_.push_back(remote);
-  if (next_serial_ > (~std::uint32_t{0} >> slot_bits_)) {
-    // Every id this peer can give is used (2^32 / slots connections): refuse
-    // rather than reuse one.
-    if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
-    return std::nullopt;
-  }
-  // Open sessions < max_connections, plus at most the one make_room closed:
-  // a slot is free unless max_connections is above max_connections_limit.
-  if (free_slots_.empty() && sessions_.size() > slot_mask_) {
-    if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
-    return std::nullopt;
-  }
   std::uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();

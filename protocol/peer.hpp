@@ -56,10 +56,12 @@ struct peer_options {
   picker_options picker;
   choker_options choker;
   std::uint32_t pipeline_depth = 5;  // outstanding requests per connection (mainline)
-  // In + out; at most max_connections_limit (a connection id has 16 bits for
-  // the session's slot: peer::connection_slot_mask).
+  // In + out; at most max_connections_limit. A connection id has 13 bits for
+  // the session's slot (peer::connection_slot_mask) and the rest for a serial
+  // number, so a peer can open 2^32 / 2^bit_width(max_connections) connections
+  // in its life (2^19 at the limit, 2^26 at the default).
   std::uint32_t max_connections = 50;
-  static constexpr std::uint32_t max_connections_limit = 65535;
+  static constexpr std::uint32_t max_connections_limit = 8191;
   std::uint32_t max_initiate = 40;  // outgoing connections we open (mainline: 40)
   // Fewer open (or pending) connections than this: announce again before the
   // interval is up (no sooner than the tracker's min interval after the last

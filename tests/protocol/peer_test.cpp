@@ -235,6 +235,35 @@ TEST(peer, closed_connections_leave_no_session_and_their_ids_are_never_reused) {
   EXPECT_TRUE(p.can_accept(time_point{}));
 }
 
+TEST(peer, above_the_limit_of_connections_a_peer_refuses_and_stays_consistent) {
+  // max_connections above max_connections_limit: the slot bits of a connection
+  // id run out first (limit + 1 slots), and the next connection is refused
+  // cleanly.
+  peer_options o;
+  o.max_connections = peer_options::max_connections_limit + 10;
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
+  p.start(time_point{});
+  std::vector<connection_id> ids;
+  for (std::uint32_t i = 0; i <= peer_options::max_connections_limit; ++i) {
+    const auto c = p.on_connected(endpoint{100 + i, 1}, false, time_point{});
+    ASSERT_TRUE(c) << i;
+    ids.push_back(*c);
+  }
+  const endpoint late{1'000'000, 1};
+  EXPECT_FALSE(p.on_connected(late, false, time_point{}));
+  EXPECT_EQ(p.num_connections(), ids.size());
+  EXPECT_NE(p.find(ids.front()), nullptr);
+  EXPECT_NE(p.find(ids.back()), nullptr);
+  // Once one closes, its slot serves the next (under a new id).
+  p.on_disconnected(ids[7], time_point{});
+  const auto again = p.on_connected(late, false, time_point{});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->value() & p.connection_slot_mask(), ids[7].value() & p.connection_slot_mask());
+  EXPECT_NE(*again, ids[7]);
+  EXPECT_EQ(p.find(ids[7]), nullptr);
+  EXPECT_NE(p.find(*again), nullptr);
+}
+
 TEST(peer, rechoke_and_announce_timers_fire_on_schedule) {
   peer_options o;
   o.announce_interval = std::chrono::seconds(300);
