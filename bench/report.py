@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -219,12 +220,6 @@ def swarm_runs(path):
     return list(groups.values())
 
 
-def median(values):
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
-
-
 def swarm_table(path):
     lines = ["### End-to-end swarms", "",
              "Targets are judged on CPU time (the simulator runs on one thread; on a "
@@ -242,7 +237,7 @@ def swarm_table(path):
         wall_target, rss_target = SWARM_TARGETS.get(r["scenario"], (None, None))
         walls = [float(x["wall_s"]) for x in runs]
         cpus = [float(x["cpu_s"]) for x in runs]
-        wall, cpu = median(walls), median(cpus)
+        wall, cpu = statistics.median(walls), statistics.median(cpus)
         rss = max(float(x["peak_rss_mib"]) for x in runs)
         events = int(r["events"])
         statuses = sorted({x["status"] for x in runs}, key=lambda st: st != "ok")

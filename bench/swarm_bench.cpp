@@ -54,6 +54,7 @@
 #include "sim/huge_pages.hpp"
 #include "sim/output.hpp"
 #include "sim/scenario.hpp"
+#include "sim/statistics.hpp"
 #include "sim/swarm.hpp"
 
 namespace {
@@ -244,17 +245,6 @@ double events_per_second(const bench_result& r) {
                                    : 0;
 }
 
-double min_of(const std::vector<double>& v) {
-  return *std::min_element(v.begin(), v.end());
-}
-
-// The median (the mean of the middle two for an even count).
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 // Marks the repeats of a scenario that disagree with its first run on what was
 // simulated (events, simulated time, completions): same scenario, same seed
 // must give the same run. Returns whether all agreed.
@@ -302,9 +292,10 @@ void print_table(const std::vector<bench_result>& results, unsigned repeat) {
       wall.push_back(results[i].wall_seconds);
       cpu.push_back(results[i].cpu_seconds);
     }
+    const auto w = compute_statistics(wall);
+    const auto c = compute_statistics(cpu);
     fmt::print("{}: {} runs, wall min {:.2f} s median {:.2f} s, cpu min {:.2f} s median {:.2f} s\n",
-               results[first].name, repeat, min_of(wall), median_of(wall), min_of(cpu),
-               median_of(cpu));
+               results[first].name, repeat, w->min, w->median, c->min, c->median);
   }
 }
 

@@ -72,11 +72,12 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
     // connections, the one the lower address opened is kept.
     if (has_open_session(remote) || (!outgoing && !(remote < self_))) return std::nullopt;
   }
-  // Every id this peer can give used (2^32 / slots connections): refuse rather
-  // than reuse one. No free slot: open sessions < max_connections, plus at most
-  // the one make_room closed, always leave one unless max_connections is above
+  // Every id this peer can give used (2^32 / slots connections, less the
+  // all-ones id, which drivers use for "no connection"): refuse rather than
+  // reuse one. No free slot: open sessions < max_connections, plus at most the
+  // one make_room closed, always leave one unless max_connections is above
   // max_connections_limit.
-  const bool ids_used = next_serial_ > (~std::uint32_t{0} >> slot_bits_);
+  const bool ids_used = next_serial_ >= (~std::uint32_t{0} >> slot_bits_);
   const bool no_slot = free_slots_.empty() && sessions_.size() > slot_mask_;
   if (stopped_ || num_open_ >= options_.max_connections || remote == self_ || ids_used || no_slot) {
     if (outgoing && known != connected_to_.end()) connected_to_.erase(known);

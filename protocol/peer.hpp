@@ -56,10 +56,11 @@ struct peer_options {
   picker_options picker;
   choker_options choker;
   std::uint32_t pipeline_depth = 5;  // outstanding requests per connection (mainline)
-  // In + out; at most max_connections_limit. A connection id has 13 bits for
-  // the session's slot (peer::connection_slot_mask) and the rest for a serial
-  // number, so a peer can open 2^32 / 2^bit_width(max_connections) connections
-  // in its life (2^19 at the limit, 2^26 at the default).
+  // In + out; at most max_connections_limit. A connection id has
+  // bit_width(max_connections) bits (13 at most) for the session's slot
+  // (peer::connection_slot_mask) and the rest for a serial number, so a peer
+  // can open 2^32 / 2^bit_width(max_connections) connections in its life (2^19
+  // at the limit, 2^26 at the default).
   std::uint32_t max_connections = 50;
   static constexpr std::uint32_t max_connections_limit = 8191;
   std::uint32_t max_initiate = 40;  // outgoing connections we open (mainline: 40)
@@ -222,7 +223,7 @@ class peer {
   }
   // The slot bits of this peer's connection ids (see sessions_): a driver may
   // keep its own per-connection state at index `id & connection_slot_mask()`,
-  // below max_connections.
+  // at most max_connections (one more than open sessions: see on_connected).
   std::uint32_t connection_slot_mask() const { return slot_mask_; }
   // Cache hints for a driver that delivers many HAVEs to cold peers in a row:
   // prefetch_members() a little before prefetch_have(c, p), that a little before
