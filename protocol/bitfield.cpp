@@ -6,10 +6,30 @@
 namespace swarmsim::protocol {
 
 bitfield::bitfield(std::uint32_t size, bool value)
-    : words_((static_cast<std::size_t>(size) + 63) / 64, value ? ~std::uint64_t{0} : 0),
+    : words_(size > 0 ? std::make_unique<std::uint64_t[]>((std::size_t{size} + 63) / 64) : nullptr),
       size_(size),
       count_(value ? size : 0) {
+  if (value) std::ranges::fill(mutable_words(), ~std::uint64_t{0});
   clear_spare_bits();
+}
+
+bitfield::bitfield(const bitfield& other)
+    : words_(other.size_ > 0 ? std::make_unique_for_overwrite<std::uint64_t[]>(other.num_words())
+                             : nullptr),
+      size_(other.size_),
+      count_(other.count_) {
+  std::ranges::copy(other.words(), words_.get());
+}
+
+bitfield& bitfield::operator=(const bitfield& other) {
+  if (this == &other) return *this;
+  if (num_words() != other.num_words())
+    words_ = other.size_ > 0 ? std::make_unique_for_overwrite<std::uint64_t[]>(other.num_words())
+                             : nullptr;
+  size_ = other.size_;
+  count_ = other.count_;
+  std::ranges::copy(other.words(), words_.get());
+  return *this;
 }
 
 bitfield bitfield::from_string(std::string_view pattern) {
@@ -52,32 +72,36 @@ std::optional<bitfield> bitfield::from_bytes(std::span<const std::uint8_t> bytes
 }
 
 void bitfield::set_all() {
-  std::fill(words_.begin(), words_.end(), ~std::uint64_t{0});
+  std::ranges::fill(mutable_words(), ~std::uint64_t{0});
   clear_spare_bits();
   count_ = size_;
 }
 
 void bitfield::reset_all() {
-  std::fill(words_.begin(), words_.end(), 0);
+  std::ranges::fill(mutable_words(), 0);
   count_ = 0;
 }
 
 bool bitfield::has_any_not_in(const bitfield& other) const {
-  const std::size_t n = std::min(words_.size(), other.words_.size());
+  const auto mine = words();
+  const auto theirs = other.words();
+  const std::size_t n = std::min(mine.size(), theirs.size());
   for (std::size_t w = 0; w < n; ++w)
-    if (words_[w] & ~other.words_[w]) return true;
-  for (std::size_t w = n; w < words_.size(); ++w)
-    if (words_[w]) return true;
+    if (mine[w] & ~theirs[w]) return true;
+  for (std::size_t w = n; w < mine.size(); ++w)
+    if (mine[w]) return true;
   return false;
 }
 
 std::uint32_t bitfield::count_not_in(const bitfield& other) const {
   std::uint32_t c = 0;
-  const std::size_t n = std::min(words_.size(), other.words_.size());
+  const auto mine = words();
+  const auto theirs = other.words();
+  const std::size_t n = std::min(mine.size(), theirs.size());
   for (std::size_t w = 0; w < n; ++w)
-    c += std::popcount(words_[w] & ~other.words_[w]);
-  for (std::size_t w = n; w < words_.size(); ++w)
-    c += std::popcount(words_[w]);
+    c += std::popcount(mine[w] & ~theirs[w]);
+  for (std::size_t w = n; w < mine.size(); ++w)
+    c += std::popcount(mine[w]);
   return c;
 }
 
@@ -94,7 +118,7 @@ std::string bitfield::to_string() const {
 }
 
 void bitfield::clear_spare_bits() {
-  if (size_ % 64 != 0 && !words_.empty()) words_.back() &= (std::uint64_t{1} << (size_ % 64)) - 1;
+  if (size_ % 64 != 0) words_[num_words() - 1] &= (std::uint64_t{1} << (size_ % 64)) - 1;
 }
 
 }  // namespace swarmsim::protocol

@@ -6,13 +6,18 @@
 // 2. count() is cached and always equals the number of set bits.
 // 3. The wire form (BEP 3) is big-endian by bit: piece 0 is the high bit of byte 0;
 //    to_bytes()/from_bytes() convert, and from_bytes() rejects set spare bits.
+// 4. The object is 16 bytes (words pointer, size, count) so that a session's
+//    hot fields, this one included, share one cache line (protocol/session.hpp).
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocol/types.hpp"
@@ -23,6 +28,20 @@ class bitfield {
  public:
   bitfield() = default;
   explicit bitfield(std::uint32_t size, bool value = false);
+  bitfield(const bitfield& other);
+  bitfield& operator=(const bitfield& other);
+  // A moved-from bitfield is empty (size 0).
+  bitfield(bitfield&& other) noexcept
+      : words_(std::move(other.words_)),
+        size_(std::exchange(other.size_, 0)),
+        count_(std::exchange(other.count_, 0)) {}
+  bitfield& operator=(bitfield&& other) noexcept {
+    words_ = std::move(other.words_);
+    size_ = std::exchange(other.size_, 0);
+    count_ = std::exchange(other.count_, 0);
+    return *this;
+  }
+  ~bitfield() = default;
 
   // "1101 0" style: '1', 'x', '*' or '#' set a bit; '0', '.', '-' or ' ' clear one.
   static bitfield from_string(std::string_view pattern);
@@ -37,6 +56,8 @@ class bitfield {
 
   bool test(std::uint32_t i) const { return (words_[i >> 6] >> (i & 63)) & 1u; }
   bool test(piece_index p) const { return test(p.value()); }
+  // Cache hint: the word of bit i (i < size()).
+  void prefetch(std::uint32_t i) const { __builtin_prefetch(words_.get() + (i >> 6)); }
   // Returns true if the bit changed.
   bool set(std::uint32_t i) {
     std::uint64_t& w = words_[i >> 6];
@@ -67,7 +88,7 @@ class bitfield {
   // Calls f(i) for each set bit in increasing order.
   template <typename F>
   void for_each_set(F&& f) const {
-    for (std::size_t w = 0; w < words_.size(); ++w) {
+    for (std::size_t w = 0; w < num_words(); ++w) {
       std::uint64_t bits = words_[w];
       while (bits) {
         const int b = std::countr_zero(bits);
@@ -81,15 +102,18 @@ class bitfield {
   std::size_t byte_size() const { return (size_ + 7) / 8; }
   std::string to_string() const;  // "1101..." one char per piece
 
-  std::span<const std::uint64_t> words() const { return words_; }
+  std::span<const std::uint64_t> words() const { return {words_.get(), num_words()}; }
 
   friend bool operator==(const bitfield& a, const bitfield& b) {
-    return a.size_ == b.size_ && a.words_ == b.words_;
+    const auto aw = a.words();
+    return a.size_ == b.size_ && std::equal(aw.begin(), aw.end(), b.words().begin());
   }
 
  private:
+  std::size_t num_words() const { return (static_cast<std::size_t>(size_) + 63) / 64; }
+  std::span<std::uint64_t> mutable_words() { return {words_.get(), num_words()}; }
   void clear_spare_bits();
-  std::vector<std::uint64_t> words_;
+  std::unique_ptr<std::uint64_t[]> words_;
   std::uint32_t size_ = 0;
   std::uint32_t count_ = 0;
 };

@@ -225,17 +225,22 @@ class peer {
   // keep its own per-connection state at index `id & connection_slot_mask()`,
   // at most max_connections (one more than open sessions: see on_connected).
   std::uint32_t connection_slot_mask() const { return slot_mask_; }
-  // Cache hints for a driver that delivers many HAVEs to cold peers in a row:
-  // prefetch_members() a little before prefetch_have(c, p), that a little before
-  // on_message(c, HAVE p).
+  // Cache hints for a driver that delivers many HAVEs to cold peers in a row, each
+  // a little before the next: prefetch_members(), prefetch_session(c, p),
+  // prefetch_have(c, p) (which reads the session), on_message(c, HAVE p).
   void prefetch_members() const {
     __builtin_prefetch(&sessions_);
     picker_.prefetch_members();
   }
-  void prefetch_have(connection_id c, piece_index p) const {
+  void prefetch_session(connection_id c, piece_index p) const {
     if ((c.value() & slot_mask_) < sessions_.size())
       __builtin_prefetch(&sessions_[c.value() & slot_mask_]);
     picker_.prefetch_have(p);
+  }
+  void prefetch_have(connection_id c, piece_index p) const {
+    if ((c.value() & slot_mask_) >= sessions_.size()) return;
+    const session& s = sessions_[c.value() & slot_mask_];
+    if (s.id == c && p.value() < s.remote_has.size()) s.remote_has.prefetch(p.value());
   }
   std::size_t num_unchoked() const;
   // Whether we unchoke `c` optimistically (rather than for its rate or in turn).

@@ -90,7 +90,9 @@ class piece_picker {
   // Outstanding requests for it are forgotten.
   void set_have(piece_index p);
   void set_have_all();
-  bool have(piece_index p) const { return have_.test(p); }
+  // From the piece's entry (flag_have mirrors have_), which a HAVE of p has just
+  // loaded in inc_availability(p): no second cache line.
+  bool have(piece_index p) const { return entries_[p.value()].flags & flag_have; }
   const bitfield& have_bits() const { return have_; }
   std::uint32_t num_have() const { return have_.count(); }
   bool is_seed() const { return have_.all(); }  // have every piece

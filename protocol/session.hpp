@@ -83,7 +83,8 @@ class block_queue {
 };
 
 // The fields that every HAVE, PIECE and loop over the sessions touches come
-// first: with the alignment, they share one cache line.
+// first: with the alignment, they share one cache line (the static_assert below
+// keeps them there), the id too, which every delivered message checks.
 struct alignas(64) session {
   bool open = true;
   session_state state = session_state::awaiting_handshake;
@@ -97,28 +98,31 @@ struct alignas(64) session {
   bool peer_interested = false;
   bool snubbed = false;
 
+  connection_id id;
   std::uint32_t wanted = 0;  // pieces the remote has that we lack
   bitfield remote_has;
   std::vector<block_ref> outstanding;  // our requests to the remote
 
-  connection_id id;
+  // The upload path (a request queued, a block sent) touches the second line
+  // only; a block received touches payload_down here and last_block below.
+  block_queue upload_queue;  // the remote's requests to us
+  std::uint64_t payload_up = 0;
+  std::uint64_t bytes_sent_since_unchoke = 0;
+  time_point last_sent{};
+  std::uint64_t payload_down = 0;
+
+  time_point last_block{};  // last block received (or when requests started)
   endpoint remote;
   bool outgoing = false;
   bool handshake_sent = false;
 
-  // What the choker looks at (peer::collect_candidates).
+  // What the choker looks at (peer::collect_candidates), with the byte counters
+  // and last_block above.
   time_point connected_at{};
   time_point interest_seen{};  // last rechoke at which either side was interested
-  time_point last_block{};     // last block received (or when requests started)
   time_point unchoked_since{};
-  std::uint64_t bytes_sent_since_unchoke = 0;
-  std::uint64_t payload_down = 0;
-  std::uint64_t payload_up = 0;
   rate_window down_rate;
   rate_window up_rate;
-
-  time_point last_sent{};
-  block_queue upload_queue;  // the remote's requests to us
 
   // BEP 16: the connection began while we super-seeded (super_seeded); we sent no
   // bitfield and reveal one piece at a time (superseed_piece: the one revealed last).
@@ -126,5 +130,10 @@ struct alignas(64) session {
 
   std::uint32_t hash_failures = 0;  // pieces it sent part of that failed their check
 };
+
+static_assert(offsetof(session, outstanding) + sizeof(session::outstanding) <= 64,
+              "a session's hot fields fit in its first cache line");
+static_assert(offsetof(session, upload_queue) >= 64 && offsetof(session, payload_down) + 8 <= 128,
+              "the upload path's fields fit in the second cache line");
 
 }  // namespace swarmsim::protocol

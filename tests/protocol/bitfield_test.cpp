@@ -61,5 +61,51 @@ TEST(bitfield, set_difference_queries) {
   EXPECT_FALSE(ours.has_any_not_in(peer));
 }
 
+TEST(bitfield, copies_are_independent_and_assignment_takes_the_other_size) {
+  bitfield a(66);  // two words
+  a.set(0u);
+  a.set(65u);
+  bitfield b = a;
+  EXPECT_EQ(b, a);
+  b.set(1u);
+  EXPECT_FALSE(a.test(1u));
+  EXPECT_EQ(a.count(), 2u);
+  EXPECT_EQ(b.count(), 3u);
+
+  bitfield small = bitfield::from_string("101");
+  small = a;  // grows to two words
+  EXPECT_EQ(small.size(), 66u);
+  EXPECT_TRUE(small.test(65u));
+  EXPECT_EQ(small, a);
+  small = bitfield::from_string("11");  // shrinks again
+  EXPECT_EQ(small.to_string(), "11");
+
+  const bitfield& same = a;
+  a = same;  // self-assignment keeps the bits
+  EXPECT_EQ(a.count(), 2u);
+  EXPECT_TRUE(a.test(65u));
+
+  bitfield empty;
+  b = empty;
+  EXPECT_EQ(b.size(), 0u);
+  EXPECT_TRUE(b.words().empty());
+  EXPECT_EQ(b, empty);
+}
+
+TEST(bitfield, a_moved_from_bitfield_is_empty) {
+  auto a = bitfield::from_string("0110");
+  bitfield b = std::move(a);
+  EXPECT_EQ(b.to_string(), "0110");
+  EXPECT_EQ(a.size(), 0u);  // NOLINT(bugprone-use-after-move): the documented state
+  EXPECT_EQ(a.count(), 0u);
+  EXPECT_TRUE(a.words().empty());
+  a = std::move(b);
+  EXPECT_EQ(a.to_string(), "0110");
+  EXPECT_EQ(b.size(), 0u);  // NOLINT(bugprone-use-after-move)
+  a = bitfield(3, true);
+  EXPECT_EQ(a.to_string(), "111");
+  EXPECT_EQ(a.words().size(), 1u);
+}
+
 }  // namespace
 }  // namespace swarmsim::protocol
