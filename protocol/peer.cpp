@@ -456,7 +456,7 @@ void peer::handle_request(session& s, const msg::request& r, time_point now) {
   (void)now;
   if (s.am_choking) return;  // BEP 3: requests while choked are dropped
   const auto b = geometry_.block_at(r.index, r.begin, r.length);
-  if (!b || !picker_.have(r.index)) {
+  if (!b || !picker_.have_bits().test(r.index)) {  // (have() loads the piece's entry)
     protocol_error(s, now);
     return;
   }
@@ -558,6 +558,9 @@ void peer::on_piece_complete(piece_index p, time_point now) {
   if (!stats_.first_piece) stats_.first_piece = now;
   actions_.emplace_back(action::piece_completed{p});
   actions_.emplace_back(action::broadcast_have{p});
+  // Each test below loads a word of another bitfield: ask for them all first.
+  for (const auto& s : all_sessions())
+    if (p.value() < s.remote_has.size()) s.remote_has.prefetch(p.value());
   for (auto& s : all_sessions()) {
     if (!s.open || s.state != session_state::active) continue;
     if (s.remote_has.test(p) && s.wanted > 0) {

@@ -103,18 +103,19 @@ struct alignas(64) session {
   bitfield remote_has;
   std::vector<block_ref> outstanding;  // our requests to the remote
 
-  // The upload path (a request queued, a block sent) touches the second line
-  // only; a block received touches payload_down here and last_block below.
-  block_queue upload_queue;  // the remote's requests to us
+  // The upload path (a request queued, a block sent) touches the second line,
+  // a block received the third.
+  alignas(64) block_queue upload_queue;  // the remote's requests to us
   std::uint64_t payload_up = 0;
   std::uint64_t bytes_sent_since_unchoke = 0;
   time_point last_sent{};
-  std::uint64_t payload_down = 0;
-
-  time_point last_block{};  // last block received (or when requests started)
-  endpoint remote;
   bool outgoing = false;
   bool handshake_sent = false;
+  std::uint32_t hash_failures = 0;  // pieces it sent part of that failed their check
+
+  time_point last_block{};  // last block received (or when requests started)
+  std::uint64_t payload_down = 0;
+  endpoint remote;
 
   // What the choker looks at (peer::collect_candidates), with the byte counters
   // and last_block above.
@@ -127,13 +128,13 @@ struct alignas(64) session {
   // BEP 16: the connection began while we super-seeded (super_seeded); we sent no
   // bitfield and reveal one piece at a time (superseed_piece: the one revealed last).
   std::optional<piece_index> superseed_piece;
-
-  std::uint32_t hash_failures = 0;  // pieces it sent part of that failed their check
 };
 
 static_assert(offsetof(session, outstanding) + sizeof(session::outstanding) <= 64,
               "a session's hot fields fit in its first cache line");
-static_assert(offsetof(session, upload_queue) >= 64 && offsetof(session, payload_down) + 8 <= 128,
-              "the upload path's fields fit in the second cache line");
+static_assert(offsetof(session, last_sent) + sizeof(session::last_sent) <= 128 &&
+                  offsetof(session, last_block) == 128,
+              "the upload path's fields fit in the second cache line, a received block's in "
+              "the third");
 
 }  // namespace swarmsim::protocol
