@@ -379,6 +379,7 @@ void peer::handle_have(session& s, piece_index p, time_point now) {
     return;
   }
   if (s.remote_is_seed || !s.remote_has.set(p)) return;  // duplicate HAVE
+  bool have = false;
   if (s.remote_has.all()) {
     // Count the new seed once instead of per piece.
     s.remote_has.reset(p);
@@ -386,11 +387,12 @@ void peer::handle_have(session& s, piece_index p, time_point now) {
     s.remote_has.set(p);
     s.remote_is_seed = true;
     picker_.inc_seed();
+    have = picker_.have(p);
   } else {
-    picker_.inc_availability(p);
+    have = picker_.inc_availability(p);
   }
   if (s.super_seeded && super_seeding()) on_superseed_have(s, p);
-  if (!picker_.have(p)) {
+  if (!have) {
     ++s.wanted;
     if (s.wanted == 1)
       after_remote_content(s, now);
@@ -456,7 +458,7 @@ void peer::handle_request(session& s, const msg::request& r, time_point now) {
   (void)now;
   if (s.am_choking) return;  // BEP 3: requests while choked are dropped
   const auto b = geometry_.block_at(r.index, r.begin, r.length);
-  if (!b || !picker_.have_bits().test(r.index)) {  // (have() loads the piece's entry)
+  if (!b || !picker_.have(r.index)) {
     protocol_error(s, now);
     return;
   }

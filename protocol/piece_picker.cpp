@@ -219,20 +219,22 @@ void piece_picker::for_each_lacking(const bitfield& peer_has, F&& f) const {
   }
 }
 
-void piece_picker::inc_availability(piece_index piece) {
+bool piece_picker::inc_availability(piece_index piece) {
   const std::uint32_t p = piece.value();
-  if (p >= num_pieces_) return;
+  if (p >= num_pieces_) return false;
   piece_entry& e = entries_[p];
-  if (e.count == max_count) return;
+  const bool had = e.flags & flag_have;
+  if (e.count == max_count) return had;
   zero_counts_ -= e.count == 0;
   if (!use_bands_ || dirty_) {
     ++e.count;
-    return;
+    return had;
   }
   const std::uint32_t from = band_of(e);
   ++e.count;
   const std::uint32_t to = target_band(e);
   if (from != to) move_piece(p, from, to);
+  return had;
 }
 
 void piece_picker::dec_availability(piece_index piece) {

@@ -90,9 +90,7 @@ class piece_picker {
   // Outstanding requests for it are forgotten.
   void set_have(piece_index p);
   void set_have_all();
-  // From the piece's entry (flag_have mirrors have_), which a HAVE of p has just
-  // loaded in inc_availability(p): no second cache line.
-  bool have(piece_index p) const { return entries_[p.value()].flags & flag_have; }
+  bool have(piece_index p) const { return have_.test(p); }
   const bitfield& have_bits() const { return have_; }
   std::uint32_t num_have() const { return have_.count(); }
   bool is_seed() const { return have_.all(); }  // have every piece
@@ -110,9 +108,11 @@ class piece_picker {
   // that nobody is counted for is ignored.
   void inc_availability(const bitfield& peer_has);  // a BITFIELD arrived
   void dec_availability(const bitfield& peer_has);  // that peer left
-  void inc_availability(piece_index p);             // a HAVE arrived
-  void dec_availability(piece_index p);             // (rare: a peer lost a piece)
-  void inc_seed();                                  // a peer with every piece connected
+  // A HAVE arrived. Returns have(p), read from the piece's entry that it
+  // updates (flag_have mirrors have_): the caller needs no second cache line.
+  bool inc_availability(piece_index p);
+  void dec_availability(piece_index p);  // (rare: a peer lost a piece)
+  void inc_seed();                       // a peer with every piece connected
   void dec_seed();
   std::uint32_t seed_count() const { return seeds_; }
   // Peers known to have p, seeds included.

@@ -815,26 +815,18 @@ struct swarm::impl {
       const link_ref& l = p.links[p.link_order[ci]];
       return l.state == link_state::open && l.remote_open ? &l : nullptr;
     };
-    const auto logic_of = [&](const link_ref* l) -> const protocol::peer* {
-      return l ? peers[l->remote].logic.get() : nullptr;
-    };
+    const auto logic_of = [&](const link_ref* l) { return peers[l->remote].logic.get(); };
+    const auto conn_of = [](const link_ref* l) { return connection_id{l->remote_conn}; };
     const piece_index pc{piece};
-    for (std::size_t ci = 0; ci < 4; ++ci)
-      if (const link_ref* l = receiver(ci)) __builtin_prefetch(&peers[l->remote]);
-    for (std::size_t ci = 0; ci < 3; ++ci)
-      if (const protocol::peer* x = logic_of(receiver(ci))) x->prefetch_members();
-    for (std::size_t ci = 0; ci < 2; ++ci)
-      if (const link_ref* l = receiver(ci))
-        logic_of(l)->prefetch_session(connection_id{l->remote_conn}, pc);
-    if (const link_ref* l = receiver(0))
-      logic_of(l)->prefetch_have(connection_id{l->remote_conn}, pc);
-    for (std::size_t ci = 0; ci < p.link_order.size(); ++ci) {
-      if (const link_ref* l = receiver(ci + 4)) __builtin_prefetch(&peers[l->remote]);
-      if (const protocol::peer* x = logic_of(receiver(ci + 3))) x->prefetch_members();
-      if (const link_ref* l = receiver(ci + 2))
-        logic_of(l)->prefetch_session(connection_id{l->remote_conn}, pc);
-      if (const link_ref* l = receiver(ci + 1))
-        logic_of(l)->prefetch_have(connection_id{l->remote_conn}, pc);
+    // The hints run four receivers ahead of the deliveries (receiver() is null
+    // past the end, and for the wrapped indices of the first four steps).
+    for (std::size_t step = 0; step < p.link_order.size() + 4; ++step) {
+      if (const link_ref* l = receiver(step)) __builtin_prefetch(&peers[l->remote]);
+      if (const link_ref* l = receiver(step - 1)) logic_of(l)->prefetch_members();
+      if (const link_ref* l = receiver(step - 2)) logic_of(l)->prefetch_session(conn_of(l), pc);
+      if (const link_ref* l = receiver(step - 3)) logic_of(l)->prefetch_have(conn_of(l), pc);
+      if (step < 4) continue;
+      const std::size_t ci = step - 4;
       const link_ref& l = p.links[p.link_order[ci]];
       if (l.state != link_state::open || l.handshake_stamp > sent) continue;
       assert(l.remote_open == link_open(l.remote, l.remote_conn));

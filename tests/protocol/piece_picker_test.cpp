@@ -99,6 +99,29 @@ TEST(piece_picker, availability_counts_bitfields_haves_and_departures) {
   EXPECT_EQ(availability_string(picker), "00000");
 }
 
+TEST(piece_picker, a_have_reports_whether_we_have_the_piece) {
+  piece_picker picker(geometry_of(3), rarest_first(), 1);
+  picker.set_have(piece_index{1});
+  EXPECT_FALSE(picker.inc_availability(piece_index{0}));
+  EXPECT_TRUE(picker.inc_availability(piece_index{1}));
+  // A piece completed by download counts as had too.
+  std::vector<block_ref> out;
+  const auto everyone = bitfield(3, true);
+  for (int round = 0; round < 8 && !picker.have(piece_index{2}); ++round) {
+    out.clear();
+    picker.pick(everyone, 4, peer_a, out);
+    for (const block_ref b : out)
+      if (b.piece == piece_index{2}) picker.mark_received(b, peer_a);
+  }
+  ASSERT_TRUE(picker.have(piece_index{2}));
+  EXPECT_TRUE(picker.inc_availability(piece_index{2}));
+  EXPECT_FALSE(picker.inc_availability(piece_index{0}));
+  picker.reset_piece(piece_index{2});  // failed its check: missing again
+  EXPECT_FALSE(picker.inc_availability(piece_index{2}));
+  EXPECT_FALSE(picker.inc_availability(piece_index{3}));  // out of range
+  EXPECT_EQ(availability_string(picker), "212");
+}
+
 TEST(piece_picker, seeds_are_counted_once_for_every_piece) {
   piece_picker picker(geometry_of(4), rarest_first(), 1);
   add_availability(picker, "1020");
