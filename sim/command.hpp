@@ -1,7 +1,7 @@
 #pragma once
-// A subcommand of the swarmsim command line. Each command file registers its
-// options on the application and hands back what to run once the command line has
-// been parsed; main() runs the one that was chosen.
+// A subcommand of the swarmsim command line (sim/cli/main.cpp). Each library's
+// command registers its options on the application and hands back what to run
+// once the command line has been parsed; main() runs the one that was chosen.
 
 #include <CLI/CLI.hpp>
 
@@ -13,8 +13,5 @@ struct command {
   CLI::App* sub = nullptr;
   std::function<int()> run;  // returns the process exit code
 };
-
-// `swarmsim run SCENARIO.yaml ...` (sim/run_command.cpp).
-command add_run_command(CLI::App& app);
 
 }  // namespace swarmsim::sim

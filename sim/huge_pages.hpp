@@ -17,8 +17,10 @@
 
 namespace swarmsim::sim {
 
-// Call first thing in main(), with main's argv (null-terminated). `program` is
-// what gets executed (tests run another program in its place).
+// Call with main's argv (null-terminated) before the heap grows: swarmsim calls
+// it once the command line is parsed, for the commands that simulate (run,
+// sweep), not for the tracker, seed or download; bench_swarm at start.
+// `program` is what gets executed (tests run another program in its place).
 void use_huge_pages(char** argv, const char* program = "/proc/self/exe");
 
 // Whether use_huge_pages() can take effect in this build on this machine (not a

@@ -223,28 +223,4 @@ int merge_command(const merge_request& request) {
   return 0;
 }
 
-command add_merge_command(CLI::App& app) {
-  struct options {
-    std::vector<std::string> dirs;
-    std::string out;
-    bool quiet = false;
-  };
-  auto o = std::make_shared<options>();
-  auto* sub = app.add_subcommand(
-      "merge",
-      "Join the shards of a sweep (swarmsim sweep --shard I/N) into runs.csv and "
-      "compare.csv");
-  sub->add_option("dirs", o->dirs, "Directories holding shard-I-of-N.csv/.json files")->required();
-  auto* out_opt =
-      sub->add_option("--out,-o", o->out, "Output directory (default: the first directory)");
-  sub->add_flag("--quiet,-q", o->quiet, "No summary");
-  return {sub, [o, out_opt] {
-            merge_request r;
-            r.dirs.assign(o->dirs.begin(), o->dirs.end());
-            if (out_opt->count() > 0) r.out = o->out;
-            r.verbose = o->quiet ? verbosity::quiet : verbosity::normal;
-            return merge_command(r);
-          }};
-}
-
 }  // namespace swarmsim::sim

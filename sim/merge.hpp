@@ -17,7 +17,6 @@
 #include <utility>
 #include <vector>
 
-#include "sim/command.hpp"
 #include "sim/progress.hpp"
 #include "sim/sweep_plan.hpp"
 #include "sim/sweep_table.hpp"
@@ -46,6 +45,5 @@ struct merge_request {
 // 2 the shards are missing, malformed or do not belong together).
 int merge_command(const merge_request& request);
 
-command add_merge_command(CLI::App& app);
 
 }  // namespace swarmsim::sim

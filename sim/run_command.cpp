@@ -6,9 +6,7 @@
 
 #include <memory>
 
-#include "sim/command.hpp"
 #include "sim/output.hpp"
-#include "sim/real/real_run_hook.hpp"
 #include "sim/swarm.hpp"
 #include "sim/units.hpp"
 
@@ -69,59 +67,6 @@ int run_command(const run_request& request) {
     return 1;
   }
   return 0;
-}
-
-command add_run_command(CLI::App& app) {
-  struct options {
-    run_request request;
-    std::uint64_t seed = 0;
-    std::string out;
-    bool quiet = false;
-    bool real = false;
-    bool compare = false;
-  };
-  auto o = std::make_shared<options>();
-  auto* sub = app.add_subcommand("run", "Simulate a scenario and write its CSV results");
-  sub->add_option("scenario", o->request.scenario_path,
-                  "Scenario file (YAML); see scenarios/README.md")
-      ->required();
-  sub->add_option("--out,-o", o->out, "Output directory (default: results/<scenario name>)");
-  // Read like the file's seed: CLI11 alone takes "-1" as 2^64 - 1 and "010" as octal.
-  auto* seed_opt = sub->add_option("--seed", o->seed, "Random seed (overrides simulation.seed)")
-                       ->transform(CLI::Validator(
-                           [](std::string& text) {
-                             const auto n = parse_whole_number(text);
-                             if (n) text = std::to_string(*n);
-                             return n.error;
-                           },
-                           ""));
-  sub->add_option("--set", o->request.overrides,
-                  "Override a scenario value, e.g. --set groups.leechers.count=50 (repeatable)")
-      ->type_name("KEY=VALUE");
-  sub->add_flag("--quiet,-q", o->quiet, "No progress bar and no summary");
-  // Installed by main() when built with sim/real/ (sim/real/real_run_hook.hpp).
-  auto* real_flag = sub->add_flag("--real", o->real,
-                                  "Run the scenario over real TCP sockets on 127.0.0.1 instead "
-                                  "(small scenarios; docs/REAL.md)");
-  sub->add_flag("--compare", o->compare,
-                "Simulate the scenario and run it for real, and compare the download times")
-      ->excludes(real_flag);
-  return {sub, [o, seed_opt] {
-            run_request r = o->request;
-            if (!o->out.empty()) r.out_dir = o->out;
-            if (seed_opt->count() > 0) r.seed = o->seed;
-            r.verbose = o->quiet ? verbosity::quiet : verbosity::normal;
-            if (o->real || o->compare) {
-              const auto& real_mode = real::real_run_hook();
-              if (!real_mode) {
-                fmt::print(stderr, "swarmsim: error: --real: this build has no real-socket mode\n");
-                return 2;
-              }
-              return real_mode(
-                  r, o->compare ? real::real_run_mode::compare : real::real_run_mode::real);
-            }
-            return run_command(r);
-          }};
 }
 
 }  // namespace swarmsim::sim

@@ -25,7 +25,6 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/command.hpp"
 #include "sim/output.hpp"
 #include "sim/progress.hpp"
 #include "sim/scenario.hpp"
@@ -103,6 +102,5 @@ struct sweep_request {
 // scenario or flag).
 int sweep_command(const sweep_request& request);
 
-command add_sweep_command(CLI::App& app);
 
 }  // namespace swarmsim::sim

@@ -1,5 +1,10 @@
 #pragma once
-// Closed-form results to compare simulated runs against (/work/shared/REFERENCES.md).
+// Closed-form results to compare simulated runs against. Sources: R. Kumar and
+// K. Ross, "Peer-assisted file distribution: the minimum distribution time",
+// IEEE HotWeb 2006; J. Mundinger, R. Weber and G. Weiss, "Optimal scheduling of
+// peer-to-peer file dissemination", Journal of Scheduling 11 (2008); D. Qiu and
+// R. Srikant, "Modeling and performance analysis of BitTorrent-like
+// peer-to-peer networks", ACM SIGCOMM 2004.
 //
 // 1. Kumar & Ross (2006): the minimum time to distribute a file of F bytes from
 //    initial seeds of total upload u_s to N leechers with uploads u_i and

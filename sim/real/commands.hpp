@@ -1,7 +1,7 @@
 #pragma once
-// The real-socket subcommands of the swarmsim command line (built only with the
-// swarmsim_real target; main() registers them under SWARMSIM_HAVE_REAL). Each
-// registers its options and returns what to run, as in sim/command.hpp.
+// The real-socket subcommands of the swarmsim command line (sim/cli/main.cpp
+// registers them). Each registers its options and returns what to run, as in
+// sim/command.hpp. `swarmsim run --real` is sim/real/real_run_command.hpp.
 
 #include <CLI/CLI.hpp>
 
@@ -38,9 +38,5 @@ CLI::Option* add_rate_option(CLI::App& sub, const std::string& name, double& int
 CLI::Option* add_duration_option(CLI::App& sub, const std::string& name,
                                  std::optional<std::chrono::milliseconds>& into,
                                  const std::string& help);
-
-// Makes `swarmsim run --real` and `--compare` work (sim/real/real_run_command.hpp)
-// by installing the handler sim/real/real_run_hook.hpp holds.
-void install_real_run_mode();
 
 }  // namespace swarmsim::sim::real

@@ -130,8 +130,4 @@ int run_real_command(const run_request& request, real_run_mode mode) {
   }
 }
 
-void install_real_run_mode() {
-  real_run_hook() = run_real_command;
-}
-
 }  // namespace swarmsim::sim::real

@@ -13,11 +13,21 @@
 // cannot run (the message names the field). Nothing is written unless every run
 // finished.
 
-#include "sim/real/real_run_hook.hpp"
+#include <cstdint>
+#include <string_view>
+
+#include "sim/run_command.hpp"
 
 namespace swarmsim::sim::real {
 
 inline constexpr std::string_view compare_csv_name = "compare.csv";
+
+enum class real_run_mode : std::uint8_t {
+  real,     // run the scenario over real sockets
+  compare,  // simulate it and run it for real, and compare the download times
+};
+
+// Returns the process exit code, like sim::run_command().
 
 int run_real_command(const run_request& request, real_run_mode mode);
 

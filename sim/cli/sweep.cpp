@@ -1,0 +1,53 @@
+// `swarmsim sweep SCENARIO --vary ... --seeds N`: the options of the sweep
+// command (sim/sweep.hpp runs it).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/cli/commands.hpp"
+#include "sim/sweep.hpp"
+
+namespace swarmsim::cli {
+
+command add_sweep_command(CLI::App& app) {
+  struct options {
+    sim::sweep_request request;
+    std::string out;
+    std::string shard;
+    bool quiet = false;
+  };
+  auto o = std::make_shared<options>();
+  auto* sub = app.add_subcommand(
+      "sweep", "Run a scenario over the cross product of varied values, several seeds each");
+  sub->add_option("scenario", o->request.scenario_path,
+                  "Scenario file (YAML); see scenarios/README.md")
+      ->required();
+  sub->add_option("--vary", o->request.vary,
+                  "Values to sweep, e.g. --vary groups.leechers.picker.policy=rarest_first,"
+                  "sequential (repeatable: the cross product is run)")
+      ->type_name("KEY=V1,V2,...");
+  sub->add_option("--seeds", o->request.seeds,
+                  "Seeds per combination: simulation.seed, simulation.seed + 1, ...")
+      ->required()
+      ->check(CLI::Range(1u, 1'000'000u));
+  sub->add_option("--jobs,-j", o->request.jobs, "Worker threads (default: one per hardware thread)")
+      ->check(CLI::Range(1u, 4096u));
+  sub->add_option("--out,-o", o->out, "Output directory of the sweep")->required();
+  auto* shard_opt =
+      sub->add_option("--shard", o->shard,
+                      "Run only slice I of N (1 <= I <= N); join the slices with `swarmsim merge`");
+  shard_opt->type_name("I/N");
+  sub->add_option("--set", o->request.set, "Override a scenario value in every run (repeatable)")
+      ->type_name("KEY=VALUE");
+  sub->add_flag("--quiet,-q", o->quiet, "No progress and no summary");
+  return {sub, [o, shard_opt] {
+            sim::sweep_request r = o->request;
+            r.out = o->out;
+            if (shard_opt->count() > 0) r.shard = o->shard;
+            r.verbose = o->quiet ? sim::verbosity::quiet : sim::verbosity::normal;
+            return sim::sweep_command(r);
+          }};
+}
+
+}  // namespace swarmsim::cli
