@@ -8,7 +8,9 @@
 // 1. Every connection in sessions() is open; a closed connection's outstanding
 //    requests have been returned to the picker and its availability removed.
 // 2. session::wanted == number of pieces the remote has and we lack, so
-//    am_interested == (wanted > 0) once the remote's bitfield is known.
+//    am_interested == (wanted > 0) once the remote's bitfield is known. With
+//    piece_check::by_driver a piece awaiting its check counts as had (the
+//    picker will not hand it out), and as lacking again if it fails.
 // 3. A request is queued for upload only while we unchoke the remote; choking a
 //    remote drops its queue, so no piece is sent while choking (BEP 3).
 // 4. Every piece completes exactly once and is announced with one broadcast_have.
@@ -269,6 +271,7 @@ class peer {
   void fill_pipeline(session& s, time_point now);
   void refill_others(const session& except, time_point now);
   void on_piece_complete(piece_index p, time_point now);
+  void count_piece_gained(piece_index p);
   void note_contributor(piece_index p, const session& s);
   void rechoke(time_point now);
   void reselect(time_point now);
