@@ -247,6 +247,11 @@ class peer {
   std::size_t num_unchoked() const;
   // Whether we unchoke `c` optimistically (rather than for its rate or in turn).
   bool is_optimistic_unchoke(connection_id c) const;
+  // Throws std::logic_error naming the first invariant that does not hold (1-3
+  // and 5 above, session.hpp's 1, 2 and 4, the session table, and the picker's
+  // and choker's own), with the offending values. O(pieces x sessions / 64 +
+  // bits set + records x blocks): for tests and checked simulator builds.
+  void check_invariants() const;
 
  private:
   session* get(connection_id c);
@@ -288,6 +293,11 @@ class peer {
   bool super_seeding() const { return options_.choker.super_seeding && picker_.is_seed(); }
   void reveal_next_piece(session& s);
   void on_superseed_have(session& from, piece_index p);
+  // check_invariants() by concern
+  void check_session_table() const;
+  void check_session(const session& s) const;
+  void check_requests() const;
+  void check_availability() const;
 
   // Members used by every message come first (a few cache lines); the 2.5 KB
   // random generator, used on rechokes only, comes last.
