@@ -567,7 +567,9 @@ void peer::on_piece_complete(piece_index p, time_point now) {
   actions_.emplace_back(action::broadcast_have{p});
   // Checked pieces were counted when their last block arrived (handle_piece).
   if (options_.check == piece_check::none) count_piece_gained(p);
-  if (picker_.is_seed()) {
+  // Complete once every piece passed: a seed's picker with contributors_ left
+  // still has pieces awaiting their check (piece_check::by_driver).
+  if (picker_.is_seed() && contributors_.empty()) {
     stats_.completed = now;
     actions_.emplace_back(action::download_completed{});
     announce(announce_event::completed, now);
