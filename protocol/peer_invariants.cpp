@@ -64,18 +64,24 @@ void peer::check_session_table() const {
           outgoing, num_open_, num_closed_, num_outgoing_);
   require(num_open_ <= options_.max_connections,
           "peer invariant 5: {} connections open, at most {}", num_open_, options_.max_connections);
-  for (std::size_t i = 0; i < connected_to_.size(); ++i)
-    for (std::size_t j = 0; j < i; ++j)
-      require(connected_to_[i] != connected_to_[j],
-              "peer: address {}:{} is listed twice as connected", connected_to_[i].address,
-              connected_to_[i].port);
+  std::vector<endpoint> connected = connected_to_;
+  std::sort(connected.begin(), connected.end());
+  const auto twice = std::adjacent_find(connected.begin(), connected.end());
+  require(twice == connected.end(), "peer: address {}:{} is listed twice as connected",
+          twice == connected.end() ? 0 : twice->address,
+          twice == connected.end() ? 0 : twice->port);
   // One open connection per remote, never to ourselves.
+  std::vector<endpoint> remotes;
   for (const session& s : all_sessions()) {
     if (!s.open) continue;
     require(s.remote != self_, "peer: connection {} leads to ourselves", s.id.value());
-    require(std::count(connected_to_.begin(), connected_to_.end(), s.remote) == 1,
+    require(std::binary_search(connected.begin(), connected.end(), s.remote),
             "peer: the remote of connection {} is not listed as connected", s.id.value());
+    remotes.push_back(s.remote);
   }
+  std::sort(remotes.begin(), remotes.end());
+  require(std::adjacent_find(remotes.begin(), remotes.end()) == remotes.end(),
+          "peer: two open connections to one remote");
 }
 
 void peer::check_session(const session& s) const {

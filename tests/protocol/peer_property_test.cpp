@@ -107,7 +107,7 @@ class peer_run {
       pull_upload();
     } else if (op < 99) {
       check_piece();
-    } else if (rng_() % 4 == 0) {
+    } else if (++stop_draws_ > 8 && rng_() % 2 == 0) {  // late in the run
       last_op_ = "stop";
       peer_.stop(now_);
     }
@@ -346,6 +346,9 @@ class peer_run {
             << "piece " << done->piece.value() << " completed twice";
         ++covered_.pieces;
         ASSERT_TRUE(peer_.have().test(done->piece));
+      } else if (const auto* have = std::get_if<action::broadcast_have>(&a)) {
+        ASSERT_TRUE(announced_.insert(have->piece.value()).second)
+            << "piece " << have->piece.value() << " announced twice (invariant 4)";
       } else if (const auto* check = std::get_if<action::check_piece>(&a)) {
         checks_.push_back(check->piece);
       } else if (std::holds_alternative<action::download_completed>(a)) {
@@ -356,6 +359,9 @@ class peer_run {
   }
 
   void on_sent(remote_conn& r, const message& m) {
+    if (peer_.options().choker.super_seeding) {
+      ASSERT_FALSE(std::holds_alternative<msg::bitfield>(m)) << "a super-seed sent a bitfield";
+    }
     if (std::holds_alternative<msg::choke>(m)) r.choked_by_peer = true;
     if (std::holds_alternative<msg::unchoke>(m)) r.choked_by_peer = false;
     if (const auto* q = std::get_if<msg::request>(&m)) {
@@ -392,10 +398,12 @@ class peer_run {
   std::vector<endpoint> pending_;               // action::connect not yet carried out
   std::vector<piece_index> checks_;             // action::check_piece not yet answered
   std::set<std::uint32_t> completed_;
+  std::set<std::uint32_t> announced_;  // broadcast_have
   bool download_completed_ = false;
   std::vector<peer_action> actions_;
   std::string last_op_;
   coverage covered_;
+  int stop_draws_ = 0;
 };
 
 coverage run_seeds(peer_setup setup, std::uint64_t first_seed) {
