@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <optional>
 #include <random>
@@ -430,11 +429,6 @@ coverage run_seeds(peer_setup setup, std::uint64_t first_seed) {
     total.pieces += c.pieces;
     total.failed_checks += c.failed_checks;
   }
-  std::printf(
-      "covered: %u connections, %u closed by the peer, %u requests, %u uploads, %u pieces, %u "
-      "failed checks\n",
-      total.connections, total.closed_by_peer, total.requests, total.uploads, total.pieces,
-      total.failed_checks);
   return total;
 }
 
