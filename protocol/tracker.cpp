@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <functional>
 #include <queue>
-#include <set>
 #include <tuple>
 #include <unordered_map>
 
@@ -279,13 +278,15 @@ void tracker::check_invariants() const {
   const auto& heap = entries_of(d.expiry);
   require(std::is_heap(heap.begin(), heap.end(), std::greater<>()),
           "tracker invariant 7: the expiry entries are not a min-heap");
-  std::set<std::tuple<std::uint32_t, std::uint32_t, time_point>> entries;
+  std::vector<std::tuple<std::uint32_t, std::uint32_t, time_point>> entries;
+  entries.reserve(heap.size());
   for (const expiry_entry& e : heap)
-    entries.emplace(e.torrent, e.slot, e.last_announce);
+    entries.emplace_back(e.torrent, e.slot, e.last_announce);
+  std::sort(entries.begin(), entries.end());
   for (std::uint32_t t = 0; t < d.swarms.size(); ++t) {
     for (const std::uint32_t slot : d.swarms[t].order) {
       const time_point last = d.swarms[t].slots[slot].info.last_announce;
-      require(entries.contains({t, slot, last}),
+      require(std::binary_search(entries.begin(), entries.end(), std::tuple{t, slot, last}),
               "tracker invariant 7: torrent {} slot {} (last announce {} ns) has no expiry entry",
               t, slot, last.time_since_epoch().count());
     }

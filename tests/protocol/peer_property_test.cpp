@@ -28,6 +28,7 @@ using std::chrono::seconds;
 const torrent_geometry geometry(11 * 32768 + 4096, 32768, 16384);
 const sha1_hash info_hash{1, 2, 3};
 constexpr std::uint32_t num_remotes = 8;
+constexpr int steps_per_seed = 250;
 const endpoint self{1, 6881};
 
 endpoint remote_address(std::uint32_t i) {
@@ -85,6 +86,7 @@ class peer_run {
   }
 
   void step() {
+    ++steps_;
     now_ += milliseconds(rng_() % 3000);
     if (rng_() % 50 == 0) now_ += seconds(60 + rng_() % 600);
     last_op_.clear();
@@ -106,7 +108,7 @@ class peer_run {
       pull_upload();
     } else if (op < 99) {
       check_piece();
-    } else if (++stop_draws_ > 8 && rng_() % 2 == 0) {  // late in the run
+    } else if (steps_ * 10 > steps_per_seed * 9) {  // late in the run only
       last_op_ = "stop";
       peer_.stop(now_);
     }
@@ -402,7 +404,7 @@ class peer_run {
   std::vector<peer_action> actions_;
   std::string last_op_;
   coverage covered_;
-  int stop_draws_ = 0;
+  int steps_ = 0;
 };
 
 coverage run_seeds(peer_setup setup, std::uint64_t first_seed) {
@@ -414,7 +416,7 @@ coverage run_seeds(peer_setup setup, std::uint64_t first_seed) {
                : seed % 3 == 1 ? pick_policy::rarest_first
                                : pick_policy::random;
     peer_run run(s, seed);
-    for (int i = 0; i < 1000; ++i) {
+    for (int i = 0; i < steps_per_seed; ++i) {
       EXPECT_NO_THROW(run.step()) << "step " << i << " after " << run.last_op();
       if (::testing::Test::HasFailure()) {
         ADD_FAILURE() << "step " << i << " after " << run.last_op();

@@ -194,7 +194,7 @@ TEST(tracker_property, random_announces_keep_the_invariants_and_match_a_shadow_m
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     SCOPED_TRACE(::testing::Message() << "seed " << seed);
     tracker_run run(options, seed);
-    for (int i = 0; i < 500; ++i) {
+    for (int i = 0; i < 300; ++i) {
       ASSERT_NO_THROW(run.step()) << "step " << i;
       if (::testing::Test::HasFailure()) FAIL() << "seed " << seed << " step " << i;
     }
