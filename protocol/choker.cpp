@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "protocol/invariant.hpp"
+
 namespace swarmsim::protocol {
 
 namespace {
@@ -67,6 +69,43 @@ void choker::forget(connection_id c) {
   std::erase_if(optimistic_, [c](const optimistic_slot& s) { return s.conn == c; });
   const auto it = lower_bound_of(choked_since_, c);
   if (it != choked_since_.end() && it->first == c) choked_since_.erase(it);
+}
+
+void choker::check_invariants() const {
+  require(options_.optimistic_slots <= upload_slots_,
+          "choker: {} optimistic slots exceed the {} upload slots", options_.optimistic_slots,
+          upload_slots_);
+  require(options_.slots == slots_mode::automatic || upload_slots_ == options_.upload_slots,
+          "choker rule 9: fixed slots, yet {} upload slots for the {} asked", upload_slots_,
+          options_.upload_slots);
+  // Rules 1, 2, 6, 7: the last decision fills at most upload_slots (none for a
+  // free-rider), sorted by connection id as rechoke() promises.
+  require(unchoke_.size() <= upload_slots_, "choker rules 1-2: {} unchoked, {} upload slots",
+          unchoke_.size(), upload_slots_);
+  for (std::size_t i = 1; i < unchoke_.size(); ++i)
+    require(unchoke_[i - 1] < unchoke_[i],
+            "choker: unchoke set not sorted and distinct at {}: {} then {}", i,
+            unchoke_[i - 1].value(), unchoke_[i].value());
+  // Rules 2-3: each optimistic slot holds a distinct connection of the unchoke set.
+  require(optimistic_.size() <= upload_slots_,
+          "choker rule 2: {} optimistic slots, {} upload slots", optimistic_.size(), upload_slots_);
+  for (std::size_t i = 0; i < optimistic_.size(); ++i) {
+    const connection_id c = optimistic_[i].conn;
+    require(contains(unchoke_, c), "choker rule 2: optimistic connection {} is not unchoked",
+            c.value());
+    for (std::size_t j = 0; j < i; ++j)
+      require(optimistic_[j].conn != c, "choker rule 2: connection {} holds two optimistic slots",
+              c.value());
+  }
+  // Rule 5: the waiting times, sorted by connection, of choked connections only.
+  for (std::size_t i = 0; i < choked_since_.size(); ++i) {
+    const connection_id c = choked_since_[i].first;
+    require(i == 0 || choked_since_[i - 1].first < c,
+            "choker rule 5: choked_since_ not sorted and distinct at {}: connection {}", i,
+            c.value());
+    require(!contains(unchoke_, c), "choker rule 5: connection {} is unchoked and waiting",
+            c.value());
+  }
 }
 
 const time_point* choker::choked_since(connection_id c) const {

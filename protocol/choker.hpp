@@ -143,6 +143,10 @@ class choker {
   bool is_optimistic(connection_id c) const;
   // A connection went away.
   void forget(connection_id c);
+  // Throws std::logic_error naming the first kept-state rule that does not hold
+  // (slot counts, optimistic slots distinct and within upload_slots, choked_since
+  // sorted and apart from them), with the offending values. O(slots + choked).
+  void check_invariants() const;
 
  private:
   struct optimistic_slot {

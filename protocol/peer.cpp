@@ -520,10 +520,12 @@ void peer::handle_piece(session& s, const msg::piece& m, time_point now) {
     }
     if (options_.check == piece_check::by_driver) note_contributor(m.index, s);
     if (result.piece_complete) {
-      if (options_.check == piece_check::by_driver)
+      if (options_.check == piece_check::by_driver) {
         actions_.emplace_back(action::check_piece{m.index});
-      else
+        count_piece_gained(m.index);  // the picker has it now, checked or not
+      } else {
         on_piece_complete(m.index, now);
+      }
     }
   }
   if (s.open) fill_pipeline(s, now);
@@ -548,6 +550,9 @@ void peer::on_piece_checked(piece_index p, piece_verdict verdict, time_point now
   }
   ++stats_.hash_failures;
   picker_.reset_piece(p);
+  for (auto& s : all_sessions())  // the remotes that have it offer it again
+    if (s.open && s.state == session_state::active && s.remote_has.test(p) && s.wanted++ == 0)
+      update_interest(s);
   for (const connection_id c : who) {
     session* s = get(c);
     if (s && ++s->hash_failures > options_.max_hash_failures) close(*s, now, true);
@@ -560,6 +565,22 @@ void peer::on_piece_complete(piece_index p, time_point now) {
   if (!stats_.first_piece) stats_.first_piece = now;
   actions_.emplace_back(action::piece_completed{p});
   actions_.emplace_back(action::broadcast_have{p});
+  // Checked pieces were counted when their last block arrived (handle_piece).
+  if (options_.check == piece_check::none) count_piece_gained(p);
+  // Complete once every piece passed: a seed's picker with contributors_ left
+  // still has pieces awaiting their check (piece_check::by_driver).
+  if (picker_.is_seed() && contributors_.empty()) {
+    stats_.completed = now;
+    actions_.emplace_back(action::download_completed{});
+    announce(announce_event::completed, now);
+    for (auto& s : all_sessions())
+      if (s.open && s.remote_is_seed) close(s, now, true);
+  }
+}
+
+// The picker gained piece p: the remotes that have it offer one piece fewer
+// (invariant 2: wanted counts against the picker's pieces, checked or not).
+void peer::count_piece_gained(piece_index p) {
   // Each test below loads a word of another bitfield: ask for them all first.
   for (const auto& s : all_sessions())
     if (p.value() < s.remote_has.size()) s.remote_has.prefetch(p.value());
@@ -569,13 +590,6 @@ void peer::on_piece_complete(piece_index p, time_point now) {
       --s.wanted;
       if (s.wanted == 0) update_interest(s);
     }
-  }
-  if (picker_.is_seed()) {
-    stats_.completed = now;
-    actions_.emplace_back(action::download_completed{});
-    announce(announce_event::completed, now);
-    for (auto& s : all_sessions())
-      if (s.open && s.remote_is_seed) close(s, now, true);
   }
 }
 

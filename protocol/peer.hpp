@@ -8,7 +8,9 @@
 // 1. Every connection in sessions() is open; a closed connection's outstanding
 //    requests have been returned to the picker and its availability removed.
 // 2. session::wanted == number of pieces the remote has and we lack, so
-//    am_interested == (wanted > 0) once the remote's bitfield is known.
+//    am_interested == (wanted > 0) once the remote's bitfield is known. With
+//    piece_check::by_driver a piece awaiting its check counts as had (the
+//    picker will not hand it out), and as lacking again if it fails.
 // 3. A request is queued for upload only while we unchoke the remote; choking a
 //    remote drops its queue, so no piece is sent while choking (BEP 3).
 // 4. Every piece completes exactly once and is announced with one broadcast_have.
@@ -245,6 +247,11 @@ class peer {
   std::size_t num_unchoked() const;
   // Whether we unchoke `c` optimistically (rather than for its rate or in turn).
   bool is_optimistic_unchoke(connection_id c) const;
+  // Throws std::logic_error naming the first invariant that does not hold (1-3
+  // and 5 above, session.hpp's 1, 2 and 4, the session table, and the picker's
+  // and choker's own), with the offending values. O(pieces x sessions / 64 +
+  // bits set + records x blocks): for tests and checked simulator builds.
+  void check_invariants() const;
 
  private:
   session* get(connection_id c);
@@ -269,6 +276,7 @@ class peer {
   void fill_pipeline(session& s, time_point now);
   void refill_others(const session& except, time_point now);
   void on_piece_complete(piece_index p, time_point now);
+  void count_piece_gained(piece_index p);
   void note_contributor(piece_index p, const session& s);
   void rechoke(time_point now);
   void reselect(time_point now);
@@ -285,6 +293,11 @@ class peer {
   bool super_seeding() const { return options_.choker.super_seeding && picker_.is_seed(); }
   void reveal_next_piece(session& s);
   void on_superseed_have(session& from, piece_index p);
+  // check_invariants() by concern
+  void check_session_table() const;
+  void check_session(const session& s) const;
+  void check_requests() const;
+  void check_availability() const;
 
   // Members used by every message come first (a few cache lines); the 2.5 KB
   // random generator, used on rechokes only, comes last.

@@ -39,6 +39,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "protocol/bitfield.hpp"
@@ -173,6 +174,14 @@ class piece_picker {
   // shuffled; sequential: by index). Rebuilds a dirty order. Valid until the next
   // non-const call.
   std::span<const piece_index> pick_order();
+  // Every outstanding request as (block, requester), endgame duplicates
+  // included. O(records x blocks).
+  std::vector<std::pair<block_ref, requester>> requests() const;
+  // Throws std::logic_error naming the first invariant above (2-4, 6-9) that does
+  // not hold, with the offending values; invariant 1 needs the peers and is
+  // checked by protocol::peer. O(pieces + records x blocks): for tests and
+  // checked simulator builds, never the normal paths.
+  void check_invariants() const;
 
   // Cache hints (see peer::prefetch_have): the members inc_availability(p)
   // reads, then its piece entry.
@@ -266,6 +275,13 @@ class piece_picker {
   void remove_partial(std::uint32_t r);
   bool has_requester(const download_record& rec, const block_slot& slot, std::uint32_t block,
                      requester who) const;
+
+  // check_invariants() by concern
+  void check_records() const;
+  void check_record(std::uint32_t r) const;
+  void check_pieces() const;
+  void check_bands() const;
+  void check_endgame_index() const;
 
   // picking
   void take_blocks(pick_state& s, std::uint32_t p);

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <functional>
 #include <queue>
+#include <tuple>
 #include <unordered_map>
+
+#include "protocol/invariant.hpp"
 
 namespace swarmsim::protocol {
 
@@ -91,6 +94,51 @@ struct expiry_entry {
   std::uint32_t slot;
   bool operator>(const expiry_entry& o) const { return last_announce > o.last_announce; }
 };
+
+// The entries of a priority_queue, in heap order (its container is protected).
+template <typename Queue>
+const typename Queue::container_type& entries_of(const Queue& q) {
+  struct view : Queue {
+    static const typename Queue::container_type& of(const Queue& q) { return q.*(&view::c); }
+  };
+  return view::of(q);
+}
+
+void check_swarm(const swarm& s, std::uint32_t torrent) {
+  require(
+      s.index.size() == s.order.size() && s.order.size() + s.free_slots.size() == s.slots.size(),
+      "tracker invariant 1: torrent {} has {} ids, {} peers in order, {} free of {} slots", torrent,
+      s.index.size(), s.order.size(), s.free_slots.size(), s.slots.size());
+  std::vector<std::uint8_t> used(s.slots.size(), 0);
+  std::uint32_t complete = 0, completions = 0;
+  for (std::size_t i = 0; i < s.order.size(); ++i) {
+    const std::uint32_t slot = s.order[i];
+    require(slot < s.slots.size() && !used[slot] && s.slots[slot].pos == i,
+            "tracker invariant 1: torrent {} order[{}] = slot {}, out of range, listed twice or "
+            "not at its pos",
+            torrent, i, slot);
+    used[slot] = 1;
+    const swarm::member& m = s.slots[slot];
+    const auto it = s.index.find(m.info.peer);
+    require(it != s.index.end() && it->second == slot,
+            "tracker invariant 1: torrent {} slot {} holds a peer id indexed elsewhere", torrent,
+            slot);
+    complete += m.info.left == 0;
+    completions += m.counted_completion;
+  }
+  for (const std::uint32_t slot : s.free_slots) {
+    require(slot < s.slots.size() && !used[slot],
+            "tracker: torrent {} free slot {} is out of range, occupied or free twice", torrent,
+            slot);
+    used[slot] = 2;
+  }
+  require(complete == s.complete && s.complete <= s.size(),
+          "tracker invariant 2: torrent {} counts {} complete of {}, {} announced left 0", torrent,
+          s.complete, s.size(), complete);
+  require(completions <= s.downloaded,
+          "tracker invariant 3: torrent {} downloaded {}, yet {} peers counted a completion",
+          torrent, s.downloaded, completions);
+}
 
 }  // namespace
 
@@ -212,6 +260,37 @@ std::vector<tracked_peer> tracker::peers(const sha1_hash& info_hash) const {
   for (auto slot : s.order)
     out.push_back(s.slots[slot].info);
   return out;
+}
+
+void tracker::check_invariants() const {
+  const impl& d = *impl_;
+  require(d.torrent_index.size() == d.swarms.size(), "tracker: {} torrents indexed, {} swarms",
+          d.torrent_index.size(), d.swarms.size());
+  std::vector<std::uint8_t> indexed(d.swarms.size(), 0);
+  for (const auto& [hash, t] : d.torrent_index) {
+    require(t < d.swarms.size() && !indexed[t], "tracker: swarm {} indexed twice or out of range",
+            t);
+    indexed[t] = 1;
+  }
+  for (std::uint32_t t = 0; t < d.swarms.size(); ++t)
+    check_swarm(d.swarms[t], t);
+  // Invariant 7: a heap entry for every peer's last announce.
+  const auto& heap = entries_of(d.expiry);
+  require(std::is_heap(heap.begin(), heap.end(), std::greater<>()),
+          "tracker invariant 7: the expiry entries are not a min-heap");
+  std::vector<std::tuple<std::uint32_t, std::uint32_t, time_point>> entries;
+  entries.reserve(heap.size());
+  for (const expiry_entry& e : heap)
+    entries.emplace_back(e.torrent, e.slot, e.last_announce);
+  std::sort(entries.begin(), entries.end());
+  for (std::uint32_t t = 0; t < d.swarms.size(); ++t) {
+    for (const std::uint32_t slot : d.swarms[t].order) {
+      const time_point last = d.swarms[t].slots[slot].info.last_announce;
+      require(std::binary_search(entries.begin(), entries.end(), std::tuple{t, slot, last}),
+              "tracker invariant 7: torrent {} slot {} (last announce {} ns) has no expiry entry",
+              t, slot, last.time_since_epoch().count());
+    }
+  }
 }
 
 std::optional<time_point> tracker::next_deadline() const {

@@ -103,6 +103,10 @@ class tracker {
   std::optional<time_point> next_deadline() const;
   // Removes peers whose last announce is older than expire_after; returns how many.
   std::size_t on_deadline(time_point now);
+  // Throws std::logic_error naming the first invariant (1, 2, 7 above, and the
+  // swarm tables behind them) that does not hold, with the offending values.
+  // O(peers + expiry entries): for tests and checked simulator builds.
+  void check_invariants() const;
 
  private:
   struct impl;

@@ -571,7 +571,8 @@ TEST(piece_picker, immediate_download_receives_every_block_once) {
 // Peers keep requests outstanding, blocks arrive in random order, some requests are
 // aborted: every block's requesters are exactly the peers that hold it, nobody
 // holds a block twice, picks outside endgame hand out no block twice, no block has
-// more than 1 + max_endgame_duplicates requesters, every piece completes once.
+// more than 1 + max_endgame_duplicates requesters, every piece completes once, and
+// the picker's invariants hold after every step.
 TEST(piece_picker, queued_download_with_aborts_keeps_requests_consistent) {
   constexpr std::uint32_t n = 40;
   constexpr std::uint32_t blocks = 4;
@@ -621,6 +622,7 @@ TEST(piece_picker, queued_download_with_aborts_keeps_requests_consistent) {
           }
         }
       }
+      ASSERT_NO_THROW(picker.check_invariants()) << "step " << step;
       std::map<block_ref, std::uint32_t> held;
       for (const auto& oq : queue) {
         for (const block_ref& b : oq)
@@ -647,7 +649,8 @@ TEST(piece_picker, queued_download_with_aborts_keeps_requests_consistent) {
 
 // After random HAVEs, bitfields, departures, seeds, picks, receipts, aborts and
 // resets, the order holds exactly the wanted pieces some peer has: by brute-force
-// availability (rarest_first), by index (sequential), in any order (random).
+// availability (rarest_first), by index (sequential), in any order (random); the
+// picker's invariants hold after every event.
 TEST(piece_picker, pick_order_matches_brute_force_after_random_events) {
   for (std::uint64_t seed = 0; seed < 8; ++seed) {
     constexpr std::uint32_t n = 300;
@@ -725,6 +728,7 @@ TEST(piece_picker, pick_order_matches_brute_force_after_random_events) {
         last_op = "reset";
         picker.reset_piece(piece_index{static_cast<std::uint32_t>(rng() % n)});
       }
+      ASSERT_NO_THROW(picker.check_invariants()) << "step " << step << " after " << last_op;
 
       std::vector<std::uint32_t> brute(n, seeds);
       for (const bitfield& b : peers)
@@ -745,7 +749,7 @@ TEST(piece_picker, pick_order_matches_brute_force_after_random_events) {
           if (!picker.is_requested(ref) && !picker.is_received(ref)) wanted.insert(p);
         }
       }
-      const auto order = order_of(picker);
+      const auto order = order_of(picker);  // rebuilds a dirty order
       ASSERT_EQ(std::set<std::uint32_t>(order.begin(), order.end()), wanted)
           << "step " << step << " after " << last_op;
       ASSERT_EQ(order.size(), wanted.size());
