@@ -1,7 +1,8 @@
 #pragma once
 // A simulation scenario: everything a run needs, with every default filled in.
 //
-// Loading, overrides and saving live in scenario.cpp; the file format is
+// Loading, overrides and saving live in scenario_load.cpp, scenario_override.cpp
+// and scenario_save.cpp, the fields in scenario_schema.cpp; the file format is
 // documented field by field in scenarios/README.md. Invariants of a scenario
 // returned by load_scenario()/parse_scenario():
 // 1. Every field holds a valid value: rates > 0; sizes, intervals and time limits
