@@ -412,25 +412,25 @@ constexpr std::array<group_field, 22> group_table{{
      }},
     {"picker",
      [](const reading& r, const located& v, group_draft& g) {
-       read_nested(r.l, v, picker_table, "a map of piece picker options", g.spec.picker, g);
+       read_nested(r.l, v, picker_table, "a map of piece picker options", g.spec.peer.picker, g);
      },
      [](YAML::Emitter& out, std::string_view k, const group_spec& g) {
-       write_map(out, k, picker_table, g.picker);
+       write_map(out, k, picker_table, g.peer.picker);
      }},
     {"choker",
      [](const reading& r, const located& v, group_draft& g) {
-       read_nested(r.l, v, choker_table, "a map of choker options", g.spec.choker, g);
+       read_nested(r.l, v, choker_table, "a map of choker options", g.spec.peer.choker, g);
      },
      [](YAML::Emitter& out, std::string_view k, const group_spec& g) {
-       write_map(out, k, choker_table, g.choker);
+       write_map(out, k, choker_table, g.peer.choker);
      }},
-    peer<whole<1>, &group_spec::pipeline_depth>("pipeline_depth"),
-    peer<whole<1, protocol::peer_options::max_connections_limit>, &group_spec::max_connections>(
-        "max_connections"),
-    peer<whole<>, &group_spec::max_initiate>("max_initiate"),
-    peer<whole<>, &group_spec::min_peers>("min_peers"),
-    peer<time_span<false>, &group_spec::inactivity_timeout>("inactivity_timeout"),
-    peer<time_span<false>, &group_spec::reconnect_delay>("reconnect_delay"),
+    peer<whole<1>, &protocol::peer_options::pipeline_depth>("pipeline_depth"),
+    peer<whole<1, protocol::peer_options::max_connections_limit>,
+         &protocol::peer_options::max_connections>("max_connections"),
+    peer<whole<>, &protocol::peer_options::max_initiate>("max_initiate"),
+    peer<whole<>, &protocol::peer_options::min_peers>("min_peers"),
+    peer<time_span<false>, &protocol::peer_options::inactivity_timeout>("inactivity_timeout"),
+    peer<time_span<false>, &protocol::peer_options::reconnect_delay>("reconnect_delay"),
 }};
 
 }  // namespace

@@ -297,7 +297,7 @@ group_draft read_group(const loader& l, const located& at, std::size_t index,
   for (const auto& other : before)
     if (other.spec.name == g.spec.name)
       l.fail(name_at, fmt::format("duplicate group name '{}'", g.spec.name));
-  const auto& c = g.spec.choker;
+  const auto& c = g.spec.peer.choker;
   if (c.slots == protocol::slots_mode::fixed && c.optimistic_slots > c.upload_slots) {
     const auto it = g.origins.contains("choker.optimistic_slots")
                         ? g.origins.find("choker.optimistic_slots")

@@ -2,7 +2,8 @@
 // Internals of the scenario file format, shared by its parts (not for other
 // users: sim/scenario.hpp is the interface):
 //   scenario_schema.cpp    the fields of every section, each read and written
-//                          by one table entry, in the order of the file
+//                          by one table entry, in the order of the file (a
+//                          group's in scenario_group_schema.cpp)
 //   scenario_load.cpp      YAML -> scenario: checked values and the checks that
 //                          span fields, errors as FILE:LINE:COLUMN
 //   scenario_override.cpp  --set key.path=value, applied to the tree before loading
@@ -238,7 +239,8 @@ void write_fields(YAML::Emitter& out, const Table& table, const W& in) {
     if (f.write) f.write(out, f.key, in);
 }
 
-// The top level and a group's fields (scenario_schema.cpp).
+// The top level's fields (scenario_schema.cpp) and a group's
+// (scenario_group_schema.cpp).
 std::span<const field<scenario>> scenario_fields();
 std::span<const field<group_draft, group_spec>> group_fields();
 
@@ -356,11 +358,11 @@ constexpr field<group_draft, group_spec> peer(std::string_view key) {
   using T = typename member_of<decltype(Member)>::type;
   return {key,
           [](const reading& r, const located& v, group_draft& g) {
-            g.spec.*Member = static_cast<T>(Codec::read(r.l, v));
+            g.spec.peer.*Member = static_cast<T>(Codec::read(r.l, v));
           },
           [](YAML::Emitter& out, std::string_view k, const group_spec& in) {
             out << YAML::Key << std::string(k) << YAML::Value;
-            Codec::write(out, in.*Member);
+            Codec::write(out, in.peer.*Member);
           }};
 }
 
