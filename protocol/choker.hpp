@@ -95,6 +95,8 @@ struct choker_options {
   // BEP 16 super-seeding while we are a seed: no bitfield, pieces revealed one
   // per peer with HAVE (carried out by protocol::peer; see peer.hpp).
   bool super_seeding = false;
+
+  friend bool operator==(const choker_options&, const choker_options&) = default;
 };
 
 // What the choker sees of one connection at a rechoke.

@@ -82,6 +82,8 @@ struct peer_options {
   duration announce_interval = std::chrono::seconds(300);    // until the tracker says otherwise
   piece_check check = piece_check::none;
   std::uint32_t max_hash_failures = 3;  // pieces a remote may corrupt before we drop it
+
+  friend bool operator==(const peer_options&, const peer_options&) = default;
 };
 
 namespace action {

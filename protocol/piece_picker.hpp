@@ -71,6 +71,8 @@ struct picker_options {
   bool endgame = true;
   // Extra requesters allowed per block in endgame.
   std::uint32_t max_endgame_duplicates = 2;
+
+  friend bool operator==(const picker_options&, const picker_options&) = default;
 };
 
 // Who requested a block: the local peer's connection id.

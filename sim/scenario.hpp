@@ -1,7 +1,9 @@
 #pragma once
 // A simulation scenario: everything a run needs, with every default filled in.
 //
-// Loading, overrides and saving live in scenario.cpp; the file format is
+// Loading, overrides and saving live in scenario_load.cpp, scenario_override.cpp
+// and scenario_save.cpp, the fields in scenario_schema.cpp and
+// scenario_group_schema.cpp; the file format is
 // documented field by field in scenarios/README.md. Invariants of a scenario
 // returned by load_scenario()/parse_scenario():
 // 1. Every field holds a valid value: rates > 0; sizes, intervals and time limits
@@ -30,6 +32,7 @@
 #include "protocol/choker.hpp"
 #include "protocol/peer.hpp"
 #include "protocol/piece_picker.hpp"
+#include "protocol/tracker.hpp"
 #include "protocol/types.hpp"
 
 namespace swarmsim::sim {
@@ -44,11 +47,12 @@ struct torrent_spec {
   friend bool operator==(const torrent_spec&, const torrent_spec&) = default;
 };
 
+// The tracker's settings, with protocol::tracker_options' defaults.
 struct tracker_spec {
-  std::uint32_t numwant = 50;
-  duration announce_interval = std::chrono::seconds(300);
-  duration min_interval = std::chrono::seconds(60);
-  duration expire_after = std::chrono::seconds(900);
+  std::uint32_t numwant = protocol::tracker_options{}.default_numwant;
+  duration announce_interval = protocol::tracker_options{}.interval;
+  duration min_interval = protocol::tracker_options{}.min_interval;
+  duration expire_after = protocol::tracker_options{}.expire_after;
   duration latency = std::chrono::milliseconds(50);  // one way, peer <-> tracker
 
   friend bool operator==(const tracker_spec&, const tracker_spec&) = default;
@@ -178,17 +182,14 @@ struct group_spec {
   // Payload upload cap, bytes per second (empty: the access link's upload).
   // 0 makes a free-rider: it unchokes nobody, but still sends HAVE and interest.
   std::optional<double> upload_cap;
-  protocol::picker_options picker;
-  protocol::choker_options choker;
-  std::uint32_t pipeline_depth = 5;    // outstanding requests per connection (mainline)
-  std::uint32_t max_connections = 50;  // connections per peer (in + out)
-  std::uint32_t max_initiate = 40;     // outgoing connections the peer opens itself
-  std::uint32_t min_peers = 20;        // fewer connections: announce early (mainline)
-  duration inactivity_timeout = std::chrono::seconds(600);  // 0: never (libtorrent)
-  duration reconnect_delay = std::chrono::seconds(60);      // libtorrent min_reconnect_time
+  // The peers' protocol options, with protocol::peer_options' defaults. The
+  // scenario reads and writes picker, choker, pipeline_depth, max_connections,
+  // max_initiate, min_peers, inactivity_timeout and reconnect_delay (the group
+  // fields of the same names); the other fields stay at their defaults and
+  // peer_options_of takes them from the driver instead.
+  protocol::peer_options peer;
 
-  // Field by field, picker and choker options included (they have no operator==).
-  friend bool operator==(const group_spec&, const group_spec&);
+  friend bool operator==(const group_spec&, const group_spec&) = default;
 };
 
 enum class stop_kind : std::uint8_t {
@@ -252,8 +253,8 @@ scenario parse_scenario(const std::string& yaml_text, const std::string& source_
 std::string save_scenario(const scenario& s);
 
 // The protocol options of group `g`'s peers: `base` (the driver's own settings)
-// with the group's picker, choker and connection fields and the tracker's
-// announce interval. A group with upload_cap 0 (free-riders) unchokes nobody.
+// with the fields the scenario sets from `g.peer` and the tracker's announce
+// interval. A group with upload_cap 0 (free-riders) unchokes nobody.
 protocol::peer_options peer_options_of(const group_spec& g, const tracker_spec& t,
                                        protocol::peer_options base = {});
 

@@ -188,7 +188,7 @@ class driver {
     std::uint64_t need = 64;
     for (const auto& p : plan) {
       const group_spec& g = spec_.groups[p.group];
-      need += std::min<std::uint64_t>(g.max_connections, plan.size()) + 4;
+      need += std::min<std::uint64_t>(g.peer.max_connections, plan.size()) + 4;
     }
     ensure_descriptors(need);
 

@@ -129,30 +129,30 @@ simulation: {seed: 7, stop: time_limit, time_limit: 3h, sample_interval: 500ms}
   EXPECT_EQ(seeds.arrival, (arrival_spec{arrival_kind::at, 30s, {}, 1.0}));
   EXPECT_EQ(seeds.after_completion.kind, after_completion_kind::leave);
   EXPECT_EQ(seeds.leave_at, std::optional<duration>(1h));
-  EXPECT_EQ(seeds.picker.policy, protocol::pick_policy::sequential);
-  EXPECT_EQ(seeds.picker.random_first_pieces, 0u);
-  EXPECT_FALSE(seeds.picker.finish_started_first);
-  EXPECT_FALSE(seeds.picker.endgame);
-  EXPECT_EQ(seeds.picker.max_endgame_duplicates, 5u);
-  EXPECT_EQ(seeds.choker.upload_slots, 8u);
-  EXPECT_EQ(seeds.choker.optimistic_slots, 2u);
-  EXPECT_EQ(seeds.choker.rechoke_interval, 15s);
-  EXPECT_EQ(seeds.choker.optimistic_interval, 45s);
-  EXPECT_EQ(seeds.choker.snub_timeout, 30s);
-  EXPECT_EQ(seeds.choker.new_peer_window, 20s);
-  EXPECT_EQ(seeds.choker.new_peer_weight, 2u);
-  EXPECT_EQ(seeds.choker.seed_mode, protocol::seed_choking::fastest_upload);
-  EXPECT_EQ(seeds.choker.round_robin_bytes, 4u * 1024 * 1024);
-  EXPECT_EQ(seeds.choker.round_robin_min_time, 2min);
-  EXPECT_EQ(seeds.pipeline_depth, 10u);
-  EXPECT_EQ(seeds.max_connections, 80u);
-  EXPECT_EQ(seeds.max_initiate, 30u);
-  EXPECT_EQ(seeds.min_peers, 12u);
-  EXPECT_EQ(seeds.inactivity_timeout, 5min);
-  EXPECT_EQ(seeds.reconnect_delay, 0s);
-  EXPECT_EQ(s.groups[1].inactivity_timeout, 10min);  // defaults
-  EXPECT_EQ(s.groups[1].reconnect_delay, 1min);
-  EXPECT_EQ(s.groups[1].min_peers, 20u);
+  EXPECT_EQ(seeds.peer.picker.policy, protocol::pick_policy::sequential);
+  EXPECT_EQ(seeds.peer.picker.random_first_pieces, 0u);
+  EXPECT_FALSE(seeds.peer.picker.finish_started_first);
+  EXPECT_FALSE(seeds.peer.picker.endgame);
+  EXPECT_EQ(seeds.peer.picker.max_endgame_duplicates, 5u);
+  EXPECT_EQ(seeds.peer.choker.upload_slots, 8u);
+  EXPECT_EQ(seeds.peer.choker.optimistic_slots, 2u);
+  EXPECT_EQ(seeds.peer.choker.rechoke_interval, 15s);
+  EXPECT_EQ(seeds.peer.choker.optimistic_interval, 45s);
+  EXPECT_EQ(seeds.peer.choker.snub_timeout, 30s);
+  EXPECT_EQ(seeds.peer.choker.new_peer_window, 20s);
+  EXPECT_EQ(seeds.peer.choker.new_peer_weight, 2u);
+  EXPECT_EQ(seeds.peer.choker.seed_mode, protocol::seed_choking::fastest_upload);
+  EXPECT_EQ(seeds.peer.choker.round_robin_bytes, 4u * 1024 * 1024);
+  EXPECT_EQ(seeds.peer.choker.round_robin_min_time, 2min);
+  EXPECT_EQ(seeds.peer.pipeline_depth, 10u);
+  EXPECT_EQ(seeds.peer.max_connections, 80u);
+  EXPECT_EQ(seeds.peer.max_initiate, 30u);
+  EXPECT_EQ(seeds.peer.min_peers, 12u);
+  EXPECT_EQ(seeds.peer.inactivity_timeout, 5min);
+  EXPECT_EQ(seeds.peer.reconnect_delay, 0s);
+  EXPECT_EQ(s.groups[1].peer.inactivity_timeout, 10min);  // defaults
+  EXPECT_EQ(s.groups[1].peer.reconnect_delay, 1min);
+  EXPECT_EQ(s.groups[1].peer.min_peers, 20u);
   const auto o = peer_options_of(seeds, s.tracker);
   EXPECT_EQ(o.min_peers, 12u);
   EXPECT_EQ(o.inactivity_timeout, 5min);
@@ -211,12 +211,12 @@ groups:
   EXPECT_EQ(fast.upload, 20 * mbit);
   EXPECT_EQ(fast.count, 5u);
   // Choker options are inherited one by one.
-  EXPECT_EQ(fast.choker.seed_mode, protocol::seed_choking::fastest_upload);
-  EXPECT_EQ(fast.choker.upload_slots, 8u);
-  EXPECT_EQ(fast.choker.optimistic_slots, 2u);
+  EXPECT_EQ(fast.peer.choker.seed_mode, protocol::seed_choking::fastest_upload);
+  EXPECT_EQ(fast.peer.choker.upload_slots, 8u);
+  EXPECT_EQ(fast.peer.choker.optimistic_slots, 2u);
   EXPECT_EQ(plain.upload, 2 * mbit);
   EXPECT_EQ(plain.count, 5u);
-  EXPECT_EQ(plain.choker.seed_mode, protocol::choker_options{}.seed_mode);
+  EXPECT_EQ(plain.peer.choker.seed_mode, protocol::choker_options{}.seed_mode);
   EXPECT_EQ(plain.arrival, (arrival_spec{arrival_kind::uniform, 0s, 1min, 1.0}));
   EXPECT_EQ(plain.download, group_spec{}.download);
 }
@@ -230,15 +230,15 @@ groups:
 )",
                                     "test.yaml");
   ASSERT_EQ(s.groups.size(), 2u);
-  EXPECT_EQ(s.groups[0].choker.slots, protocol::slots_mode::automatic);
-  EXPECT_EQ(s.groups[1].choker.slots, protocol::slots_mode::fixed);
-  EXPECT_EQ(s.groups[1].choker.upload_slots, 6u);
+  EXPECT_EQ(s.groups[0].peer.choker.slots, protocol::slots_mode::automatic);
+  EXPECT_EQ(s.groups[1].peer.choker.slots, protocol::slots_mode::fixed);
+  EXPECT_EQ(s.groups[1].peer.choker.upload_slots, 6u);
   const std::string text = save_scenario(s);
   EXPECT_THAT(text, HasSubstr("upload_slots: auto"));
   const scenario again = parse_scenario(text, "resolved.yaml");
   EXPECT_EQ(again, s);
   scenario fixed = s;
-  fixed.groups[0].choker.slots = protocol::slots_mode::fixed;
+  fixed.groups[0].peer.choker.slots = protocol::slots_mode::fixed;
   EXPECT_NE(fixed, s);
 }
 
@@ -493,7 +493,7 @@ TEST(scenario_overrides, address_groups_by_name_or_index) {
   EXPECT_EQ(s.groups[0].upload, 5 * mbit);
   EXPECT_EQ(s.groups[1].upload, 2 * mbit);
   EXPECT_EQ(s.simulation.seed, 7u);
-  EXPECT_EQ(s.groups[1].picker.policy, protocol::pick_policy::random);
+  EXPECT_EQ(s.groups[1].peer.picker.policy, protocol::pick_policy::random);
 }
 
 TEST(scenario_overrides, values_are_yaml_and_later_ones_win) {
@@ -572,8 +572,8 @@ scenario every_feature() {
   seed.download = 1e9 / 8;
   seed.site = "eu";
   seed.leave_at = 10min;
-  seed.choker.seed_mode = protocol::seed_choking::fastest_upload;
-  seed.choker.round_robin_bytes = 1'000'001;
+  seed.peer.choker.seed_mode = protocol::seed_choking::fastest_upload;
+  seed.peer.choker.round_robin_bytes = 1'000'001;
   group_spec some;
   some.name = "some";
   some.count = 7;
@@ -581,9 +581,9 @@ scenario every_feature() {
   some.site = "asia";
   some.arrival = {arrival_kind::poisson, 1s, {}, 1.0 / 3};
   some.after_completion = {after_completion_kind::seed_for, 90s};
-  some.picker.policy = protocol::pick_policy::sequential;
-  some.picker.endgame = false;
-  some.pipeline_depth = 12;
+  some.peer.picker.policy = protocol::pick_policy::sequential;
+  some.peer.picker.endgame = false;
+  some.peer.pipeline_depth = 12;
   group_spec crowd;
   crowd.name = "crowd";
   crowd.count = 100;
@@ -591,8 +591,8 @@ scenario every_feature() {
   crowd.site = "us-east";
   crowd.arrival = {arrival_kind::uniform, 5s, 2min, 1.0};
   crowd.after_completion.kind = after_completion_kind::leave;
-  crowd.choker.upload_slots = 0;
-  crowd.choker.optimistic_slots = 0;
+  crowd.peer.choker.upload_slots = 0;
+  crowd.peer.choker.optimistic_slots = 0;
   s.groups = {seed, some, crowd};
   s.simulation = {UINT64_MAX, stop_kind::time_limit, 36h, 100ms, {}, {}};
   return s;

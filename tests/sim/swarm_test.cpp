@@ -77,8 +77,8 @@ TEST(swarm, refused_connections_leave_no_half_open_sessions) {
   // Few connection slots: many connects are refused or race each other.
   auto s = flash_crowd(20, 4 << 20, 8 * mbit, 2 * mbit, 8 * mbit);
   for (auto& g : s.groups) {
-    g.max_connections = 4;
-    g.max_initiate = 3;
+    g.peer.max_connections = 4;
+    g.peer.max_initiate = 3;
   }
   const auto r = swarm(s).run();
   EXPECT_EQ(r.stalled_handshakes, 0u);
@@ -98,8 +98,8 @@ TEST(swarm, no_block_is_sent_while_choking_or_after_leaving_under_churn) {
   s.groups[1].arrival.kind = arrival_kind::uniform;
   s.groups[1].arrival.window = 30s;
   s.groups[1].after_completion.kind = after_completion_kind::leave;
-  s.groups[1].choker.rechoke_interval = 2s;
-  s.groups[1].choker.optimistic_interval = 4s;
+  s.groups[1].peer.choker.rechoke_interval = 2s;
+  s.groups[1].peer.choker.optimistic_interval = 4s;
   s.simulation.time_limit = 600s;
   const auto r = swarm(s).run();
   std::uint64_t up = 0;
@@ -133,7 +133,7 @@ TEST(swarm, same_seed_gives_identical_csv_and_another_seed_differs) {
 TEST(swarm, homogeneous_flash_crowd_is_within_bounds_of_the_minimum_distribution_time) {
   // Kumar & Ross: T_min = max(F/u_s, F/d_min, N F / (u_s + sum u_i)).
   auto s = flash_crowd(30, 16 << 20, 20 * mbit, 4 * mbit, 20 * mbit);
-  s.groups[0].choker.upload_slots = 8;
+  s.groups[0].peer.choker.upload_slots = 8;
   swarm sw(s);
   const auto t_min = sw.t_min();
   ASSERT_TRUE(t_min);
@@ -156,7 +156,7 @@ TEST(swarm, one_seed_serving_k_leechers_gives_each_about_u_over_k) {
   const std::uint64_t size = 4 << 20;
   const double u = 8 * mbit;
   auto s = flash_crowd(k, size, u, 1000, 100 * mbit);
-  s.groups[0].choker.upload_slots = k;
+  s.groups[0].peer.choker.upload_slots = k;
   s.groups[1].arrival.start = 0s;
   swarm sw(s);
   const auto r = sw.run();
@@ -258,7 +258,7 @@ TEST(swarm, rarest_first_keeps_neighbours_more_interesting_than_sequential) {
   s.groups[1].arrival.window = 60s;
   s.groups[1].after_completion.kind = after_completion_kind::leave;
   const double rarest = mean_peer_availability(swarm(s).run());
-  s.groups[1].picker.policy = protocol::pick_policy::sequential;
+  s.groups[1].peer.picker.policy = protocol::pick_policy::sequential;
   const double sequential = mean_peer_availability(swarm(s).run());
   EXPECT_GT(rarest, 0.6) << "sequential " << sequential;
   EXPECT_LT(sequential, rarest - 0.2) << "rarest-first " << rarest;
@@ -273,8 +273,8 @@ TEST(swarm, leechers_stuck_among_each_other_find_the_seed_again) {
   auto s = flash_crowd(120, 2 << 20, 4 * mbit, 1 * mbit, 4 * mbit);
   s.groups[1].after_completion.kind = after_completion_kind::leave;
   for (auto& g : s.groups) {
-    g.max_connections = 8;
-    g.max_initiate = 6;
+    g.peer.max_connections = 8;
+    g.peer.max_initiate = 6;
   }
   s.simulation.time_limit = 2h;
   const auto r = swarm(s).run();
@@ -362,7 +362,7 @@ TEST(swarm, a_super_seeding_seed_puts_out_a_full_copy_uploading_about_one_copy) 
         "  - {name: leechers, count: 12, upload: 2Mbit/s, download: 8Mbit/s}\n"
         "simulation: {sample_interval: 100ms}\n",
         "test.yaml");
-    s.groups[0].choker.super_seeding = super;
+    s.groups[0].peer.choker.super_seeding = super;
     const auto r = swarm(s).run();
     for (const auto& p : r.peers) {
       if (p.role == peer_role::leecher) {
