@@ -32,6 +32,7 @@
 #include <optional>
 #include <ranges>
 #include <span>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -51,6 +52,30 @@ namespace swarmsim::protocol {
 // driver, which hashes the bytes and reports back with peer::on_piece_checked.
 enum class piece_check : std::uint8_t { none, by_driver };
 enum class piece_verdict : std::uint8_t { passed, failed };
+
+// Why the peer closed a connection (action::disconnect). The reasons from
+// handshake_expected on are protocol errors (is_protocol_error): the remote
+// broke BEP 3, and peer_stats::protocol_errors counts them.
+enum class disconnect_reason : std::uint8_t {
+  stopped,             // we left the swarm (peer::stop)
+  make_room,           // idle, closed for an incoming connection (invariant 5)
+  inactive,            // neither side interested for inactivity_timeout (invariant 5)
+  both_seeds,          // the remote and we are both seeds: nothing to exchange
+  hash_failures,       // the remote sent parts of more than max_hash_failures bad pieces
+  duplicate,           // another connection to the same remote peer id won (invariant 7)
+  handshake_expected,  // a message before the remote's handshake
+  wrong_info_hash,     // a handshake for another torrent
+  connected_to_self,   // a handshake with our own peer id
+  second_handshake,    // a handshake after the first
+  bad_bitfield,        // a bitfield of the wrong size, or not the first message
+  bad_have,            // a HAVE of a piece the torrent does not have
+  bad_request,         // a REQUEST of no block of the torrent, or of a piece we lack
+  bad_piece,           // a PIECE that is no block of the torrent
+};
+std::string_view to_string(disconnect_reason r);
+constexpr bool is_protocol_error(disconnect_reason r) {
+  return r >= disconnect_reason::handshake_expected;
+}
 
 struct peer_options {
   picker_options picker;
@@ -101,6 +126,7 @@ struct connect {
 // Close `conn`; the peer has already forgotten it.
 struct disconnect {
   connection_id conn;
+  disconnect_reason reason;
 };
 struct announce {
   announce_event event;
@@ -254,7 +280,9 @@ class peer {
   template <typename M>
   void send(session& s, M m);
   enum class reconnect : bool { no, later };
-  void close(session& s, time_point now, bool tell_driver, reconnect again = reconnect::no);
+  // Closes `s`; with a reason, tells the driver (action::disconnect).
+  void close(session& s, time_point now, std::optional<disconnect_reason> tell_driver,
+             reconnect again = reconnect::no);
   void handle_handshake(session& s, const msg::handshake& m, time_point now);
   void handle_bitfield(session& s, const msg::bitfield& m, time_point now);
   void handle_have(session& s, piece_index p, time_point now);
@@ -281,7 +309,7 @@ class peer {
   void make_room(time_point now);
   const session* idle_victim(time_point now) const;
   bool has_open_session(endpoint remote) const;
-  void protocol_error(session& s, time_point now);
+  void protocol_error(session& s, disconnect_reason why, time_point now);
   bool super_seeding() const { return options_.choker.super_seeding && picker_.is_seed(); }
   void reveal_next_piece(session& s);
   void on_superseed_have(session& from, piece_index p);

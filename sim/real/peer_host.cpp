@@ -245,7 +245,18 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
 
   void handle(protocol::action::connect& c) { links.connect(c.address); }
 
-  void handle(protocol::action::disconnect& d) { links.close(d.conn); }
+  // Every protocol-error close is logged with its reason; the others are routine.
+  void handle(protocol::action::disconnect& d) {
+    if (protocol::is_protocol_error(d.reason)) {
+      const peer_connection* c = conn(d.conn);
+      log(fmt::format("closed {}: protocol error: {}",
+                      c ? fmt::format("{}:{}", c->remote_endpoint().address().to_string(),
+                                      c->remote_endpoint().port())
+                        : std::string("?"),
+                      protocol::to_string(d.reason)));
+    }
+    links.close(d.conn);
+  }
 
   void handle(protocol::action::announce& a) { send_announce(a.event); }
 
@@ -443,13 +454,15 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
     drain();
   }
 
-  void on_connection_closed(connection_id c, std::string_view reason) override {
+  void on_connection_closed(connection_id c, const connection_closed& why) override {
     if (!alive || stopping) return;
-    if (reason.starts_with("bad message")) {
+    if (why.cause == close_cause::undecodable) {
       ++dropped;
       const protocol::session* s = peer.find(c);
-      log(fmt::format("dropped {}: {}", s ? protocol::to_string(s->remote) : std::string("?"),
-                      reason));
+      log(fmt::format("dropped {}: protocol error: {} ({})",
+                      s ? protocol::to_string(s->remote) : std::string("?"),
+                      why.wire_error ? protocol::to_string(*why.wire_error) : "undecodable",
+                      why.detail));
     }
     links.release(c);
     peer.on_disconnected(c, now());
