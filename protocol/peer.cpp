@@ -339,6 +339,7 @@ void peer::handle_handshake(session& s, const msg::handshake& h, time_point now)
                    now);
     return;
   }
+  if (!keep_over_duplicate(s, h.peer, now)) return;
   s.state = session_state::active;
   if (!s.handshake_sent) {
     send(s, msg::handshake{info_hash_, id_, {}});
@@ -350,6 +351,29 @@ void peer::handle_handshake(session& s, const msg::handshake& h, time_point now)
   } else if (picker_.num_have() > 0) {
     send(s, msg::bitfield{picker_.have_bits()});
   }
+}
+
+// Invariant 7. Returns whether `s` stays open.
+bool peer::keep_over_duplicate(session& s, const wire_peer_id& remote, time_point now) {
+  const std::uint32_t slot = s.id.value() & slot_mask_;
+  if (remote_ids_.size() < sessions_.size()) remote_ids_.resize(sessions_.size());
+  const auto opener = [&](const session& x) -> const wire_peer_id& {
+    return x.outgoing ? id_ : remote;
+  };
+  for (auto& o : all_sessions()) {
+    if (!o.open || o.state != session_state::active ||
+        remote_ids_[o.id.value() & slot_mask_] != remote)
+      continue;
+    const bool keep_new = opener(s) != opener(o) && opener(s) < opener(o);
+    session& loser = keep_new ? o : s;
+    const bool held_slot = !loser.am_choking;
+    close(loser, now, disconnect_reason::duplicate);
+    if (held_slot) reselect(now);  // its upload slot goes to another peer at once
+    if (!keep_new) return false;
+    break;
+  }
+  remote_ids_[slot] = remote;
+  return true;
 }
 
 void peer::reveal_next_piece(session& s) {

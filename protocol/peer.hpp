@@ -27,6 +27,11 @@
 //    our remotes, random among equals). A remote is shown its next piece only
 //    once another remote announces the piece it was shown (it passed the piece
 //    on), or at once if it is our only connection or it already had the piece.
+// 7. At most one connection per remote peer id (from its handshake; addresses
+//    of incoming connections are ephemeral): when a handshake names a remote we
+//    already have an active connection to, the one opened by the smaller peer id
+//    is kept (the older one if the same side opened both), so both sides keep
+//    the same one, and the other is closed (disconnect_reason::duplicate).
 
 #include <cstdint>
 #include <optional>
@@ -313,6 +318,7 @@ class peer {
   bool super_seeding() const { return options_.choker.super_seeding && picker_.is_seed(); }
   void reveal_next_piece(session& s);
   void on_superseed_have(session& from, piece_index p);
+  bool keep_over_duplicate(session& s, const wire_peer_id& remote, time_point now);
 
   // Members used by every message come first (a few cache lines); the 2.5 KB
   // random generator, used on rechokes only, comes last.
@@ -365,6 +371,9 @@ class peer {
   std::unordered_map<std::uint32_t, std::vector<connection_id>> contributors_;
   // Super-seeding: how many remotes each piece was revealed to (empty until used).
   std::vector<std::uint32_t> revealed_;
+  // The remote's peer id of each active session, at the session's slot (a cold
+  // side table: only handshakes read it; invariant 7).
+  std::vector<wire_peer_id> remote_ids_;
   time_point last_announce_{};
   duration min_announce_gap_ = std::chrono::seconds(60);  // the tracker's min interval
   rng random_;

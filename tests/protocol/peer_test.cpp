@@ -229,6 +229,40 @@ TEST(peer, connection_limit_and_duplicates_are_refused) {
   EXPECT_FALSE(p.can_accept(time_point{}));
 }
 
+// Two connections between the same two peers (each connected to the other; the
+// incoming ends come from ephemeral ports): both sides keep the one the smaller
+// peer id opened, whichever handshake arrives first, and close the other as a
+// duplicate.
+TEST(peer, of_two_connections_between_two_peers_both_keep_the_same_one) {
+  for (const bool smaller_first : {true, false}) {
+    peer_pipe pipe(small_torrent);
+    const auto seed = pipe.add_peer(true);  // peer id 1..., the smaller
+    const auto leecher = pipe.add_peer(false);
+    if (smaller_first) {
+      pipe.connect(seed, leecher, 50001);
+      pipe.connect(leecher, seed, 50002);
+    } else {
+      pipe.connect(leecher, seed, 50002);
+      pipe.connect(seed, leecher, 50001);
+    }
+    for (int k = 0; k < 3; ++k)
+      pipe.step();  // handshakes both ways, and the answers
+    for (const auto i : {seed, leecher}) {
+      EXPECT_EQ(pipe[i].num_connections(), 1u) << "peer " << i;
+      bool outgoing = false;
+      pipe[i].for_each_session([&](const session& x) { outgoing = x.outgoing; });
+      EXPECT_EQ(outgoing, i == seed) << "peer " << i << ": the seed's connection survives";
+      std::vector<disconnect_reason> reasons;
+      for (const auto& a : pipe.actions(i))
+        if (const auto* d = std::get_if<action::disconnect>(&a)) reasons.push_back(d->reason);
+      EXPECT_EQ(reasons, std::vector{disconnect_reason::duplicate}) << "peer " << i;
+      EXPECT_EQ(pipe[i].stats().protocol_errors, 0u);
+    }
+    pipe.run();
+    EXPECT_TRUE(pipe[leecher].is_seed()) << "over the connection that survived";
+  }
+}
+
 // Closed connections are dropped from the peer (their memory too), but their ids
 // are never handed out again: a late message for a closed connection must not
 // reach a newer one, and the open ones keep the order they opened in.
