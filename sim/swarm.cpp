@@ -15,6 +15,7 @@
 #include "sim/link_model.hpp"
 #include "sim/population.hpp"
 #include "sim/rng.hpp"
+#include "sim/theory.hpp"
 #include "sim/topology.hpp"
 
 namespace swarmsim::sim {
@@ -223,6 +224,7 @@ struct swarm::impl {
   std::uint64_t events = 0;
   time_point now{};
   bool single_site = true;
+  std::optional<duration> planned_t_min;  // Kumar & Ross for the peers there at t = 0
 
   explicit impl(scenario s)
       : spec(std::move(s)),
@@ -246,6 +248,7 @@ struct swarm::impl {
 
   void build_peers() {
     auto plan = plan_peers(spec, topo, geometry);
+    planned_t_min = t_min_at_start(plan, geometry.total_size());
     peers.resize(plan.size());
     for (const auto& g : spec.groups)
       group_options.push_back(peer_options_of(g, spec.tracker));
@@ -1067,24 +1070,7 @@ struct swarm::impl {
     return result;
   }
 
-  std::optional<duration> t_min() const {
-    double seed_up = 0, leech_up = 0, min_down = 0;
-    std::uint32_t n = 0;
-    for (const auto& p : peers) {
-      if (p.arrival != time_origin) continue;
-      if (p.initial_seed) {
-        seed_up += p.upload;
-      } else {
-        leech_up += p.upload;
-        min_down = n == 0 ? p.download : std::min(min_down, p.download);
-        ++n;
-      }
-    }
-    if (n == 0 || seed_up <= 0) return std::nullopt;
-    const double f = static_cast<double>(geometry.total_size());
-    const double t = std::max({f / seed_up, f / min_down, n * f / (seed_up + leech_up)});
-    return protocol::from_seconds(t);
-  }
+  std::optional<duration> t_min() const { return planned_t_min; }
 };
 
 swarm::swarm(scenario s) {

@@ -23,6 +23,7 @@
 #include "sim/real/peer_host.hpp"
 #include "sim/real/torrent_maker.hpp"
 #include "sim/rng.hpp"
+#include "sim/theory.hpp"
 #include "sim/topology.hpp"
 
 namespace swarmsim::sim::real {
@@ -175,7 +176,7 @@ class driver {
     result.info.simulated_end = stop_time;
     result.info.events = handlers_;
     result.info.wall_seconds = std::chrono::duration<double>(steady::now() - wall_start).count();
-    result.info.t_min = swarm(spec_).t_min();
+    result.info.t_min = t_min_;
     return result;
   }
 
@@ -185,6 +186,7 @@ class driver {
   void prepare() {
     const topology topo = topology::build(spec_.network);
     auto plan = plan_peers(spec_, topo, geometry_);
+    t_min_ = t_min_at_start(plan, geometry_.total_size());
     std::uint64_t need = 64;
     for (const auto& p : plan) {
       const group_spec& g = spec_.groups[p.group];
@@ -450,6 +452,7 @@ class driver {
   std::uint64_t handlers_ = 0;
   std::uint64_t samples_taken_ = 0;
   std::vector<sample> samples_;
+  std::optional<duration> t_min_;  // of the planned peers, as the simulator's
 };
 
 }  // namespace

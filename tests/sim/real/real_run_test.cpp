@@ -134,6 +134,9 @@ TEST(real_run, every_leecher_completes_with_records_like_the_simulators) {
   const run_summary sum = summarize(r.peers, r.samples, r.info);
   EXPECT_EQ(sum.completed, 3u);
   EXPECT_TRUE(sum.all_done);
+  // T_min from the same plan through the same formula as the simulator's.
+  ASSERT_TRUE(r.info.t_min);
+  EXPECT_EQ(r.info.t_min, swarm(s).t_min());
 }
 
 TEST(real_run, partitioned_content_and_churn_run_for_real) {
