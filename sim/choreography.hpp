@@ -87,7 +87,7 @@ class choreography {
   // Live peer i completed the download: its after_completion departure, if any.
   // Returns nullopt too if it had completed already.
   std::optional<cue> on_complete(std::uint32_t i, protocol::time_point now);
-  // Peer i left (a cue that applied, or the end of the run).
+  // Peer i left (a cue that applied); one still live at the end stays live.
   void on_depart(std::uint32_t i);
   // Whether `c` still applies now that its time has come (invariant 4).
   bool applies(const cue& c) const;
