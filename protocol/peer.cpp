@@ -14,6 +14,40 @@ std::uint64_t key_of(endpoint e) {
 }
 }  // namespace
 
+std::string_view to_string(disconnect_reason r) {
+  switch (r) {
+    case disconnect_reason::stopped:
+      return "stopped";
+    case disconnect_reason::make_room:
+      return "make room";
+    case disconnect_reason::inactive:
+      return "inactive";
+    case disconnect_reason::both_seeds:
+      return "both seeds";
+    case disconnect_reason::hash_failures:
+      return "hash failures";
+    case disconnect_reason::duplicate:
+      return "duplicate";
+    case disconnect_reason::handshake_expected:
+      return "message before the handshake";
+    case disconnect_reason::wrong_info_hash:
+      return "handshake for another torrent";
+    case disconnect_reason::connected_to_self:
+      return "connected to self";
+    case disconnect_reason::second_handshake:
+      return "second handshake";
+    case disconnect_reason::bad_bitfield:
+      return "bad bitfield";
+    case disconnect_reason::bad_have:
+      return "bad have";
+    case disconnect_reason::bad_request:
+      return "bad request";
+    case disconnect_reason::bad_piece:
+      return "bad piece";
+  }
+  return "unknown";
+}
+
 peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id id, endpoint self,
            peer_options options, std::uint64_t seed)
     : geometry_(geometry),
@@ -47,7 +81,7 @@ void peer::announce(announce_event e, time_point now) {
 void peer::stop(time_point now) {
   if (stopped_) return;
   for (auto& s : all_sessions())
-    if (s.open) close(s, now, true);
+    if (s.open) close(s, now, disconnect_reason::stopped);
   stopped_ = true;
   next_announce_ = never;
   announce(announce_event::stopped, now);
@@ -134,7 +168,7 @@ const session* peer::idle_victim(time_point now) const {
 
 void peer::make_room(time_point now) {
   if (const session* victim = idle_victim(now))
-    close(*get(victim->id), now, true, reconnect::later);
+    close(*get(victim->id), now, disconnect_reason::make_room, reconnect::later);
 }
 
 void peer::on_connect_failed(endpoint remote, time_point now) {
@@ -149,7 +183,7 @@ void peer::on_disconnected(connection_id conn, time_point now) {
   session* s = get(conn);
   if (!s) return;
   const bool held_slot = !s->am_choking;
-  close(*s, now, false, reconnect::later);
+  close(*s, now, std::nullopt, reconnect::later);
   if (held_slot) reselect(now);  // its slot goes to another peer at once (rule 8)
   connect_more(now);
 }
@@ -197,7 +231,8 @@ void peer::send(session& s, M m) {
                         message{std::in_place_type<M>, std::move(m)});
 }
 
-void peer::close(session& s, time_point now, bool tell_driver, reconnect again) {
+void peer::close(session& s, time_point now, std::optional<disconnect_reason> tell_driver,
+                 reconnect again) {
   if (!s.open) return;
   // A remote we may want again goes back to the address list (tried last);
   // one that broke the protocol, or a seed when we are one, does not.
@@ -223,13 +258,13 @@ void peer::close(session& s, time_point now, bool tell_driver, reconnect again) 
   auto it = std::find(connected_to_.begin(), connected_to_.end(), s.remote);
   if (it != connected_to_.end()) connected_to_.erase(it);
   last_closed_[key_of(s.remote)] = now;
-  if (tell_driver) actions_.emplace_back(action::disconnect{s.id});
+  if (tell_driver) actions_.emplace_back(action::disconnect{s.id, *tell_driver});
   if (freed && !stopped_) refill_others(s, now);
 }
 
-void peer::protocol_error(session& s, time_point now) {
+void peer::protocol_error(session& s, disconnect_reason why, time_point now) {
   ++stats_.protocol_errors;
-  close(s, now, true);
+  close(s, now, why);
 }
 
 template <typename M>
@@ -242,7 +277,7 @@ void peer::on_message(connection_id conn, const M& m, time_point now) {
     if constexpr (std::is_same_v<M, msg::handshake>)
       handle_handshake(s, m, now);
     else
-      protocol_error(s, now);
+      protocol_error(s, disconnect_reason::handshake_expected, now);
     return;
   }
   const bool was_first = s.bitfield_allowed;
@@ -254,7 +289,7 @@ void peer::on_message(connection_id conn, const M& m, time_point now) {
 template <typename M>
 void peer::dispatch(session& s, const M& m, time_point now) {
   if constexpr (std::is_same_v<M, msg::handshake>)
-    protocol_error(s, now);
+    protocol_error(s, disconnect_reason::second_handshake, now);
   else if constexpr (std::is_same_v<M, msg::keep_alive>)
     (void)m;
   else if constexpr (std::is_same_v<M, msg::choke>)
@@ -298,9 +333,13 @@ template void peer::on_message(connection_id, const msg::cancel&, time_point);
 
 void peer::handle_handshake(session& s, const msg::handshake& h, time_point now) {
   if (h.info_hash != info_hash_ || h.peer == id_) {
-    protocol_error(s, now);
+    protocol_error(s,
+                   h.info_hash != info_hash_ ? disconnect_reason::wrong_info_hash
+                                             : disconnect_reason::connected_to_self,
+                   now);
     return;
   }
+  if (!keep_over_duplicate(s, h.peer, now)) return;
   s.state = session_state::active;
   if (!s.handshake_sent) {
     send(s, msg::handshake{info_hash_, id_, {}});
@@ -312,6 +351,29 @@ void peer::handle_handshake(session& s, const msg::handshake& h, time_point now)
   } else if (picker_.num_have() > 0) {
     send(s, msg::bitfield{picker_.have_bits()});
   }
+}
+
+// Invariant 7. Returns whether `s` stays open.
+bool peer::keep_over_duplicate(session& s, const wire_peer_id& remote, time_point now) {
+  const std::uint32_t slot = s.id.value() & slot_mask_;
+  if (remote_ids_.size() < sessions_.size()) remote_ids_.resize(sessions_.size());
+  const auto opener = [&](const session& x) -> const wire_peer_id& {
+    return x.outgoing ? id_ : remote;
+  };
+  for (auto& o : all_sessions()) {
+    if (!o.open || o.state != session_state::active ||
+        remote_ids_[o.id.value() & slot_mask_] != remote)
+      continue;
+    const bool keep_new = opener(s) != opener(o) && opener(s) < opener(o);
+    session& loser = keep_new ? o : s;
+    const bool held_slot = !loser.am_choking;
+    close(loser, now, disconnect_reason::duplicate);
+    if (held_slot) reselect(now);  // its upload slot goes to another peer at once
+    if (!keep_new) return false;
+    break;
+  }
+  remote_ids_[slot] = remote;
+  return true;
 }
 
 void peer::reveal_next_piece(session& s) {
@@ -356,7 +418,7 @@ void peer::on_superseed_have(session& from, piece_index p) {
 
 void peer::handle_bitfield(session& s, const msg::bitfield& m, time_point now) {
   if (!s.bitfield_allowed || m.bits.size() != geometry_.num_pieces()) {
-    protocol_error(s, now);
+    protocol_error(s, disconnect_reason::bad_bitfield, now);
     return;
   }
   s.bitfield_allowed = false;
@@ -375,7 +437,7 @@ void peer::handle_bitfield(session& s, const msg::bitfield& m, time_point now) {
 
 void peer::handle_have(session& s, piece_index p, time_point now) {
   if (!geometry_.valid_piece(p)) {
-    protocol_error(s, now);
+    protocol_error(s, disconnect_reason::bad_have, now);
     return;
   }
   if (s.remote_is_seed || !s.remote_has.set(p)) return;  // duplicate HAVE
@@ -399,13 +461,13 @@ void peer::handle_have(session& s, piece_index p, time_point now) {
     else if (s.outstanding.size() < options_.pipeline_depth)
       fill_pipeline(s, now);
   } else if (s.remote_is_seed && picker_.is_seed()) {
-    close(s, now, true);
+    close(s, now, disconnect_reason::both_seeds);
   }
 }
 
 void peer::after_remote_content(session& s, time_point now) {
   if (s.remote_is_seed && picker_.is_seed()) {
-    close(s, now, true);  // two seeds have nothing to exchange
+    close(s, now, disconnect_reason::both_seeds);  // two seeds have nothing to exchange
     return;
   }
   update_interest(s);
@@ -459,7 +521,7 @@ void peer::handle_request(session& s, const msg::request& r, time_point now) {
   if (s.am_choking) return;  // BEP 3: requests while choked are dropped
   const auto b = geometry_.block_at(r.index, r.begin, r.length);
   if (!b || !picker_.have(r.index)) {
-    protocol_error(s, now);
+    protocol_error(s, disconnect_reason::bad_request, now);
     return;
   }
   if (s.upload_queue.size() >= options_.max_request_queue) return;
@@ -497,7 +559,7 @@ std::optional<msg::piece> peer::next_upload(connection_id conn, time_point now) 
 void peer::handle_piece(session& s, const msg::piece& m, time_point now) {
   const auto b = geometry_.block_at(m.index, m.begin, m.length);
   if (!b || (!m.data.empty() && m.data.size() != m.length)) {
-    protocol_error(s, now);
+    protocol_error(s, disconnect_reason::bad_piece, now);
     return;
   }
   s.payload_down += m.length;
@@ -555,7 +617,8 @@ void peer::on_piece_checked(piece_index p, piece_verdict verdict, time_point now
       update_interest(s);
   for (const connection_id c : who) {
     session* s = get(c);
-    if (s && ++s->hash_failures > options_.max_hash_failures) close(*s, now, true);
+    if (s && ++s->hash_failures > options_.max_hash_failures)
+      close(*s, now, disconnect_reason::hash_failures);
   }
   for (auto& s : all_sessions())
     if (s.open && s.state == session_state::active) fill_pipeline(s, now);
@@ -574,7 +637,7 @@ void peer::on_piece_complete(piece_index p, time_point now) {
     actions_.emplace_back(action::download_completed{});
     announce(announce_event::completed, now);
     for (auto& s : all_sessions())
-      if (s.open && s.remote_is_seed) close(s, now, true);
+      if (s.open && s.remote_is_seed) close(s, now, disconnect_reason::both_seeds);
   }
 }
 
@@ -705,7 +768,8 @@ void peer::close_inactive(time_point now) {
     if (s.am_interested || s.peer_interested) {
       s.interest_seen = now;
     } else if (now - s.interest_seen >= options_.inactivity_timeout) {
-      close(s, now, true, reconnect::later);  // a slot it held goes out at the rechoke below
+      // A slot it held goes out at the rechoke below.
+      close(s, now, disconnect_reason::inactive, reconnect::later);
     }
   }
 }

@@ -29,11 +29,17 @@
 //    our remotes, random among equals). A remote is shown its next piece only
 //    once another remote announces the piece it was shown (it passed the piece
 //    on), or at once if it is our only connection or it already had the piece.
+// 7. At most one connection per remote peer id (from its handshake; addresses
+//    of incoming connections are ephemeral): when a handshake names a remote we
+//    already have an active connection to, the one opened by the smaller peer id
+//    is kept (the older one if the same side opened both), so both sides keep
+//    the same one, and the other is closed (disconnect_reason::duplicate).
 
 #include <cstdint>
 #include <optional>
 #include <ranges>
 #include <span>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -53,6 +59,30 @@ namespace swarmsim::protocol {
 // driver, which hashes the bytes and reports back with peer::on_piece_checked.
 enum class piece_check : std::uint8_t { none, by_driver };
 enum class piece_verdict : std::uint8_t { passed, failed };
+
+// Why the peer closed a connection (action::disconnect). The reasons from
+// handshake_expected on are protocol errors (is_protocol_error): the remote
+// broke BEP 3, and peer_stats::protocol_errors counts them.
+enum class disconnect_reason : std::uint8_t {
+  stopped,             // we left the swarm (peer::stop)
+  make_room,           // idle, closed for an incoming connection (invariant 5)
+  inactive,            // neither side interested for inactivity_timeout (invariant 5)
+  both_seeds,          // the remote and we are both seeds: nothing to exchange
+  hash_failures,       // the remote sent parts of more than max_hash_failures bad pieces
+  duplicate,           // another connection to the same remote peer id won (invariant 7)
+  handshake_expected,  // a message before the remote's handshake
+  wrong_info_hash,     // a handshake for another torrent
+  connected_to_self,   // a handshake with our own peer id
+  second_handshake,    // a handshake after the first
+  bad_bitfield,        // a bitfield of the wrong size, or not the first message
+  bad_have,            // a HAVE of a piece the torrent does not have
+  bad_request,         // a REQUEST of no block of the torrent, or of a piece we lack
+  bad_piece,           // a PIECE that is no block of the torrent
+};
+std::string_view to_string(disconnect_reason r);
+constexpr bool is_protocol_error(disconnect_reason r) {
+  return r >= disconnect_reason::handshake_expected;
+}
 
 struct peer_options {
   picker_options picker;
@@ -105,6 +135,7 @@ struct connect {
 // Close `conn`; the peer has already forgotten it.
 struct disconnect {
   connection_id conn;
+  disconnect_reason reason;
 };
 struct announce {
   announce_event event;
@@ -263,7 +294,9 @@ class peer {
   template <typename M>
   void send(session& s, M m);
   enum class reconnect : bool { no, later };
-  void close(session& s, time_point now, bool tell_driver, reconnect again = reconnect::no);
+  // Closes `s`; with a reason, tells the driver (action::disconnect).
+  void close(session& s, time_point now, std::optional<disconnect_reason> tell_driver,
+             reconnect again = reconnect::no);
   void handle_handshake(session& s, const msg::handshake& m, time_point now);
   void handle_bitfield(session& s, const msg::bitfield& m, time_point now);
   void handle_have(session& s, piece_index p, time_point now);
@@ -291,10 +324,11 @@ class peer {
   void make_room(time_point now);
   const session* idle_victim(time_point now) const;
   bool has_open_session(endpoint remote) const;
-  void protocol_error(session& s, time_point now);
+  void protocol_error(session& s, disconnect_reason why, time_point now);
   bool super_seeding() const { return options_.choker.super_seeding && picker_.is_seed(); }
   void reveal_next_piece(session& s);
   void on_superseed_have(session& from, piece_index p);
+  bool keep_over_duplicate(session& s, const wire_peer_id& remote, time_point now);
   // check_invariants() by concern
   void check_session_table() const;
   void check_session(const session& s) const;
@@ -352,6 +386,9 @@ class peer {
   std::unordered_map<std::uint32_t, std::vector<connection_id>> contributors_;
   // Super-seeding: how many remotes each piece was revealed to (empty until used).
   std::vector<std::uint32_t> revealed_;
+  // The remote's peer id of each active session, at the session's slot (a cold
+  // side table: only handshakes read it; invariant 7).
+  std::vector<wire_peer_id> remote_ids_;
   time_point last_announce_{};
   duration min_announce_gap_ = std::chrono::seconds(60);  // the tracker's min interval
   rng random_;

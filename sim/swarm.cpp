@@ -11,10 +11,12 @@
 
 #include "protocol/peer.hpp"
 #include "protocol/tracker.hpp"
+#include "sim/choreography.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/link_model.hpp"
 #include "sim/population.hpp"
 #include "sim/rng.hpp"
+#include "sim/theory.hpp"
 #include "sim/topology.hpp"
 
 namespace swarmsim::sim {
@@ -142,9 +144,6 @@ struct sim_peer {
   std::uint32_t open_links = 0;
   peer_record record;
   std::uint64_t from_seeds = 0;
-  std::uint32_t abort_at_pieces = no_abort;  // planned_peer
-  std::optional<duration> abort_after;
-  duration seed_time{};
 };
 
 // A slot pool: stable indices, reused after release.
@@ -193,18 +192,9 @@ struct swarm::impl {
   std::deque<std::vector<peer_action>> action_stack;  // reentrant drains (stable references)
   std::size_t drain_depth = 0;
 
-  // Swarm-wide state for samples.
-  std::vector<std::uint32_t> copies;          // per piece, among live peers
-  std::vector<std::uint32_t> leecher_copies;  // per piece, among live leechers
-  std::uint32_t live_leechers = 0;
-  std::uint32_t live_seeds = 0;
-  std::uint32_t arrived = 0;
-  std::uint32_t completed = 0;
-  std::uint32_t departed = 0;
-  std::uint32_t pending_arrivals = 0;
-  std::uint32_t total_leechers = 0;
+  // Arrivals, departures, the swarm-wide counts and the samples (sim/choreography.hpp).
+  std::optional<choreography> script;
   std::uint32_t open_link_ends = 0;  // 2 per open connection; each end closes once
-  double live_upload_capacity = 0;
   std::uint64_t uploaded_total = 0;
   std::uint64_t uploaded_by_seeds = 0;
   std::uint64_t protocol_errors = 0;  // of departed peers, then of all at the end
@@ -213,9 +203,6 @@ struct swarm::impl {
   std::uint64_t stamp = 0;              // orders handshakes against HAVE broadcasts
   std::uint64_t payload_in_flight = 0;  // blocks on the wire, not yet delivered
   std::uint64_t payload_dropped = 0;    // blocks that reached a closed connection
-  std::uint64_t uploaded_at_last_sample = 0;
-  std::uint64_t seed_uploaded_at_last_sample = 0;
-  std::vector<sample> samples;
   std::vector<overlay_sample> overlay;
   std::vector<trace_record> traces;
   bool trace_unchoke = false;
@@ -223,6 +210,7 @@ struct swarm::impl {
   std::uint64_t events = 0;
   time_point now{};
   bool single_site = true;
+  std::optional<duration> planned_t_min;  // Kumar & Ross for the peers there at t = 0
 
   explicit impl(scenario s)
       : spec(std::move(s)),
@@ -240,12 +228,12 @@ struct swarm::impl {
       trace_unchoke |= k == trace_kind::unchoke;
       trace_interest |= k == trace_kind::interest;
     }
-    copies.assign(geometry.num_pieces(), 0);
-    leecher_copies.assign(geometry.num_pieces(), 0);
   }
 
   void build_peers() {
     auto plan = plan_peers(spec, topo, geometry);
+    planned_t_min = t_min_at_start(plan, geometry.total_size());
+    script.emplace(spec, plan, geometry.num_pieces());
     peers.resize(plan.size());
     for (const auto& g : spec.groups)
       group_options.push_back(peer_options_of(g, spec.tracker));
@@ -261,11 +249,7 @@ struct swarm::impl {
       p.initial_seed = x.initial_seed;
       p.complete = x.initial_seed;
       p.initial = std::move(x.initial);
-      p.abort_at_pieces = x.abort_at_pieces;
-      p.abort_after = x.abort_after;
-      p.seed_time = x.seed_time;
       p.record = std::move(x.record);
-      if (!p.initial_seed) ++total_leechers;
     }
   }
 
@@ -465,12 +449,18 @@ struct swarm::impl {
 
   void handle(std::uint32_t pi, protocol::action::piece_completed& c) {
     sim_peer& p = peers[pi];
-    ++copies[c.piece.value()];
-    if (!p.complete) ++leecher_copies[c.piece.value()];
     if (!p.record.first_piece) p.record.first_piece = now - time_origin;
-    if (p.abort_at_pieces != no_abort && !p.complete &&
-        p.logic->have().count() >= p.abort_at_pieces)
-      schedule_in(duration{0}, event{ev::abort, ctl::keep_alive, pi, 0, 0, 0, 0});
+    if (const auto next = script->on_piece(pi, c.piece, now)) follow(*next);
+  }
+
+  // Schedules what the choreography asked for.
+  void follow(const cue& c) {
+    const event e{
+        c.kind == cue_kind::abort ? ev::abort : ev::depart, ctl::keep_alive, c.peer, 0, 0, 0, 0};
+    if (c.at == now)
+      schedule_in(duration{0}, e);
+    else
+      schedule(c.at, e);
   }
 
   // The simulator moves no bytes: a piece passes its check at once (peers here use
@@ -484,21 +474,7 @@ struct swarm::impl {
     if (p.complete) return;
     p.complete = true;
     p.record.completion = now - time_origin;
-    ++completed;
-    --live_leechers;
-    ++live_seeds;
-    p.logic->have().for_each_set([&](std::uint32_t i) { --leecher_copies[i]; });
-    const group_spec& g = spec.groups[p.group];
-    switch (g.after_completion.kind) {
-      case after_completion_kind::stay:
-        break;
-      case after_completion_kind::leave:
-        schedule_in(duration{0}, event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
-        break;
-      case after_completion_kind::seed_for:
-        schedule(now + p.seed_time, event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
-        break;
-    }
+    if (const auto next = script->on_complete(pi, now)) follow(*next);
   }
 
   // ---- uplink ----
@@ -555,35 +531,23 @@ struct swarm::impl {
 
   void arrive(std::uint32_t pi) {
     sim_peer& p = peers[pi];
-    --pending_arrivals;
     p.phase = peer_phase::live;
-    ++arrived;
-    live_upload_capacity += p.upload;
+    const cue_list next = script->on_arrive(pi);
     protocol::peer_options options = group_options[p.group];
     options.choker.upload_capacity = p.upload;  // for choker slots_mode::automatic
     p.logic = std::make_unique<protocol::peer>(geometry, info_hash, wire_id_of(pi), address_of(pi),
                                                options,
                                                split_seed(spec.simulation.seed, stream::peer, pi));
     p.slot_mask = p.logic->connection_slot_mask();
-    if (p.initial_seed) {
+    if (p.initial_seed)
       p.logic->set_have_all();
-      ++live_seeds;
-    } else {
+    else
       p.initial.for_each_set([&](std::uint32_t i) { p.logic->set_have(piece_index{i}); });
-      ++live_leechers;
-    }
-    p.initial.for_each_set([&](std::uint32_t i) {
-      ++copies[i];
-      if (!p.complete) ++leecher_copies[i];
-    });
     p.initial = bitfield();
     p.logic->start(now);
     drain(pi);
-    const auto& g = spec.groups[p.group];
-    if (g.leave_at && time_origin + *g.leave_at >= now)
-      schedule(time_origin + *g.leave_at, event{ev::depart, ctl::keep_alive, pi, 0, 0, 0, 0});
-    if (p.abort_after)
-      schedule(now + *p.abort_after, event{ev::abort, ctl::keep_alive, pi, 0, 0, 0, 0});
+    for (const cue& c : next)
+      follow(c);
   }
 
   void depart(std::uint32_t pi) {
@@ -592,16 +556,7 @@ struct swarm::impl {
     p.logic->stop(now);
     drain(pi);
     p.phase = peer_phase::gone;
-    ++departed;
-    live_upload_capacity -= p.upload;
-    if (p.complete)
-      --live_seeds;
-    else
-      --live_leechers;
-    p.logic->have().for_each_set([&](std::uint32_t i) {
-      --copies[i];
-      if (!p.complete) --leecher_copies[i];
-    });
+    script->on_depart(pi);
     p.record.departure = now - time_origin;
     finish_record(p);
     p.logic.reset();
@@ -856,46 +811,9 @@ struct swarm::impl {
   // ---- metrics ----
 
   void take_sample() {
-    sample s;
-    s.time = now - time_origin;
-    s.leechers = live_leechers;
-    s.seeds = live_seeds;
-    s.arrived = arrived;
-    s.completed = completed;
-    s.departed = departed;
-    s.connections = open_link_ends / 2;
-    const double dt =
-        samples.empty() ? to_seconds(s.time) : to_seconds(s.time - samples.back().time);
-    if (dt > 0) {
-      s.upload_rate = static_cast<double>(uploaded_total - uploaded_at_last_sample) / dt;
-      s.seed_upload_rate =
-          static_cast<double>(uploaded_by_seeds - seed_uploaded_at_last_sample) / dt;
-    }
-    uploaded_at_last_sample = uploaded_total;
-    seed_uploaded_at_last_sample = uploaded_by_seeds;
-    s.upload_utilisation =
-        live_upload_capacity > 0 ? std::min(1.0, s.upload_rate / live_upload_capacity) : 0.0;
-    const auto av = compute_availability(copies);
-    s.availability_min = av.min;
-    s.availability_mean = av.mean;
-    s.entropy = av.entropy;
-    std::uint32_t only = 0;
-    for (std::uint32_t i = 0; i < leecher_copies.size(); ++i)
-      if (leecher_copies[i] == 0) ++only;
-    s.pieces_only_at_seeds = only;
-    std::uint64_t pairs = 0, interested = 0;
-    for (const sim_peer& p : peers) {
-      if (p.phase != peer_phase::live || p.complete) continue;
-      p.logic->for_each_session([&](const protocol::session& x) {
-        if (x.state != protocol::session_state::active) return;
-        ++pairs;
-        if (x.am_interested) ++interested;
-      });
-    }
-    s.peer_availability =
-        pairs > 0 ? static_cast<double>(interested) / static_cast<double>(pairs) : std::nan("");
-    s.events = events;
-    samples.push_back(s);
+    script->take_sample(
+        now, sample_inputs{open_link_ends / 2, uploaded_total, uploaded_by_seeds, events},
+        [&](std::uint32_t i) -> const protocol::peer& { return *peers[i].logic; });
   }
 
   // The connection and unchoke graphs of the live peers (sim/overlay.hpp).
@@ -924,15 +842,13 @@ struct swarm::impl {
   }
 
   bool done() const {
-    return spec.simulation.stop == stop_kind::all_complete && pending_arrivals == 0 &&
-           live_leechers == 0;
+    return spec.simulation.stop == stop_kind::all_complete && script->all_done();
   }
 
   run_result run(const std::function<void(const run_progress&)>& progress) {
     const auto wall_start = std::chrono::steady_clock::now();
     for (std::uint32_t i = 0; i < peers.size(); ++i)
       schedule(peers[i].arrival, event{ev::arrive, ctl::keep_alive, i, 0, 0, 0, 0});
-    pending_arrivals = static_cast<std::uint32_t>(peers.size());
     schedule(time_origin, event{ev::sample, ctl::keep_alive, 0, 0, 0, 0, 0});
     if (spec.simulation.overlay_interval)
       schedule(time_origin, event{ev::overlay_sample, ctl::keep_alive, 0, 0, 0, 0, 0});
@@ -951,7 +867,7 @@ struct swarm::impl {
           arrive(e.peer);
           break;
         case ev::depart:
-          depart(e.peer);
+          if (script->applies(cue{cue_kind::depart, e.peer, now})) depart(e.peer);
           break;
         case ev::deliver:
           deliver(e);
@@ -1021,7 +937,7 @@ struct swarm::impl {
                       event{ev::sample, ctl::keep_alive, 0, 0, 0, 0, 0});
           break;
         case ev::abort:
-          if (!peers[e.peer].complete) depart(e.peer);
+          if (script->applies(cue{cue_kind::abort, e.peer, now})) depart(e.peer);
           break;
         case ev::overlay_sample:
           take_overlay_sample();
@@ -1030,12 +946,15 @@ struct swarm::impl {
           break;
       }
       if (progress && (events & 0x3fff) == 0)
-        progress(run_progress{now - time_origin, completed, total_leechers, events});
+        progress(
+            run_progress{now - time_origin, script->completed(), script->total_leechers(), events});
       // Finish the current instant (e.g. departures on completion) before stopping.
       if (done() && (queue.empty() || queue.top().time > now)) break;
     }
-    if (samples.empty() || samples.back().time != now - time_origin) take_sample();
-    if (progress) progress(run_progress{now - time_origin, completed, total_leechers, events});
+    take_sample();  // unless one was taken at this instant
+    if (progress)
+      progress(
+          run_progress{now - time_origin, script->completed(), script->total_leechers(), events});
 
     run_result result;
     for (const auto& p : peers) {
@@ -1050,7 +969,7 @@ struct swarm::impl {
       if (p.phase == peer_phase::live) finish_record(p);
       result.peers.push_back(p.record);
     }
-    result.samples = std::move(samples);
+    result.samples = script->take_samples();
     result.overlay = std::move(overlay);
     result.traces = std::move(traces);
     result.undelivered_payload = payload_dropped + payload_in_flight;
@@ -1067,24 +986,7 @@ struct swarm::impl {
     return result;
   }
 
-  std::optional<duration> t_min() const {
-    double seed_up = 0, leech_up = 0, min_down = 0;
-    std::uint32_t n = 0;
-    for (const auto& p : peers) {
-      if (p.arrival != time_origin) continue;
-      if (p.initial_seed) {
-        seed_up += p.upload;
-      } else {
-        leech_up += p.upload;
-        min_down = n == 0 ? p.download : std::min(min_down, p.download);
-        ++n;
-      }
-    }
-    if (n == 0 || seed_up <= 0) return std::nullopt;
-    const double f = static_cast<double>(geometry.total_size());
-    const double t = std::max({f / seed_up, f / min_down, n * f / (seed_up + leech_up)});
-    return protocol::from_seconds(t);
-  }
+  std::optional<duration> t_min() const { return planned_t_min; }
 };
 
 swarm::swarm(scenario s) {

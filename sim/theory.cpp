@@ -56,6 +56,30 @@ swarm_capacities capacities_of(std::span<const peer_record> peers, double file_s
   return c;
 }
 
+swarm_capacities capacities_at_start(std::span<const planned_peer> plan, double file_size) {
+  swarm_capacities c;
+  c.file_size = file_size;
+  for (const planned_peer& p : plan) {
+    if (p.arrival != protocol::time_origin) continue;
+    if (p.initial_seed) {
+      c.seed_upload += p.upload;
+    } else {
+      c.leecher_uploads.push_back(p.upload);
+      c.leecher_downloads.push_back(p.download);
+    }
+  }
+  return c;
+}
+
+std::optional<duration> t_min_at_start(std::span<const planned_peer> plan,
+                                       std::uint64_t file_size) {
+  const swarm_capacities c = capacities_at_start(plan, static_cast<double>(file_size));
+  const auto& down = c.leecher_downloads;
+  if (down.empty() || !(c.seed_upload > 0) || !(*std::min_element(down.begin(), down.end()) > 0))
+    return std::nullopt;
+  return protocol::from_seconds(kumar_ross_bounds(c).minimum_time());
+}
+
 double mundinger_weber_weiss_time(double file_size, double upload, std::uint32_t leechers,
                                   std::uint32_t pieces) {
   if (!(file_size > 0)) throw std::invalid_argument("file size must be > 0");

@@ -22,10 +22,12 @@
 // mu and c count files per second.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "sim/metrics.hpp"
+#include "sim/population.hpp"
 
 namespace swarmsim::sim {
 
@@ -54,6 +56,14 @@ double minimum_distribution_time(const swarm_capacities& c);
 // Capacities of a run's peers: initial seeds' uploads add up to u_s, every
 // leecher contributes (u_i, d_i).
 swarm_capacities capacities_of(std::span<const peer_record> peers, double file_size);
+
+// The swarm at t = 0 of a scenario's plan: the initial seeds that arrive then
+// add up to u_s, the leechers that arrive then contribute (u_i, d_i); later
+// arrivals do not count.
+swarm_capacities capacities_at_start(std::span<const planned_peer> plan, double file_size);
+// T_min of capacities_at_start(plan), as both drivers report it (run_info::t_min):
+// nullopt with no leecher, no seed upload or a leecher without download then.
+std::optional<duration> t_min_at_start(std::span<const planned_peer> plan, std::uint64_t file_size);
 
 // (F / u)(1 + floor(log2 N) / M) seconds. Throws std::invalid_argument unless
 // F > 0, u > 0, N >= 1 and M >= 1.

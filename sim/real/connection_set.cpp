@@ -9,7 +9,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 constexpr auto accept_pause = std::chrono::milliseconds(100);
-const std::optional<protocol::wire_peer_id> no_id;
 }  // namespace
 
 std::optional<protocol::endpoint> to_protocol_endpoint(const tcp::endpoint& e) {
@@ -102,7 +101,6 @@ void connection_set::attach(protocol::connection_id c, tcp::socket socket) {
   slot& s = slots_[c.value()];
   s.conn = std::make_shared<peer_connection>(std::move(socket), c, num_pieces_, *events_, upload_,
                                              download_);
-  s.remote_id.reset();
   s.conn->start();
 }
 
@@ -133,17 +131,6 @@ void connection_set::close_all() {
   for (auto& [id, s] : slots_)
     if (s.conn) s.conn->close();
   slots_.clear();
-}
-
-void connection_set::set_remote_id(protocol::connection_id c, const protocol::wire_peer_id& id) {
-  const auto it = slots_.find(c.value());
-  if (it != slots_.end() && it->second.conn) it->second.remote_id = id;
-}
-
-const std::optional<protocol::wire_peer_id>& connection_set::remote_id(
-    protocol::connection_id c) const {
-  const auto it = slots_.find(c.value());
-  return it != slots_.end() ? it->second.remote_id : no_id;
 }
 
 }  // namespace swarmsim::sim::real

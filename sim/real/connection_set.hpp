@@ -70,10 +70,6 @@ class connection_set {
   void release(protocol::connection_id c);
   void close_all();
 
-  // The remote's 20-byte peer id, once its handshake arrived.
-  void set_remote_id(protocol::connection_id c, const protocol::wire_peer_id& id);
-  const std::optional<protocol::wire_peer_id>& remote_id(protocol::connection_id c) const;
-
   template <typename F>
   void for_each(F&& f) const {
     for (const auto& [id, s] : slots_)
@@ -83,7 +79,6 @@ class connection_set {
  private:
   struct slot {
     std::shared_ptr<peer_connection> conn;
-    std::optional<protocol::wire_peer_id> remote_id;
   };
   struct pending_connect {
     pending_connect(boost::asio::io_context& io, protocol::endpoint e)

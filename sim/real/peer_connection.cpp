@@ -34,6 +34,11 @@ std::optional<peer_connection::clock::time_point> peer_connection::writing_since
   return write_started_;
 }
 
+asio::ip::tcp::endpoint peer_connection::remote_endpoint() const {
+  boost::system::error_code ignored;
+  return socket_.remote_endpoint(ignored);
+}
+
 void peer_connection::start() {
   read_when_allowed();
 }
@@ -64,7 +69,10 @@ void peer_connection::read() {
 void peer_connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (!open_) return;
   if (ec) {
-    fail(ec == asio::error::eof ? std::string("closed by the remote") : ec.message());
+    if (ec == asio::error::eof)
+      fail({close_cause::remote_closed, std::nullopt, "closed by the remote"});
+    else
+      fail({close_cause::io_error, std::nullopt, ec.message()});
     return;
   }
   last_received_ = clock::now();
@@ -75,7 +83,7 @@ void peer_connection::on_read(const boost::system::error_code& ec, std::size_t n
     auto r = decoder_.next();
     if (r.needs_more()) break;
     if (r.has_error()) {
-      fail(fmt::format("bad message: {}", r.error().text));
+      fail({close_cause::undecodable, r.error().code, r.error().text});
       return;
     }
     owner_->on_wire_message(id_, std::move(r.get()));
@@ -159,18 +167,18 @@ void peer_connection::on_written(const boost::system::error_code& ec, std::size_
   socket_writing_ = false;
   if (!open_) return;
   if (ec) {
-    fail(ec.message());
+    fail({close_cause::io_error, std::nullopt, ec.message()});
     return;
   }
   bytes_sent_ += n;
   write_next();
 }
 
-void peer_connection::fail(std::string reason) {
+void peer_connection::fail(connection_closed why) {
   if (!open_) return;
   connection_owner* owner = owner_;
   close();
-  if (owner) owner->on_connection_closed(id_, reason);
+  if (owner) owner->on_connection_closed(id_, why);
 }
 
 void peer_connection::close() {

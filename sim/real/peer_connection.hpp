@@ -34,11 +34,24 @@
 
 namespace swarmsim::sim::real {
 
+// Why a connection closed without its owner asking (invariant 3).
+enum class close_cause : std::uint8_t {
+  remote_closed,  // end of stream
+  io_error,       // a read or write failed
+  undecodable,    // bytes the wire decoder refused: a protocol error of the remote
+};
+
+struct connection_closed {
+  close_cause cause;
+  std::optional<protocol::wire_error_code> wire_error;  // exactly with undecodable
+  std::string detail;  // the I/O error's or the decoder's text, for logs
+};
+
 // What a connection asks of the local peer that owns it.
 class connection_owner {
  public:
   virtual void on_wire_message(protocol::connection_id conn, protocol::message&& m) = 0;
-  virtual void on_connection_closed(protocol::connection_id conn, std::string_view reason) = 0;
+  virtual void on_connection_closed(protocol::connection_id conn, const connection_closed& why) = 0;
   // The next block to send on conn, its data filled; nullopt when none is due.
   virtual std::optional<protocol::msg::piece> next_block(protocol::connection_id conn) = 0;
 
@@ -73,6 +86,8 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   // When the socket write in progress started (nullopt: none; waiting for upload
   // tokens does not count).
   std::optional<clock::time_point> writing_since() const;
+  // The remote end of the socket (unspecified once it closed).
+  boost::asio::ip::tcp::endpoint remote_endpoint() const;
 
  private:
   void read_when_allowed();
@@ -81,7 +96,7 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   void write_next();
   void pull_block();
   void on_written(const boost::system::error_code& ec, std::size_t n);
-  void fail(std::string reason);
+  void fail(connection_closed why);
 
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer read_timer_;

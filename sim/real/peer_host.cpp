@@ -245,7 +245,18 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
 
   void handle(protocol::action::connect& c) { links.connect(c.address); }
 
-  void handle(protocol::action::disconnect& d) { links.close(d.conn); }
+  // Every protocol-error close is logged with its reason; the others are routine.
+  void handle(protocol::action::disconnect& d) {
+    if (protocol::is_protocol_error(d.reason)) {
+      const peer_connection* c = conn(d.conn);
+      log(fmt::format("closed {}: protocol error: {}",
+                      c ? fmt::format("{}:{}", c->remote_endpoint().address().to_string(),
+                                      c->remote_endpoint().port())
+                        : std::string("?"),
+                      protocol::to_string(d.reason)));
+    }
+    links.close(d.conn);
+  }
 
   void handle(protocol::action::announce& a) { send_announce(a.event); }
 
@@ -397,24 +408,6 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
 
   void settle() override { drain(); }
 
-  // Invariant 4. Returns false if `c` itself was dropped.
-  bool keep_after_handshake(connection_id c, const protocol::wire_peer_id& remote) {
-    const protocol::session* s = peer.find(c);
-    if (!s) return false;
-    const auto initiator = [&](const protocol::session& x) { return x.outgoing ? id : remote; };
-    std::optional<connection_id> twin;
-    links.for_each([&](const peer_connection& other) {
-      if (other.id() != c && links.remote_id(other.id()) == remote) twin = other.id();
-    });
-    if (const protocol::session* other = twin ? peer.find(*twin) : nullptr) {
-      const bool keep_new = initiator(*s) != initiator(*other) && initiator(*s) < initiator(*other);
-      drop(keep_new ? *twin : c, "duplicate connection");
-      if (!keep_new) return false;
-    }
-    links.set_remote_id(c, remote);
-    return true;
-  }
-
   void store_block(const protocol::msg::piece& m) {
     const auto b = geometry.block_at(m.index, m.begin, m.length);
     if (!b || m.data.size() != m.length) return;
@@ -430,12 +423,7 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
 
   void on_wire_message(connection_id c, protocol::message&& m) override {
     if (!alive || stopping) return;
-    if (const auto* h = std::get_if<protocol::msg::handshake>(&m)) {
-      if (!keep_after_handshake(c, h->peer)) {
-        drain();
-        return;
-      }
-    } else if (const auto* p = std::get_if<protocol::msg::piece>(&m)) {
+    if (const auto* p = std::get_if<protocol::msg::piece>(&m)) {
       store_block(*p);
       if (stopping) return;
     }
@@ -443,13 +431,15 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
     drain();
   }
 
-  void on_connection_closed(connection_id c, std::string_view reason) override {
+  void on_connection_closed(connection_id c, const connection_closed& why) override {
     if (!alive || stopping) return;
-    if (reason.starts_with("bad message")) {
+    if (why.cause == close_cause::undecodable) {
       ++dropped;
       const protocol::session* s = peer.find(c);
-      log(fmt::format("dropped {}: {}", s ? protocol::to_string(s->remote) : std::string("?"),
-                      reason));
+      log(fmt::format("dropped {}: protocol error: {} ({})",
+                      s ? protocol::to_string(s->remote) : std::string("?"),
+                      why.wire_error ? protocol::to_string(*why.wire_error) : "undecodable",
+                      why.detail));
     }
     links.release(c);
     peer.on_disconnected(c, now());

@@ -20,8 +20,10 @@
 // 3. A connection is dropped when it stalls (stall_check.hpp: no handshake,
 //    requests unanswered, nothing received, writes not read, past the timeouts
 //    below), and when its bytes do not decode.
-// 4. Between two connections to the same remote peer id (each side connected to
-//    the other) the one opened by the smaller peer id is kept, on both sides.
+// 4. The peer decides which connections close and why (duplicates by peer id
+//    included, protocol::peer invariant 7); the host carries it out and logs
+//    every close for a protocol error with its reason, the peer's
+//    (protocol::disconnect_reason) or the wire decoder's (wire_error_code).
 // 5. Protocol time is the steady clock's time since `origin`.
 
 #include <boost/asio/io_context.hpp>

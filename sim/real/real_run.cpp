@@ -17,12 +17,14 @@
 #include <stdexcept>
 
 #include "protocol/torrent_geometry.hpp"
+#include "sim/choreography.hpp"
 #include "sim/population.hpp"
 #include "sim/real/file_storage.hpp"
 #include "sim/real/http_tracker.hpp"
 #include "sim/real/peer_host.hpp"
 #include "sim/real/torrent_maker.hpp"
 #include "sim/rng.hpp"
+#include "sim/theory.hpp"
 #include "sim/topology.hpp"
 
 namespace swarmsim::sim::real {
@@ -89,15 +91,11 @@ void ensure_descriptors(std::uint64_t need) {
                     static_cast<std::uint64_t>(r.rlim_cur)));
 }
 
-enum class phase : std::uint8_t { pending, live, gone };
-
 struct real_peer {
   planned_peer plan;
   std::unique_ptr<file_storage> own_store;  // peers that do not start as seeds
   piece_store* store = nullptr;
   std::unique_ptr<peer_host> host;
-  phase state = phase::pending;
-  bool complete = false;
   std::uint64_t uploaded_at_sample = 0;
   std::uint64_t from_seeds = 0;
   std::uint32_t connections_max = 0;
@@ -118,7 +116,6 @@ class driver {
     const auto wall_start = steady::now();
     prepare();
     origin_ = steady::now();
-    pending_ = static_cast<std::uint32_t>(peers_.size());
     for (std::uint32_t i = 0; i < peers_.size(); ++i) {
       const duration t = peers_[i].plan.arrival - protocol::time_origin;
       if (t <= duration{})
@@ -137,24 +134,25 @@ class driver {
       handlers_ += io_.run_for(loop_slice);
       const duration t = now();
       if (options_.progress)
-        options_.progress(run_progress{t, completed_, total_leechers_, handlers_});
-      if (spec_.simulation.stop == stop_kind::all_complete && pending_ == 0 && live_leechers_ == 0)
+        options_.progress(
+            run_progress{t, script_->completed(), script_->total_leechers(), handlers_});
+      if (spec_.simulation.stop == stop_kind::all_complete && script_->all_done())
         finished = true;
       else if (t >= end)
         finished = true;
     }
     const duration stop_time = now();
     real_run_result result;
-    result.cut_short = spec_.simulation.stop == stop_kind::all_complete &&
-                       (pending_ > 0 || live_leechers_ > 0) &&
+    result.cut_short = spec_.simulation.stop == stop_kind::all_complete && !script_->all_done() &&
                        options_.limits.max_duration < scenario_end;
     if (result.cut_short)
       log(fmt::format("stopped after {} s of wall-clock time with {} leechers still downloading",
-                      protocol::to_seconds(stop_time), live_leechers_ + pending_));
+                      protocol::to_seconds(stop_time),
+                      script_->live_leechers() + script_->pending()));
     take_sample();
     for (std::uint32_t i = 0; i < peers_.size(); ++i) {
       real_peer& p = peers_[i];
-      if (p.state == phase::live) finish_record(p);
+      if (script_->is_live(i)) finish_record(p);
       if (p.host) {
         const host_status st = p.host->status();
         result.hash_failures += st.hash_failures;
@@ -169,13 +167,13 @@ class driver {
     poll_timer_.cancel();
     sample_timer_.cancel();
     tracker_->stop();
-    result.samples = std::move(samples_);
+    result.samples = script_->take_samples();
     result.info.scenario = spec_.name;
     result.info.seed = spec_.simulation.seed;
     result.info.simulated_end = stop_time;
     result.info.events = handlers_;
     result.info.wall_seconds = std::chrono::duration<double>(steady::now() - wall_start).count();
-    result.info.t_min = swarm(spec_).t_min();
+    result.info.t_min = t_min_;
     return result;
   }
 
@@ -185,6 +183,8 @@ class driver {
   void prepare() {
     const topology topo = topology::build(spec_.network);
     auto plan = plan_peers(spec_, topo, geometry_);
+    t_min_ = t_min_at_start(plan, geometry_.total_size());
+    script_.emplace(spec_, plan, geometry_.num_pieces());
     std::uint64_t need = 64;
     for (const auto& p : plan) {
       const group_spec& g = spec_.groups[p.group];
@@ -221,10 +221,8 @@ class driver {
       p.plan = std::move(plan[i]);
       if (p.plan.initial_seed) {
         p.store = source_store_.get();
-        p.complete = true;
         continue;
       }
-      ++total_leechers_;
       p.own_store = std::make_unique<file_storage>(
           meta_, scratch_.path() / fmt::format("peer-{}", i) / content_name, storage_mode::create);
       p.store = p.own_store.get();
@@ -240,6 +238,7 @@ class driver {
   // ---- clock and timers ----
 
   duration now() const { return steady::now() - origin_; }
+  protocol::time_point clock() const { return protocol::time_origin + now(); }
 
   void at(duration t, std::function<void()> fn) {
     auto& timer = timers_.emplace_back(io_);
@@ -257,7 +256,7 @@ class driver {
 
   void arrive(std::uint32_t i) {
     real_peer& p = peers_[i];
-    const group_spec& g = spec_.groups[p.plan.group];
+    const cue_list next = script_->on_arrive(i);
     peer_host_options o;
     o.peer = group_options_[p.plan.group];
     o.upload_rate = p.plan.upload;
@@ -269,58 +268,44 @@ class driver {
     o.stop_wait = std::chrono::milliseconds(1000);
     p.host = std::make_unique<peer_host>(io_, meta_, *p.store, *client_, o);
     p.host->on_complete([this, i] { on_complete(i); });
-    p.host->on_piece([this, i](protocol::piece_index) { on_piece(i); });
+    p.host->on_piece([this, i](protocol::piece_index piece) { on_piece(i, piece); });
     p.host->on_log([this, i](std::string_view text) { log(fmt::format("peer {}: {}", i, text)); });
-    p.state = phase::live;
-    --pending_;
-    if (p.plan.initial_seed) {
+    if (p.plan.initial_seed)
       p.host->start(protocol::bitfield(geometry_.num_pieces(), true));
-    } else {
-      ++live_leechers_;
+    else
       p.host->start(p.plan.initial);
-    }
-    if (g.leave_at && *g.leave_at >= p.plan.arrival - protocol::time_origin)
-      at(*g.leave_at, [this, i] { depart(i); });
-    if (p.plan.abort_after)
-      at(p.plan.arrival - protocol::time_origin + *p.plan.abort_after, [this, i] {
-        if (!peers_[i].complete) depart(i);
-      });
+    for (const cue& c : next)
+      follow(c);
   }
 
-  void on_piece(std::uint32_t i) {
-    real_peer& p = peers_[i];
-    if (p.state != phase::live || p.complete || p.plan.abort_at_pieces == no_abort) return;
-    if (p.host->logic().have().count() >= p.plan.abort_at_pieces) depart(i);
+  // Carries out what the choreography asked for: at once if its time has come.
+  void follow(const cue& c) {
+    if (c.at <= clock()) {
+      if (script_->applies(c)) depart(c.peer);
+      return;
+    }
+    at(c.at - protocol::time_origin, [this, c] {
+      if (script_->applies(c)) depart(c.peer);
+    });
+  }
+
+  void on_piece(std::uint32_t i, protocol::piece_index piece) {
+    if (const auto next = script_->on_piece(i, piece, clock())) follow(*next);
   }
 
   void on_complete(std::uint32_t i) {
     real_peer& p = peers_[i];
-    if (p.state != phase::live || p.complete) return;
-    p.complete = true;
+    if (!script_->is_live(i) || script_->is_complete(i)) return;
     const auto& done = p.host->logic().stats().completed;
     p.plan.record.completion = done ? *done - protocol::time_origin : now();
-    ++completed_;
-    --live_leechers_;
-    const after_completion_spec& a = spec_.groups[p.plan.group].after_completion;
-    switch (a.kind) {
-      case after_completion_kind::stay:
-        break;
-      case after_completion_kind::leave:
-        depart(i);
-        break;
-      case after_completion_kind::seed_for:
-        at(now() + p.plan.seed_time, [this, i] { depart(i); });
-        break;
-    }
+    if (const auto next = script_->on_complete(i, clock())) follow(*next);
   }
 
   void depart(std::uint32_t i) {
     real_peer& p = peers_[i];
-    if (p.state != phase::live) return;
+    if (!script_->is_live(i)) return;
     poll(p);
-    p.state = phase::gone;
-    if (!p.complete) --live_leechers_;
-    ++departed_;
+    script_->on_depart(i);
     p.plan.record.departure = now();
     finish_record(p);
     p.host->stop({});
@@ -364,8 +349,8 @@ class driver {
   }
 
   void poll_tick() {
-    for (auto& p : peers_)
-      if (p.state == phase::live) poll(p);
+    for (std::uint32_t i = 0; i < peers_.size(); ++i)
+      if (script_->is_live(i)) poll(peers_[i]);
     poll_timer_.expires_after(poll_interval);
     poll_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) poll_tick();
@@ -381,49 +366,27 @@ class driver {
     });
   }
 
+  // The choreography's sample, with the uploads and connections only the hosts know.
   void take_sample() {
-    sample s;
-    s.time = now();
-    s.arrived = static_cast<std::uint32_t>(peers_.size()) - pending_;
-    s.completed = completed_;
-    s.departed = departed_;
-    std::vector<std::uint32_t> copies(geometry_.num_pieces(), 0);
-    std::vector<std::uint32_t> leecher_copies(geometry_.num_pieces(), 0);
-    std::uint64_t uploaded = 0, by_seeds = 0;
+    sample_inputs in;
     std::uint64_t connection_ends = 0;
-    double capacity = 0;
-    for (auto& p : peers_) {
+    for (std::uint32_t i = 0; i < peers_.size(); ++i) {
+      real_peer& p = peers_[i];
       if (!p.host) continue;
       const std::uint64_t up = p.host->logic().stats().uploaded;
       const std::uint64_t delta = up - std::min(up, p.uploaded_at_sample);
       p.uploaded_at_sample = up;
-      uploaded += delta;
-      if (p.complete) by_seeds += delta;
-      if (p.state != phase::live) continue;
-      (p.complete ? s.seeds : s.leechers)++;
-      connection_ends += p.host->logic().num_connections();
-      capacity += p.plan.upload;
-      p.host->logic().have().for_each_set([&](std::uint32_t x) {
-        ++copies[x];
-        if (!p.complete) ++leecher_copies[x];
-      });
+      uploaded_ += delta;
+      if (script_->is_complete(i)) uploaded_by_seeds_ += delta;
+      if (script_->is_live(i)) connection_ends += p.host->logic().num_connections();
     }
-    s.connections = static_cast<std::uint32_t>(connection_ends / 2);
-    const double dt =
-        protocol::to_seconds(s.time - (samples_.empty() ? duration{} : samples_.back().time));
-    if (dt > 0) {
-      s.upload_rate = static_cast<double>(uploaded) / dt;
-      s.seed_upload_rate = static_cast<double>(by_seeds) / dt;
-    }
-    s.upload_utilisation = capacity > 0 ? std::min(1.0, s.upload_rate / capacity) : 0.0;
-    const auto av = compute_availability(copies);
-    s.availability_min = av.min;
-    s.availability_mean = av.mean;
-    s.entropy = av.entropy;
-    s.pieces_only_at_seeds =
-        static_cast<std::uint32_t>(std::count(leecher_copies.begin(), leecher_copies.end(), 0u));
-    s.events = handlers_;
-    samples_.push_back(s);
+    in.connections = static_cast<std::uint32_t>(connection_ends / 2);
+    in.uploaded = uploaded_;
+    in.uploaded_by_seeds = uploaded_by_seeds_;
+    in.events = handlers_;
+    script_->take_sample(clock(), in, [&](std::uint32_t i) -> const protocol::peer& {
+      return peers_[i].host->logic();
+    });
   }
 
   // Declared first: destroyed last, after everything whose handlers it holds.
@@ -442,14 +405,13 @@ class driver {
   asio::steady_timer poll_timer_{io_};
   asio::steady_timer sample_timer_{io_};
   steady::time_point origin_{};
-  std::uint32_t pending_ = 0;
-  std::uint32_t live_leechers_ = 0;
-  std::uint32_t total_leechers_ = 0;
-  std::uint32_t completed_ = 0;
-  std::uint32_t departed_ = 0;
+  // Arrivals, departures, the swarm-wide counts and the samples (sim/choreography.hpp).
+  std::optional<choreography> script_;
+  std::uint64_t uploaded_ = 0;           // payload sent by every peer, as of the last sample
+  std::uint64_t uploaded_by_seeds_ = 0;  // the part sent by complete peers
   std::uint64_t handlers_ = 0;
   std::uint64_t samples_taken_ = 0;
-  std::vector<sample> samples_;
+  std::optional<duration> t_min_;  // of the planned peers, as the simulator's
 };
 
 }  // namespace

@@ -39,6 +39,29 @@ TEST_F(real_run_cli, real_writes_the_simulators_files) {
     EXPECT_TRUE(files.count(name)) << name;
   EXPECT_THAT(files.at("peers.csv"), StartsWith("id,group,role,"));
   EXPECT_THAT(files.at("summary.json"), HasSubstr("\"completed\": 3,"));
+  // peer_availability as the simulator writes it: an empty cell while no leecher
+  // has a connection (the first sample, before any connects; the last, after
+  // everyone completed), never a 0 standing for "undefined".
+  const std::string& ts = files.at("timeseries.csv");
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t at = 0; at < ts.size();) {
+    const std::size_t end = ts.find('\n', at);
+    std::vector<std::string>& row = rows.emplace_back();
+    const std::string line = ts.substr(at, end - at);
+    for (std::size_t from = 0;;) {
+      const std::size_t comma = line.find(',', from);
+      row.push_back(line.substr(from, comma - from));
+      if (comma == std::string::npos) break;
+      from = comma + 1;
+    }
+    at = end == std::string::npos ? ts.size() : end + 1;
+  }
+  ASSERT_GE(rows.size(), 3u);
+  const auto column = std::find(rows[0].begin(), rows[0].end(), "peer_availability");
+  ASSERT_NE(column, rows[0].end());
+  const auto k = static_cast<std::size_t>(column - rows[0].begin());
+  EXPECT_EQ(rows[1].at(k), "");
+  EXPECT_EQ(rows.back().at(k), "");
 }
 
 TEST_F(real_run_cli, compare_writes_both_runs_and_the_comparison) {

@@ -45,9 +45,13 @@ class peer_pipe {
     return i;
   }
 
-  void connect(std::size_t a, std::size_t b) {
+  void connect(std::size_t a, std::size_t b) { connect(a, b, peers_[a].address().port); }
+  // `a` connects to `b`, which sees it come from port `from_port` of a's address
+  // (an ephemeral port, as on real sockets; a's listening port is 1).
+  void connect(std::size_t a, std::size_t b, std::uint16_t from_port) {
     auto ca = peers_[a].on_connected(peers_[b].address(), true, now_);
-    auto cb = peers_[b].on_connected(peers_[a].address(), false, now_);
+    auto cb = peers_[b].on_connected(endpoint{peers_[a].address().address, from_port}, false, now_);
+    ASSERT_TRUE(ca && cb) << "connection refused";
     links_.push_back({a, b, *ca, *cb});
     drain(a);
     drain(b);

@@ -26,6 +26,13 @@ std::vector<std::string> messages_between(const peer_pipe& pipe, std::size_t fro
   return out;
 }
 
+std::vector<disconnect_reason> disconnect_reasons(const std::vector<peer_action>& acts) {
+  std::vector<disconnect_reason> out;
+  for (const auto& a : acts)
+    if (const auto* d = std::get_if<action::disconnect>(&a)) out.push_back(d->reason);
+  return out;
+}
+
 TEST(peer, seed_and_leecher_exchange_the_whole_torrent) {
   peer_pipe pipe(small_torrent);
   const auto seed = pipe.add_peer(true);
@@ -167,9 +174,8 @@ TEST(peer, malformed_request_closes_the_connection) {
   EXPECT_EQ(pipe[seed].find(id), nullptr);
   std::vector<peer_action> acts;
   pipe[seed].drain_actions(acts);
-  EXPECT_TRUE(std::any_of(acts.begin(), acts.end(), [](const peer_action& a) {
-    return std::holds_alternative<action::disconnect>(a);
-  }));
+  EXPECT_EQ(disconnect_reasons(acts), std::vector{disconnect_reason::bad_request});
+  EXPECT_TRUE(is_protocol_error(disconnect_reason::bad_request));
 }
 
 TEST(peer, wrong_info_hash_is_refused) {
@@ -181,6 +187,34 @@ TEST(peer, wrong_info_hash_is_refused) {
   other[0] = 7;
   p.on_message(*c, msg::handshake{other, wire_peer_id{2}, {}}, time_point{});
   EXPECT_EQ(p.find(*c), nullptr);
+  std::vector<peer_action> acts;
+  p.drain_actions(acts);
+  EXPECT_EQ(disconnect_reasons(acts), std::vector{disconnect_reason::wrong_info_hash});
+  EXPECT_EQ(p.stats().protocol_errors, 1u);
+}
+
+TEST(peer, a_message_before_the_handshake_is_a_protocol_error) {
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 1);
+  p.start(time_point{});
+  const auto c = p.on_connected(endpoint{2, 1}, false, time_point{});
+  ASSERT_TRUE(c);
+  p.on_message(*c, msg::interested{}, time_point{});
+  std::vector<peer_action> acts;
+  p.drain_actions(acts);
+  EXPECT_EQ(disconnect_reasons(acts), std::vector{disconnect_reason::handshake_expected});
+  EXPECT_EQ(to_string(disconnect_reason::handshake_expected), "message before the handshake");
+}
+
+TEST(peer, closes_on_stop_are_not_protocol_errors) {
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 1);
+  p.start(time_point{});
+  ASSERT_TRUE(p.on_connected(endpoint{2, 1}, false, time_point{}));
+  p.stop(time_point{});
+  std::vector<peer_action> acts;
+  p.drain_actions(acts);
+  EXPECT_EQ(disconnect_reasons(acts), std::vector{disconnect_reason::stopped});
+  EXPECT_FALSE(is_protocol_error(disconnect_reason::stopped));
+  EXPECT_EQ(p.stats().protocol_errors, 0u);
 }
 
 TEST(peer, connection_limit_and_duplicates_are_refused) {
@@ -193,6 +227,40 @@ TEST(peer, connection_limit_and_duplicates_are_refused) {
   EXPECT_TRUE(p.on_connected(endpoint{3, 1}, false, time_point{}));
   EXPECT_FALSE(p.on_connected(endpoint{4, 1}, false, time_point{}));  // full
   EXPECT_FALSE(p.can_accept(time_point{}));
+}
+
+// Two connections between the same two peers (each connected to the other; the
+// incoming ends come from ephemeral ports): both sides keep the one the smaller
+// peer id opened, whichever handshake arrives first, and close the other as a
+// duplicate.
+TEST(peer, of_two_connections_between_two_peers_both_keep_the_same_one) {
+  for (const bool smaller_first : {true, false}) {
+    peer_pipe pipe(small_torrent);
+    const auto seed = pipe.add_peer(true);  // peer id 1..., the smaller
+    const auto leecher = pipe.add_peer(false);
+    if (smaller_first) {
+      pipe.connect(seed, leecher, 50001);
+      pipe.connect(leecher, seed, 50002);
+    } else {
+      pipe.connect(leecher, seed, 50002);
+      pipe.connect(seed, leecher, 50001);
+    }
+    for (int k = 0; k < 3; ++k)
+      pipe.step();  // handshakes both ways, and the answers
+    for (const auto i : {seed, leecher}) {
+      EXPECT_EQ(pipe[i].num_connections(), 1u) << "peer " << i;
+      bool outgoing = false;
+      pipe[i].for_each_session([&](const session& x) { outgoing = x.outgoing; });
+      EXPECT_EQ(outgoing, i == seed) << "peer " << i << ": the seed's connection survives";
+      std::vector<disconnect_reason> reasons;
+      for (const auto& a : pipe.actions(i))
+        if (const auto* d = std::get_if<action::disconnect>(&a)) reasons.push_back(d->reason);
+      EXPECT_EQ(reasons, std::vector{disconnect_reason::duplicate}) << "peer " << i;
+      EXPECT_EQ(pipe[i].stats().protocol_errors, 0u);
+    }
+    pipe.run();
+    EXPECT_TRUE(pipe[leecher].is_seed()) << "over the connection that survived";
+  }
 }
 
 // Closed connections are dropped from the peer (their memory too), but their ids

@@ -69,6 +69,23 @@ TEST(kumar_ross, capacities_of_records_add_up_the_initial_seeds) {
   EXPECT_DOUBLE_EQ(minimum_distribution_time(c), 25);
 }
 
+TEST(kumar_ross, t_min_at_start_counts_only_the_peers_there_at_t_0) {
+  std::vector<planned_peer> plan(4);
+  plan[0].initial_seed = true;
+  plan[0].upload = 100;
+  plan[1].upload = 10;
+  plan[1].download = 40;
+  plan[2].upload = 20;
+  plan[2].download = 80;
+  plan[3].upload = 1000;  // arrives later: not counted
+  plan[3].download = 1;
+  plan[3].arrival = protocol::time_origin + std::chrono::seconds(5);
+  // max(1000 / 100, 1000 / 40, 2 * 1000 / 130) = 25 s.
+  EXPECT_EQ(t_min_at_start(plan, 1000), std::chrono::seconds(25));
+  plan[0].arrival = plan[3].arrival;  // no seed at t = 0
+  EXPECT_EQ(t_min_at_start(plan, 1000), std::nullopt);
+}
+
 TEST(mundinger_weber_weiss, one_leecher_takes_one_file_time) {
   EXPECT_DOUBLE_EQ(mundinger_weber_weiss_time(1000, 10, 1, 10), 100);
 }

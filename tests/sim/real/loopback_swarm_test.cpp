@@ -200,10 +200,12 @@ TEST_F(loopback_swarm, a_seed_that_vanishes_mid_download_does_not_stop_it) {
   expect_same_content(leecher);
 }
 
-// A peer that misbehaves in one of three ways once a leecher connects.
+// A peer that misbehaves in one of four ways once a leecher connects: bytes
+// that do not decode, messages the protocol forbids (a second bitfield), no
+// blocks, no handshake.
 class fake_peer {
  public:
-  enum class kind { garbage, staller, silent };
+  enum class kind { garbage, rude, staller, silent };
 
   fake_peer(asio::io_context& io, kind k, const protocol::metainfo& meta)
       : acceptor_(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)), kind_(k), meta_(meta) {
@@ -234,13 +236,16 @@ class fake_peer {
 
   void reply(const std::shared_ptr<conn>& c) {
     protocol::wire_peer_id id{};
-    id.fill(kind_ == kind::garbage ? 'g' : 's');
+    id.fill(kind_ == kind::garbage ? 'g' : kind_ == kind::rude ? 'r' : 's');
     protocol::encode(protocol::msg::handshake{meta_.info_hash, id, {}}, c->out);
     if (kind_ == kind::garbage) {
       c->out.insert(c->out.end(), {0xff, 0xff, 0xff, 0xff, 7, 1, 2, 3});
     } else {
       protocol::encode(protocol::msg::bitfield{protocol::bitfield(meta_.num_pieces(), true)},
                        c->out);
+      if (kind_ == kind::rude)
+        protocol::encode(protocol::msg::bitfield{protocol::bitfield(meta_.num_pieces(), true)},
+                         c->out);
       protocol::encode(protocol::msg::unchoke{}, c->out);
     }
     asio::async_write(c->socket, asio::buffer(c->out), [c](auto, auto) {});
@@ -267,7 +272,9 @@ TEST_F(loopback_swarm, garbage_stalling_and_silent_peers_are_dropped_and_the_dow
   make_content({1000000}, 32768);
   std::vector<std::unique_ptr<fake_peer>> fakes;
   int announced = 0;
-  for (auto k : {fake_peer::kind::garbage, fake_peer::kind::staller, fake_peer::kind::silent}) {
+  const auto kinds = {fake_peer::kind::garbage, fake_peer::kind::rude, fake_peer::kind::staller,
+                      fake_peer::kind::silent};
+  for (auto k : kinds) {
     fakes.push_back(std::make_unique<fake_peer>(io_, k, meta_));
     protocol::announce_request r;
     r.info_hash = meta_.info_hash;
@@ -276,7 +283,7 @@ TEST_F(loopback_swarm, garbage_stalling_and_silent_peers_are_dropped_and_the_dow
     r.event = protocol::announce_event::started;
     client_->announce(r, [&](auto) { ++announced; });
   }
-  ASSERT_TRUE(run_until(io_, [&] { return announced == 3; }));
+  ASSERT_TRUE(run_until(io_, [&] { return announced == 4; }));
   // The seed opens no connections itself, so every connection a fake sees comes
   // from the leecher.
   auto seed_options = options(2e6);
@@ -288,8 +295,18 @@ TEST_F(loopback_swarm, garbage_stalling_and_silent_peers_are_dropped_and_the_dow
   o.request_timeout = std::chrono::milliseconds(300);
   o.sweep_interval = std::chrono::milliseconds(50);
   node& leecher = add_leecher(o, "leecher");
+  std::vector<std::string> logs;
+  leecher.host->on_log([&](std::string_view text) { logs.emplace_back(text); });
   ASSERT_TRUE(run_until(io_, [&] { return leecher.status().complete; }));
   expect_same_content(leecher);
+  // Both protocol errors are logged with their reasons: the decoder's and the peer's.
+  const auto logged = [&](std::string_view what) {
+    return std::any_of(logs.begin(), logs.end(),
+                       [&](const std::string& l) { return l.find(what) != std::string::npos; });
+  };
+  EXPECT_TRUE(logged("protocol error: oversized message")) << ::testing::PrintToString(logs);
+  EXPECT_TRUE(logged("protocol error: bad bitfield")) << ::testing::PrintToString(logs);
+  EXPECT_EQ(leecher.status().protocol_errors, 1u);
   ASSERT_TRUE(run_until(io_, [&] {
     return std::all_of(fakes.begin(), fakes.end(),
                        [](const auto& f) { return f->closed_by_remote >= 1; });

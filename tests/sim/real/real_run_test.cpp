@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "real_fixture.hpp"
@@ -134,6 +135,34 @@ TEST(real_run, every_leecher_completes_with_records_like_the_simulators) {
   const run_summary sum = summarize(r.peers, r.samples, r.info);
   EXPECT_EQ(sum.completed, 3u);
   EXPECT_TRUE(sum.all_done);
+  // T_min from the same plan through the same formula as the simulator's.
+  ASSERT_TRUE(r.info.t_min);
+  EXPECT_EQ(r.info.t_min, swarm(s).t_min());
+}
+
+// The samples come from the simulator's sampler (sim/choreography.hpp): peer
+// availability is NaN (an empty cell) while no live leecher has a connection, as
+// at the start and once everyone completed, and a fraction in between.
+TEST(real_run, samples_fill_peer_availability_like_the_simulator) {
+  const scenario s = parse(small, {"simulation.sample_interval=20ms", "groups.seed.upload=1MiB/s",
+                                   "groups.leechers.upload=512KiB/s"});
+  const real_run_result r = run_real(s);
+  ASSERT_GE(r.samples.size(), 3u);
+  EXPECT_EQ(r.samples.back().completed, 3u);
+  EXPECT_TRUE(std::isnan(r.samples.front().peer_availability)) << "no connection yet";
+  EXPECT_TRUE(std::isnan(r.samples.back().peer_availability)) << "no leecher left";
+  std::size_t defined = 0;
+  for (const sample& x : r.samples) {
+    if (std::isnan(x.peer_availability)) continue;
+    ++defined;
+    EXPECT_GE(x.peer_availability, 0.0);
+    EXPECT_LE(x.peer_availability, 1.0);
+  }
+  EXPECT_GT(defined, 0u);
+  // The simulator's samples of the same scenario agree at both ends.
+  const run_result sim = swarm(s).run();
+  EXPECT_TRUE(std::isnan(sim.samples.front().peer_availability));
+  EXPECT_TRUE(std::isnan(sim.samples.back().peer_availability));
 }
 
 TEST(real_run, partitioned_content_and_churn_run_for_real) {
