@@ -1,8 +1,8 @@
 #include "protocol/peer.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <functional>
+#include <limits>
 #include <type_traits>
 #include <utility>
 
@@ -23,14 +23,7 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
       info_hash_(info_hash),
       id_(id),
       self_(self),
-      random_(seed) {
-  // Enough slot bits for max_connections open sessions and one closed by
-  // make_room (on_connected): slots 0..max_connections, as many bits at most
-  // as max_connections_limit needs.
-  slot_bits_ = static_cast<std::uint32_t>(std::bit_width(
-      std::clamp<std::uint32_t>(options_.max_connections, 1, peer_options::max_connections_limit)));
-  slot_mask_ = (std::uint32_t{1} << slot_bits_) - 1;
-}
+      random_(seed) {}
 
 void peer::start(time_point now) {
   started_ = true;
@@ -72,14 +65,11 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
     // connections, the one the lower address opened is kept.
     if (has_open_session(remote) || (!outgoing && !(remote < self_))) return std::nullopt;
   }
-  // Every id this peer can give used (2^32 / slots connections, less the
-  // all-ones id, which drivers use for "no connection"): refuse rather than
-  // reuse one. No free slot: open sessions < max_connections, plus at most the
-  // one make_room closed, always leave one unless max_connections is above
-  // max_connections_limit.
-  const bool ids_used = next_serial_ >= (~std::uint32_t{0} >> slot_bits_);
-  const bool no_slot = free_slots_.empty() && sessions_.size() > slot_mask_;
-  if (stopped_ || num_open_ >= options_.max_connections || remote == self_ || ids_used || no_slot) {
+  // Every serial given (2^32 connections in this peer's life): refuse rather
+  // than reuse an id. Slots need no check: open sessions < max_connections,
+  // plus at most the one make_room closed, so slot <= max_connections.
+  const bool ids_used = next_serial_ == std::numeric_limits<std::uint32_t>::max();
+  if (stopped_ || num_open_ >= options_.max_connections || remote == self_ || ids_used) {
     if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
     return std::nullopt;
   }
@@ -94,7 +84,7 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
     sessions_.emplace_back();
   }
   order_.push_back(slot);
-  const connection_id id{(next_serial_++ << slot_bits_) | slot};
+  const connection_id id{(std::uint64_t{next_serial_++} << 32) | slot};
   session& s = sessions_[slot];
   s.id = id;
   s.remote = remote;
@@ -559,17 +549,25 @@ void peer::on_piece_checked(piece_index p, piece_verdict verdict, time_point now
 void peer::on_piece_complete(piece_index p, time_point now) {
   if (!stats_.first_piece) stats_.first_piece = now;
   actions_.emplace_back(action::piece_completed{p});
-  actions_.emplace_back(action::broadcast_have{p});
+  // The HAVE goes before the NOT_INTERESTED messages the loop below may send;
+  // its recipients are filled in after the loop (which may grow actions_).
+  const std::size_t have_at = actions_.size();
+  actions_.emplace_back(action::broadcast_have{p, {}});
+  std::vector<connection_id> to;
+  to.reserve(num_open_);
   // Each test below loads a word of another bitfield: ask for them all first.
   for (const auto& s : all_sessions())
     if (p.value() < s.remote_has.size()) s.remote_has.prefetch(p.value());
   for (auto& s : all_sessions()) {
     if (!s.open || s.state != session_state::active) continue;
-    if (s.remote_has.test(p) && s.wanted > 0) {
+    const bool remote_has = s.remote_has.test(p);
+    if (!remote_has || options_.send_have == have_to::all) to.push_back(s.id);
+    if (remote_has && s.wanted > 0) {
       --s.wanted;
       if (s.wanted == 0) update_interest(s);
     }
   }
+  std::get<action::broadcast_have>(actions_[have_at]).to = std::move(to);
   if (picker_.is_seed()) {
     stats_.completed = now;
     actions_.emplace_back(action::download_completed{});

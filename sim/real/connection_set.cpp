@@ -99,7 +99,7 @@ void connection_set::connect(protocol::endpoint remote) {
 }
 
 void connection_set::attach(protocol::connection_id c, tcp::socket socket) {
-  slot& s = slots_[c.value()];
+  slot& s = slots_[c];
   s.conn = std::make_shared<peer_connection>(std::move(socket), c, num_pieces_, *events_, upload_,
                                              download_);
   s.remote_id.reset();
@@ -107,7 +107,7 @@ void connection_set::attach(protocol::connection_id c, tcp::socket socket) {
 }
 
 peer_connection* connection_set::get(protocol::connection_id c) const {
-  const auto it = slots_.find(c.value());
+  const auto it = slots_.find(c);
   return it != slots_.end() ? it->second.conn.get() : nullptr;
 }
 
@@ -117,7 +117,7 @@ void connection_set::close(protocol::connection_id c) {
 }
 
 void connection_set::release(protocol::connection_id c) {
-  slots_.erase(c.value());
+  slots_.erase(c);
 }
 
 void connection_set::close_all() {
@@ -136,13 +136,13 @@ void connection_set::close_all() {
 }
 
 void connection_set::set_remote_id(protocol::connection_id c, const protocol::wire_peer_id& id) {
-  const auto it = slots_.find(c.value());
+  const auto it = slots_.find(c);
   if (it != slots_.end() && it->second.conn) it->second.remote_id = id;
 }
 
 const std::optional<protocol::wire_peer_id>& connection_set::remote_id(
     protocol::connection_id c) const {
-  const auto it = slots_.find(c.value());
+  const auto it = slots_.find(c);
   return it != slots_.end() ? it->second.remote_id : no_id;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Test harness: local peers joined by in-memory pipes. Messages are delivered in
 // send order, one step at a time, on a virtual clock that advances `step` per
-// delivery round; blocks are pulled from uploaders in round robin.
+// delivery round; blocks are pulled from uploaders in round robin. A HAVE goes
+// to the connections its action names.
 
 #include <deque>
 #include <string>
@@ -108,12 +109,9 @@ class peer_pipe {
     peers_[i].drain_actions(acts);
     for (auto& a : acts) {
       if (auto* s = std::get_if<action::send>(&a)) route(i, s->conn, s->msg);
-      if (auto* h = std::get_if<action::broadcast_have>(&a)) {
-        for (const auto& l : links_) {
-          if (l.a == i) route(i, l.ca, msg::have{h->piece});
-          if (l.b == i) route(i, l.cb, msg::have{h->piece});
-        }
-      }
+      if (auto* h = std::get_if<action::broadcast_have>(&a))
+        for (const connection_id c : h->to)
+          route(i, c, msg::have{h->piece});
       actions_[i].push_back(a);
     }
   }
