@@ -1,8 +1,11 @@
 #include "protocol/peer.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -222,8 +225,23 @@ void peer::protocol_error(session& s, time_point now) {
   close(s, now, true);
 }
 
+// Invariant 7, checked where assertions are on (a release build pays nothing).
 template <typename M>
 void peer::on_message(connection_id conn, const M& m, time_point now) {
+#ifdef NDEBUG
+  receive(conn, m, now);
+#else
+  const time_point deadline = next_deadline();
+  const std::size_t acted = actions_.size();
+  receive(conn, m, now);
+  if (next_deadline() != deadline && actions_.size() == acted)
+    throw std::logic_error(
+        fmt::format("a {} message moved the peer's deadline without an action", name(message{m})));
+#endif
+}
+
+template <typename M>
+void peer::receive(connection_id conn, const M& m, time_point now) {
   session* sp = get(conn);
   if (!sp || stopped_) return;
   session& s = *sp;

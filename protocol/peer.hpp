@@ -28,6 +28,10 @@
 //    our remotes, random among equals). A remote is shown its next piece only
 //    once another remote announces the piece it was shown (it passed the piece
 //    on), or at once if it is our only connection or it already had the piece.
+// 7. A message moves next_deadline() only if it also pushes an action, so a
+//    driver that re-arms its timer whenever it drains actions need not ask after
+//    a message that pushed none. on_message checks it where assertions are on
+//    (std::logic_error).
 
 #include <cstdint>
 #include <optional>
@@ -270,6 +274,8 @@ class peer {
 
  private:
   session* get(connection_id c);
+  template <typename M>
+  void receive(connection_id conn, const M& m, time_point now);
   template <typename M>
   void dispatch(session& s, const M& m, time_point now);
   void compact_sessions();

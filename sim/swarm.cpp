@@ -329,9 +329,9 @@ struct swarm::impl {
     arm_timer(pi);
   }
 
-  // drain() after peer::on_message. A message never moves the peer's deadlines
-  // (they change in start, stop, on_deadline and on_tracker_response only), so
-  // without actions there is nothing to do: the timer is armed already.
+  // drain() after peer::on_message. A message moves the peer's deadline only
+  // along with an action (protocol::peer invariant 7, checked there where
+  // assertions are on), so without actions the timer is armed already.
   void drain_after_message(std::uint32_t pi) {
     if (peers[pi].logic->has_actions()) drain(pi);
   }

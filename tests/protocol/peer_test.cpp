@@ -824,5 +824,27 @@ TEST(peer, the_pipe_carries_haves_to_the_connections_the_peer_chose) {
   EXPECT_EQ(haves_from_leecher_to_seed(have_to::lacking), 0u);
 }
 
+// Invariant 7: the pipe checks every delivery (peer_pipe::step); here a swarm
+// whose messages do move deadlines (the completion announce) shows the check
+// sees both kinds of delivery.
+TEST(peer, a_message_moves_the_deadline_only_with_an_action) {
+  peer_options o;
+  o.picker.random_first_pieces = 0;
+  o.announce_interval = std::chrono::seconds(1);  // before every rechoke: it is the deadline
+  const torrent_geometry g(40 * 16384, 16384, 16384);
+  peer_pipe pipe(g, o);
+  const auto seed = pipe.add_peer(true);
+  const auto a = pipe.add_peer(false);
+  const auto b = pipe.add_peer(false);
+  pipe.connect(a, seed);
+  pipe.connect(b, seed);
+  pipe.connect(a, b);
+  pipe.run();
+  EXPECT_TRUE(pipe[a].is_seed());
+  EXPECT_TRUE(pipe[b].is_seed());
+  EXPECT_GT(pipe.deliveries(), 100u);
+  EXPECT_GE(pipe.deadline_moves(), 2u);  // each leecher's "completed" announce
+}
+
 }  // namespace
 }  // namespace swarmsim::protocol
