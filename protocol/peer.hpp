@@ -99,6 +99,12 @@ struct peer_options {
   have_to send_have = have_to::all;
 };
 
+// The stages of peer::prefetch_have, in the order a HAVE's delivery reads them:
+// the peer's members (the session table, the picker's), the session of the
+// connection and the picker's entry for the piece, the word of the remote's
+// bitfield that holds the piece (its address is in the session).
+enum class have_prefetch : std::uint8_t { members, session, bitfield_word };
+
 namespace action {
 struct send {
   connection_id conn;
@@ -252,21 +258,28 @@ class peer {
   static constexpr std::uint32_t slot_of(connection_id c) {
     return static_cast<std::uint32_t>(c.value());
   }
-  // Cache hints for a driver that delivers many HAVEs to cold peers in a row,
-  // each a little before the next: prefetch_members(), prefetch_session(c, p),
-  // prefetch_have(c, p) (which reads the session), on_message(c, HAVE p).
-  void prefetch_members() const {
-    __builtin_prefetch(&sessions_);
-    picker_.prefetch_members();
-  }
-  void prefetch_session(connection_id c, piece_index p) const {
-    if (slot_of(c) < sessions_.size()) __builtin_prefetch(&sessions_[slot_of(c)]);
-    picker_.prefetch_have(p);
-  }
-  void prefetch_have(connection_id c, piece_index p) const {
-    if (slot_of(c) >= sessions_.size()) return;
-    const session& s = sessions_[slot_of(c)];
-    if (s.id == c && p.value() < s.remote_has.size()) s.remote_has.prefetch(p.value());
+  // A cache hint for a driver that delivers one HAVE for piece `p` to many cold
+  // peers in a row: each stage fetches what the next one reads, so a driver
+  // calls it for a receiver some deliveries ahead of on_message(c, HAVE p),
+  // one stage a delivery, in the order of have_prefetch (members three ahead,
+  // session two, bitfield_word one, say). A pure hint: it changes nothing.
+  void prefetch_have(connection_id c, piece_index p, have_prefetch stage) const {
+    switch (stage) {
+      case have_prefetch::members:
+        __builtin_prefetch(&sessions_);
+        picker_.prefetch_members();
+        break;
+      case have_prefetch::session:
+        if (slot_of(c) < sessions_.size()) __builtin_prefetch(&sessions_[slot_of(c)]);
+        picker_.prefetch_have(p);
+        break;
+      case have_prefetch::bitfield_word:
+        if (slot_of(c) < sessions_.size()) {
+          const session& s = sessions_[slot_of(c)];
+          if (s.id == c && p.value() < s.remote_has.size()) s.remote_has.prefetch(p.value());
+        }
+        break;
+    }
   }
   std::size_t num_unchoked() const;
   // Whether we unchoke `c` optimistically (rather than for its rate or in turn).

@@ -174,7 +174,7 @@ class piece_picker {
   // non-const call.
   std::span<const piece_index> pick_order();
 
-  // Cache hints (see peer::prefetch_have): the members inc_availability(p)
+  // Cache hints for peer::prefetch_have: the members inc_availability(p)
   // reads, then its piece entry.
   void prefetch_members() const { __builtin_prefetch(&entries_); }
   void prefetch_have(piece_index p) const {

@@ -831,9 +831,9 @@ struct swarm::impl {
     const sim_peer& p = peers[from];
     const protocol::msg::have m{piece};
     // The receivers' state is cold and each step needs the one before: prefetch
-    // four receivers ahead their sim_peer, three ahead their peer's members, two
-    // ahead their session and picker entry, one ahead the word of the remote's
-    // bitfield (pure hints: the order of work and the results do not change).
+    // four receivers ahead their sim_peer, then the stages of
+    // protocol::peer::prefetch_have three, two and one ahead (pure hints: the
+    // order of work and the results do not change).
     const auto receiver = [&](std::size_t i) -> const link_ref* {
       if (i >= to.size()) return nullptr;
       const link_ref* l = link_of(p, to[i]);
@@ -844,10 +844,12 @@ struct swarm::impl {
     // past the end, and for the wrapped indices of the first four steps).
     for (std::size_t step = 0; step < to.size() + 4; ++step) {
       if (const link_ref* l = receiver(step)) __builtin_prefetch(&peers[l->remote]);
-      if (const link_ref* l = receiver(step - 1)) logic_of(l)->prefetch_members();
+      if (const link_ref* l = receiver(step - 1))
+        logic_of(l)->prefetch_have(l->remote_conn, piece, protocol::have_prefetch::members);
       if (const link_ref* l = receiver(step - 2))
-        logic_of(l)->prefetch_session(l->remote_conn, piece);
-      if (const link_ref* l = receiver(step - 3)) logic_of(l)->prefetch_have(l->remote_conn, piece);
+        logic_of(l)->prefetch_have(l->remote_conn, piece, protocol::have_prefetch::session);
+      if (const link_ref* l = receiver(step - 3))
+        logic_of(l)->prefetch_have(l->remote_conn, piece, protocol::have_prefetch::bitfield_word);
       if (step < 4) continue;
       const link_ref* l = link_of(p, to[step - 4]);
       if (!l || l->state != link_state::open) continue;
