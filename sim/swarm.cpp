@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <chrono>
 #include <cmath>
@@ -830,29 +831,36 @@ struct swarm::impl {
   void have_fanout(std::uint32_t from, piece_index piece, const std::vector<connection_id>& to) {
     const sim_peer& p = peers[from];
     const protocol::msg::have m{piece};
+    // Each recipient's link is looked up once, at the first hint, and kept for
+    // the later steps in `ahead` (recipient i at i % 8): the sender's link table
+    // does not grow during the fan-out (links are added by connect events), so
+    // the pointers stay valid; their state is read again at every step.
+    std::array<const link_ref*, 8> ahead{};
+    const auto live = [](const link_ref* l) {
+      return l && l->state == link_state::open && l->remote_open;
+    };
+    const auto logic_of = [&](const link_ref* l) { return peers[l->remote].logic.get(); };
     // The receivers' state is cold and each step needs the one before: prefetch
     // four receivers ahead their sim_peer, then the stages of
     // protocol::peer::prefetch_have three, two and one ahead (pure hints: the
     // order of work and the results do not change).
-    const auto receiver = [&](std::size_t i) -> const link_ref* {
-      if (i >= to.size()) return nullptr;
-      const link_ref* l = link_of(p, to[i]);
-      return l && l->state == link_state::open && l->remote_open ? l : nullptr;
-    };
-    const auto logic_of = [&](const link_ref* l) { return peers[l->remote].logic.get(); };
-    // The hints run four receivers ahead of the deliveries (receiver() is null
-    // past the end, and for the wrapped indices of the first four steps).
-    for (std::size_t step = 0; step < to.size() + 4; ++step) {
-      if (const link_ref* l = receiver(step)) __builtin_prefetch(&peers[l->remote]);
-      if (const link_ref* l = receiver(step - 1))
+    const std::size_t n = to.size();
+    for (std::size_t step = 0; step < n + 4; ++step) {
+      if (step < n) {
+        const link_ref* l = link_of(p, to[step]);
+        ahead[step % 8] = l;
+        if (live(l)) __builtin_prefetch(&peers[l->remote]);
+      }
+      if (const link_ref* l = step >= 1 && step - 1 < n ? ahead[(step - 1) % 8] : nullptr; live(l))
         logic_of(l)->prefetch_have(l->remote_conn, piece, protocol::have_prefetch::members);
-      if (const link_ref* l = receiver(step - 2))
+      if (const link_ref* l = step >= 2 && step - 2 < n ? ahead[(step - 2) % 8] : nullptr; live(l))
         logic_of(l)->prefetch_have(l->remote_conn, piece, protocol::have_prefetch::session);
-      if (const link_ref* l = receiver(step - 3))
+      if (const link_ref* l = step >= 3 && step - 3 < n ? ahead[(step - 3) % 8] : nullptr; live(l))
         logic_of(l)->prefetch_have(l->remote_conn, piece, protocol::have_prefetch::bitfield_word);
       if (step < 4) continue;
-      const link_ref* l = link_of(p, to[step - 4]);
+      const link_ref* l = ahead[(step - 4) % 8];
       if (!l || l->state != link_state::open) continue;
+      assert(l == link_of(p, to[step - 4]));
       assert(l->remote_open == link_open(l->remote, l->remote_conn));
       if (!l->remote_open) continue;
       peers[l->remote].logic->on_message(l->remote_conn, m, now);
