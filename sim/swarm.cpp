@@ -117,18 +117,72 @@ struct link_ref {
   time_point established{};
 };
 
+// A peer's connections as the simulator sees them, each at the index
+// protocol::peer::slot_of gives its id, so find() is one indexed load.
+// 1. An index holds one pending or open link at a time: the protocol gives an
+//    index again only once its session closed, which the link followed (add()
+//    throws on a clash).
+// 2. for_each visits the links in the order they began; closed ones stay
+//    (findable by id) until the next add().
+class link_table {
+ public:
+  // Connection `c` (pending, open or closed), nullptr if unknown or its index
+  // was taken by a later connection.
+  link_ref* find(connection_id c) {
+    const std::uint32_t k = protocol::peer::slot_of(c);
+    if (k >= links_.size() || links_[k].id != c || links_[k].state == link_state::unused)
+      return nullptr;
+    return &links_[k];
+  }
+  const link_ref* find(connection_id c) const { return const_cast<link_table*>(this)->find(c); }
+
+  // Adds a connection at its index, first dropping the closed ones from the
+  // order (the open ones keep theirs).
+  void add(const link_ref& l) {
+    if (closed_ > 0) {
+      std::erase_if(order_, [&](std::uint32_t k) { return links_[k].state == link_state::closed; });
+      closed_ = 0;
+    }
+    const std::uint32_t k = protocol::peer::slot_of(l.id);
+    if (k >= links_.size()) links_.resize(k + 1);
+    if (links_[k].state == link_state::pending || links_[k].state == link_state::open)
+      throw std::logic_error(fmt::format("connection {} takes the index of open connection {}",
+                                         l.id.value(), links_[k].id.value()));
+    links_[k] = l;
+    order_.push_back(k);
+  }
+
+  // `l` (one of ours) closes.
+  void close(link_ref& l) {
+    l.state = link_state::closed;
+    ++closed_;
+  }
+
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const std::uint32_t k : order_)
+      f(links_[k]);
+  }
+
+  // Forgets every link (the peer left), freeing the memory.
+  void clear() {
+    links_ = {};
+    order_ = {};
+    closed_ = 0;
+  }
+
+ private:
+  std::vector<link_ref> links_;
+  std::vector<std::uint32_t> order_;
+  std::uint32_t closed_ = 0;
+};
+
 enum class peer_phase : std::uint8_t { waiting, live, gone };
 
 // Fields used on every event come first (one cache line).
 struct sim_peer {
   std::unique_ptr<protocol::peer> logic;
-  // The peer's connections, each at the index protocol::peer::slot_of gives
-  // its connection id until a later connection takes the index. link_order
-  // lists the indices in the order the connections began; closed ones stay in
-  // it until the next add_link().
-  std::vector<link_ref> links;
-  std::vector<std::uint32_t> link_order;
-  std::uint32_t closed_links = 0;
+  link_table links;
   time_point timer_at = protocol::never;
   peer_phase phase = peer_phase::waiting;
   bool complete = false;
@@ -440,7 +494,6 @@ struct swarm::impl {
     if (!lp) return;
     link_ref& l = *lp;
     if (l.state == link_state::closed) return;
-    ++p.closed_links;
     if (l.state == link_state::open) {
       event e{ev::remote_closed, ctl::keep_alive, l.remote, l.remote_conn};
       e.a = pi;
@@ -449,7 +502,7 @@ struct swarm::impl {
       --p.open_links;
       mirror_closed(l);
     }
-    l.state = link_state::closed;
+    p.links.close(l);
   }
 
   void handle(std::uint32_t pi, protocol::action::announce& a) {
@@ -613,11 +666,10 @@ struct swarm::impl {
     p.record.departure = now - time_origin;
     finish_record(p);
     p.logic.reset();
-    for (const std::uint32_t k : p.link_order)
-      if (p.links[k].state == link_state::open)
-        mirror_closed(p.links[k]);  // (stop() closed them all)
-    p.links = {};
-    p.link_order = {};
+    p.links.for_each([&](const link_ref& l) {
+      if (l.state == link_state::open) mirror_closed(l);  // (stop() closed them all)
+    });
+    p.links.clear();
     p.ring = {};
   }
 
@@ -649,7 +701,7 @@ struct swarm::impl {
     pending.remote = from;
     pending.state = link_state::pending;
     pending.established = now;
-    add_link(t, pending);
+    t.links.add(pending);
     reply.kind = ev::connect_accept;
     reply.conn = *c;
     schedule_in(lat, reply);
@@ -663,8 +715,7 @@ struct swarm::impl {
     const bool target_ok = tl && tl->state == link_state::pending;
     if (f.phase != peer_phase::live) {
       if (target_ok) {
-        tl->state = link_state::closed;
-        ++t.closed_links;
+        t.links.close(*tl);
         t.logic->on_disconnected(tconn, now);
         drain(target);
       }
@@ -677,8 +728,7 @@ struct swarm::impl {
     }
     const auto c = f.logic->on_connected(address_of(target), true, now);
     if (!c) {
-      tl->state = link_state::closed;
-      ++t.closed_links;
+      t.links.close(*tl);
       t.logic->on_disconnected(tconn, now);
       drain(target);
       drain(from);
@@ -692,7 +742,7 @@ struct swarm::impl {
     open.state = link_state::open;
     open.remote_open = true;
     open.established = now;
-    add_link(f, open);
+    f.links.add(open);
     tl->remote_conn = *c;
     tl->state = link_state::open;
     tl->remote_open = true;
@@ -715,34 +765,9 @@ struct swarm::impl {
     if (link_ref* r = link_of(peers[l.remote], l.remote_conn)) r->remote_open = false;
   }
 
-  // Connection `conn` of `p` (pending, open or closed), nullptr if unknown or
-  // its index was taken by a later connection.
-  static link_ref* link_of(sim_peer& p, connection_id conn) {
-    const std::uint32_t k = protocol::peer::slot_of(conn);
-    if (k >= p.links.size() || p.links[k].id != conn || p.links[k].state == link_state::unused)
-      return nullptr;
-    return &p.links[k];
-  }
+  static link_ref* link_of(sim_peer& p, connection_id conn) { return p.links.find(conn); }
   static const link_ref* link_of(const sim_peer& p, connection_id conn) {
-    return link_of(const_cast<sim_peer&>(p), conn);
-  }
-
-  // Adds a connection at its index, first dropping the closed ones from
-  // link_order (the open ones keep their order). The protocol gives an index
-  // again only once its session closed, which the link followed.
-  static void add_link(sim_peer& p, const link_ref& l) {
-    if (p.closed_links > 0) {
-      std::erase_if(p.link_order,
-                    [&](std::uint32_t k) { return p.links[k].state == link_state::closed; });
-      p.closed_links = 0;
-    }
-    const std::uint32_t k = protocol::peer::slot_of(l.id);
-    if (k >= p.links.size()) p.links.resize(k + 1);
-    if (p.links[k].state == link_state::pending || p.links[k].state == link_state::open)
-      throw std::logic_error(fmt::format("connection {} takes the index of open connection {}",
-                                         l.id.value(), p.links[k].id.value()));
-    p.links[k] = l;
-    p.link_order.push_back(k);
+    return p.links.find(conn);
   }
 
   // Whether connection `conn` of live peer `pi` is open.
@@ -758,8 +783,7 @@ struct swarm::impl {
     sim_peer& p = peers[pi];
     link_ref& l = *link_of(p, conn);
     if (l.remote != from) return;
-    l.state = link_state::closed;
-    ++p.closed_links;
+    p.links.close(l);
     mirror_closed(l);
     --open_link_ends;
     --p.open_links;
@@ -943,15 +967,14 @@ struct swarm::impl {
     for (std::uint32_t i = 0; i < peers.size(); ++i) {
       const sim_peer& p = peers[i];
       if (node[i] == none) continue;
-      for (const std::uint32_t k : p.link_order) {
-        const link_ref& l = p.links[k];
-        if (l.state != link_state::open || node[l.remote] == none) continue;
+      p.links.for_each([&](const link_ref& l) {
+        if (l.state != link_state::open || node[l.remote] == none) return;
         if (i < l.remote) snap.connections.emplace_back(node[i], node[l.remote]);
-        if (p.complete) continue;
+        if (p.complete) return;
         const protocol::session* sess = p.logic->find(l.id);
         if (sess && !sess->am_choking && !p.logic->is_optimistic_unchoke(sess->id))
           snap.unchokes.emplace_back(node[i], node[l.remote]);
-      }
+      });
     }
     overlay.push_back(measure_overlay(snap, now - time_origin));
   }
