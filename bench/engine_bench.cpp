@@ -10,7 +10,8 @@
 // - BM_link_model_block: one 16 KiB PIECE message between two random peers of
 //   1000: the sender's uplink transmission time, the latency between their sites
 //   and the receiver's downlink queue (sim/link_model.hpp, sim/topology.hpp).
-// The event payload has the driver's event size (24 bytes).
+// The event payload has the shape and size of the swarm driver's event
+// (sim/swarm.cpp: 32 bytes, so a queue entry is 48).
 
 #include <benchmark/benchmark.h>
 
@@ -34,12 +35,14 @@ struct payload {  // the shape of the swarm driver's event
   std::uint8_t kind = 0;
   std::uint8_t type = 0;
   std::uint32_t peer = 0;
-  std::uint32_t conn = 0;
+  std::uint64_t conn = 0;
   std::uint32_t a = 0;
   std::uint32_t b = 0;
   std::uint32_t c = 0;
+  std::uint32_t d = 0;
 };
-static_assert(sizeof(payload) == 24);
+static_assert(sizeof(payload) == 32);
+static_assert(sizeof(event_queue<payload>::entry) == 48);
 
 constexpr std::int64_t max_delay_ns = 100'000'000;  // 100 ms
 

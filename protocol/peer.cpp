@@ -1,8 +1,11 @@
 #include "protocol/peer.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <bit>
 #include <functional>
+#include <limits>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -57,14 +60,7 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
       info_hash_(info_hash),
       id_(id),
       self_(self),
-      random_(seed) {
-  // Enough slot bits for max_connections open sessions and one closed by
-  // make_room (on_connected): slots 0..max_connections, as many bits at most
-  // as max_connections_limit needs.
-  slot_bits_ = static_cast<std::uint32_t>(std::bit_width(
-      std::clamp<std::uint32_t>(options_.max_connections, 1, peer_options::max_connections_limit)));
-  slot_mask_ = (std::uint32_t{1} << slot_bits_) - 1;
-}
+      random_(seed) {}
 
 void peer::start(time_point now) {
   started_ = true;
@@ -106,14 +102,11 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
     // connections, the one the lower address opened is kept.
     if (has_open_session(remote) || (!outgoing && !(remote < self_))) return std::nullopt;
   }
-  // Every id this peer can give used (2^32 / slots connections, less the
-  // all-ones id, which drivers use for "no connection"): refuse rather than
-  // reuse one. No free slot: open sessions < max_connections, plus at most the
-  // one make_room closed, always leave one unless max_connections is above
-  // max_connections_limit.
-  const bool ids_used = next_serial_ >= (~std::uint32_t{0} >> slot_bits_);
-  const bool no_slot = free_slots_.empty() && sessions_.size() > slot_mask_;
-  if (stopped_ || num_open_ >= options_.max_connections || remote == self_ || ids_used || no_slot) {
+  // Every serial given (2^32 connections in this peer's life): refuse rather
+  // than reuse an id. Slots need no check: open sessions < max_connections,
+  // plus at most the one make_room closed, so slot <= max_connections.
+  const bool ids_used = next_serial_ == std::numeric_limits<std::uint32_t>::max();
+  if (stopped_ || num_open_ >= options_.max_connections || remote == self_ || ids_used) {
     if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
     return std::nullopt;
   }
@@ -128,7 +121,7 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
     sessions_.emplace_back();
   }
   order_.push_back(slot);
-  const connection_id id{(next_serial_++ << slot_bits_) | slot};
+  const connection_id id{(std::uint64_t{next_serial_++} << 32) | slot};
   session& s = sessions_[slot];
   s.id = id;
   s.remote = remote;
@@ -267,8 +260,23 @@ void peer::protocol_error(session& s, disconnect_reason why, time_point now) {
   close(s, now, why);
 }
 
+// Invariant 8, checked where assertions are on (a release build pays nothing).
 template <typename M>
 void peer::on_message(connection_id conn, const M& m, time_point now) {
+#ifdef NDEBUG
+  receive(conn, m, now);
+#else
+  const time_point deadline = next_deadline();
+  const std::size_t acted = actions_.size();
+  receive(conn, m, now);
+  if (next_deadline() != deadline && actions_.size() == acted)
+    throw std::logic_error(
+        fmt::format("a {} message moved the peer's deadline without an action", name(message{m})));
+#endif
+}
+
+template <typename M>
+void peer::receive(connection_id conn, const M& m, time_point now) {
   session* sp = get(conn);
   if (!sp || stopped_) return;
   session& s = *sp;
@@ -355,14 +363,13 @@ void peer::handle_handshake(session& s, const msg::handshake& h, time_point now)
 
 // Invariant 7. Returns whether `s` stays open.
 bool peer::keep_over_duplicate(session& s, const wire_peer_id& remote, time_point now) {
-  const std::uint32_t slot = s.id.value() & slot_mask_;
+  const std::uint32_t slot = slot_of(s.id);
   if (remote_ids_.size() < sessions_.size()) remote_ids_.resize(sessions_.size());
   const auto opener = [&](const session& x) -> const wire_peer_id& {
     return x.outgoing ? id_ : remote;
   };
   for (auto& o : all_sessions()) {
-    if (!o.open || o.state != session_state::active ||
-        remote_ids_[o.id.value() & slot_mask_] != remote)
+    if (!o.open || o.state != session_state::active || remote_ids_[slot_of(o.id)] != remote)
       continue;
     const bool keep_new = opener(s) != opener(o) && opener(s) < opener(o);
     session& loser = keep_new ? o : s;
@@ -627,9 +634,21 @@ void peer::on_piece_checked(piece_index p, piece_verdict verdict, time_point now
 void peer::on_piece_complete(piece_index p, time_point now) {
   if (!stats_.first_piece) stats_.first_piece = now;
   actions_.emplace_back(action::piece_completed{p});
-  actions_.emplace_back(action::broadcast_have{p});
+  // The HAVE goes before the NOT_INTERESTED messages count_piece_gained may
+  // send; its recipients are filled in after (which may grow actions_).
+  const std::size_t have_at = actions_.size();
+  actions_.emplace_back(action::broadcast_have{p, {}});
+  std::vector<connection_id> to;
+  to.reserve(num_open_);
   // Checked pieces were counted when their last block arrived (handle_piece).
-  if (options_.check == piece_check::none) count_piece_gained(p);
+  if (options_.check == piece_check::none)
+    count_piece_gained(p, &to);
+  else
+    for (const auto& s : all_sessions())
+      if (s.open && s.state == session_state::active &&
+          (options_.send_have == have_to::all || !s.remote_has.test(p)))
+        to.push_back(s.id);
+  std::get<action::broadcast_have>(actions_[have_at]).to = std::move(to);
   // Complete once every piece passed: a seed's picker with contributors_ left
   // still has pieces awaiting their check (piece_check::by_driver).
   if (picker_.is_seed() && contributors_.empty()) {
@@ -643,13 +662,17 @@ void peer::on_piece_complete(piece_index p, time_point now) {
 
 // The picker gained piece p: the remotes that have it offer one piece fewer
 // (invariant 2: wanted counts against the picker's pieces, checked or not).
-void peer::count_piece_gained(piece_index p) {
+// With `recipients`, also lists the connections that hear of p (options_.send_have).
+void peer::count_piece_gained(piece_index p, std::vector<connection_id>* recipients) {
   // Each test below loads a word of another bitfield: ask for them all first.
   for (const auto& s : all_sessions())
     if (p.value() < s.remote_has.size()) s.remote_has.prefetch(p.value());
   for (auto& s : all_sessions()) {
     if (!s.open || s.state != session_state::active) continue;
-    if (s.remote_has.test(p) && s.wanted > 0) {
+    const bool remote_has = s.remote_has.test(p);
+    if (recipients && (!remote_has || options_.send_have == have_to::all))
+      recipients->push_back(s.id);
+    if (remote_has && s.wanted > 0) {
       --s.wanted;
       if (s.wanted == 0) update_interest(s);
     }

@@ -13,7 +13,8 @@
 //    picker will not hand it out), and as lacking again if it fails.
 // 3. A request is queued for upload only while we unchoke the remote; choking a
 //    remote drops its queue, so no piece is sent while choking (BEP 3).
-// 4. Every piece completes exactly once and is announced with one broadcast_have.
+// 4. Every piece completes exactly once and is announced with one broadcast_have
+//    to the connections peer_options::send_have chooses.
 // 5. Connections turn over: one on which neither side was interested for
 //    inactivity_timeout is closed; a peer with every connection in use makes room
 //    for an incoming one by closing one on which neither side is interested (the
@@ -34,6 +35,10 @@
 //    already have an active connection to, the one opened by the smaller peer id
 //    is kept (the older one if the same side opened both), so both sides keep
 //    the same one, and the other is closed (disconnect_reason::duplicate).
+// 8. A message moves next_deadline() only if it also pushes an action, so a
+//    driver that re-arms its timer whenever it drains actions need not ask after
+//    a message that pushed none. on_message checks it where assertions are on
+//    (std::logic_error).
 
 #include <cstdint>
 #include <optional>
@@ -83,18 +88,28 @@ std::string_view to_string(disconnect_reason r);
 constexpr bool is_protocol_error(disconnect_reason r) {
   return r >= disconnect_reason::handshake_expected;
 }
+// Which connections hear of a piece we completed (action::broadcast_have). Both
+// count only connections whose handshake we have received: our bitfield, if we
+// had a piece, went out then and covers every piece completed before (BEP 3:
+// nothing precedes the bitfield), and a HAVE sent earlier would precede it.
+enum class have_to : std::uint8_t {
+  // Every such connection, whether or not the remote has the piece: mainline
+  // BitTorrent, and libtorrent with send_redundant_have (its default).
+  all,
+  // Those whose remote is not known to have the piece (by its bitfield or a
+  // HAVE): one message fewer per remote that could not use it.
+  lacking,
+};
 
 struct peer_options {
   picker_options picker;
   choker_options choker;
   std::uint32_t pipeline_depth = 5;  // outstanding requests per connection (mainline)
-  // In + out; at most max_connections_limit. A connection id has
-  // bit_width(max_connections) bits (13 at most) for the session's slot
-  // (peer::connection_slot_mask) and the rest for a serial number, so a peer
-  // can open 2^32 / 2^bit_width(max_connections) connections in its life (2^19
-  // at the limit, 2^26 at the default).
+  // In + out. max_connections_limit is what a scenario may ask for: 2^20, the
+  // default ceiling on a Linux process's open files (fs.nr_open), so no real
+  // client holds more connections; the peer itself takes any value.
   std::uint32_t max_connections = 50;
-  static constexpr std::uint32_t max_connections_limit = 8191;
+  static constexpr std::uint32_t max_connections_limit = 1u << 20;
   std::uint32_t max_initiate = 40;  // outgoing connections we open (mainline: 40)
   // Fewer open (or pending) connections than this: announce again before the
   // interval is up (no sooner than the tracker's min interval after the last
@@ -112,18 +127,28 @@ struct peer_options {
   duration announce_interval = std::chrono::seconds(300);    // until the tracker says otherwise
   piece_check check = piece_check::none;
   std::uint32_t max_hash_failures = 3;  // pieces a remote may corrupt before we drop it
+  have_to send_have = have_to::all;
 
   friend bool operator==(const peer_options&, const peer_options&) = default;
 };
+
+// The stages of peer::prefetch_have, in the order a HAVE's delivery reads them:
+// the peer's members (the session table, the picker's), the session of the
+// connection and the picker's entry for the piece, the word of the remote's
+// bitfield that holds the piece (its address is in the session).
+enum class have_prefetch : std::uint8_t { members, session, bitfield_word };
 
 namespace action {
 struct send {
   connection_id conn;
   message msg;
 };
-// Tell every connection (that lacks it) that we have `piece`.
+// Tell the connections in `to` that we have `piece`: the ones peer_options::
+// send_have chose when the piece completed, in the order they opened. A driver
+// sends the HAVE on those still open when it delivers, and on no other.
 struct broadcast_have {
   piece_index piece;
+  std::vector<connection_id> to;
 };
 // `conn` has queued block requests: pull them with peer::next_upload().
 struct upload_ready {
@@ -251,31 +276,44 @@ class peer {
   // The open session of `c`, nullptr if none (inline: the driver asks on every
   // delivery).
   const session* find(connection_id c) const {
-    const std::uint32_t slot = c.value() & slot_mask_;
+    const std::uint32_t slot = slot_of(c);
     if (slot >= sessions_.size()) return nullptr;
     const session& s = sessions_[slot];
     return s.id == c && s.open ? &s : nullptr;
   }
-  // The slot bits of this peer's connection ids (see sessions_): a driver may
-  // keep its own per-connection state at index `id & connection_slot_mask()`,
-  // at most max_connections (one more than open sessions: see on_connected).
-  std::uint32_t connection_slot_mask() const { return slot_mask_; }
-  // Cache hints for a driver that delivers many HAVEs to cold peers in a row, each
-  // a little before the next: prefetch_members(), prefetch_session(c, p),
-  // prefetch_have(c, p) (which reads the session), on_message(c, HAVE p).
-  void prefetch_members() const {
-    __builtin_prefetch(&sessions_);
-    picker_.prefetch_members();
+  // A dense index of connection `c`, for a driver's own per-connection arrays:
+  // 1. at most max_connections (open connections, plus one that make_room
+  //    closed for the newest: see on_connected);
+  // 2. unique among the open connections and that closed one;
+  // 3. given to a later connection once `c` has closed and a later on_connected
+  //    call began (so the driver has heard of the close by then).
+  // It reads no state (drivers call it on every message); the index of a
+  // connection that closed may belong to a later one: compare the ids.
+  static constexpr std::uint32_t slot_of(connection_id c) {
+    return static_cast<std::uint32_t>(c.value());
   }
-  void prefetch_session(connection_id c, piece_index p) const {
-    if ((c.value() & slot_mask_) < sessions_.size())
-      __builtin_prefetch(&sessions_[c.value() & slot_mask_]);
-    picker_.prefetch_have(p);
-  }
-  void prefetch_have(connection_id c, piece_index p) const {
-    if ((c.value() & slot_mask_) >= sessions_.size()) return;
-    const session& s = sessions_[c.value() & slot_mask_];
-    if (s.id == c && p.value() < s.remote_has.size()) s.remote_has.prefetch(p.value());
+  // A cache hint for a driver that delivers one HAVE for piece `p` to many cold
+  // peers in a row: each stage fetches what the next one reads, so a driver
+  // calls it for a receiver some deliveries ahead of on_message(c, HAVE p),
+  // one stage a delivery, in the order of have_prefetch (members three ahead,
+  // session two, bitfield_word one, say). A pure hint: it changes nothing.
+  void prefetch_have(connection_id c, piece_index p, have_prefetch stage) const {
+    switch (stage) {
+      case have_prefetch::members:
+        __builtin_prefetch(&sessions_);
+        picker_.prefetch_members();
+        break;
+      case have_prefetch::session:
+        if (slot_of(c) < sessions_.size()) __builtin_prefetch(&sessions_[slot_of(c)]);
+        picker_.prefetch_have(p);
+        break;
+      case have_prefetch::bitfield_word:
+        if (slot_of(c) < sessions_.size()) {
+          const session& s = sessions_[slot_of(c)];
+          if (s.id == c && p.value() < s.remote_has.size()) s.remote_has.prefetch(p.value());
+        }
+        break;
+    }
   }
   std::size_t num_unchoked() const;
   // Whether we unchoke `c` optimistically (rather than for its rate or in turn).
@@ -288,6 +326,8 @@ class peer {
 
  private:
   session* get(connection_id c);
+  template <typename M>
+  void receive(connection_id conn, const M& m, time_point now);
   template <typename M>
   void dispatch(session& s, const M& m, time_point now);
   void compact_sessions();
@@ -311,7 +351,7 @@ class peer {
   void fill_pipeline(session& s, time_point now);
   void refill_others(const session& except, time_point now);
   void on_piece_complete(piece_index p, time_point now);
-  void count_piece_gained(piece_index p);
+  void count_piece_gained(piece_index p, std::vector<connection_id>* recipients = nullptr);
   void note_contributor(piece_index p, const session& s);
   void rechoke(time_point now);
   void reselect(time_point now);
@@ -340,16 +380,15 @@ class peer {
   torrent_geometry geometry_;
   // Sessions stay in their slot of sessions_ while open, and after closing
   // (open == false) until the next compact_sessions() frees the slot for a later
-  // connection. A connection id is (serial << slot_bits) | slot: the slot finds
-  // the session in one step, and the serial, one more for every connection,
-  // keeps ids increasing in the order connections opened and never reused (a
-  // stale id does not match the slot's session). order_ lists the slots in the
-  // order their connections opened: every loop over the sessions goes by it.
+  // connection. A connection id is (serial << 32) | slot: the slot (slot_of)
+  // finds the session in one step, and the serial, one more for every
+  // connection, keeps ids increasing in the order connections opened and never
+  // reused (a stale id does not match the slot's session). order_ lists the
+  // slots in the order their connections opened: every loop over the sessions
+  // goes by it.
   std::vector<session> sessions_;
   std::vector<std::uint32_t> order_;
   std::vector<std::uint32_t> free_slots_;  // freed by compact_sessions(), reused first
-  std::uint32_t slot_bits_ = 1;
-  std::uint32_t slot_mask_ = 1;
   std::uint32_t next_serial_ = 0;
   std::size_t num_closed_ = 0;
   auto all_sessions() {

@@ -28,9 +28,9 @@ void peer::check_invariants() const {
 
 // The table behind sessions(): slots, ids and counters (see sessions_).
 void peer::check_session_table() const {
-  require(sessions_.size() <= std::size_t{slot_mask_} + 1,
-          "peer session table: {} slots, the ids have room for {}", sessions_.size(),
-          slot_mask_ + 1);
+  require(sessions_.size() <= std::size_t{options_.max_connections} + 1,
+          "peer session table: {} slots for at most {} connections", sessions_.size(),
+          options_.max_connections);
   std::vector<std::uint8_t> seen(sessions_.size(), 0);
   std::size_t open = 0, closed = 0, outgoing = 0;
   const session* previous = nullptr;
@@ -39,9 +39,9 @@ void peer::check_session_table() const {
             "peer session table: order_ lists slot {} twice or out of range", slot);
     seen[slot] = 1;
     const session& s = sessions_[slot];
-    require((s.id.value() & slot_mask_) == slot && (s.id.value() >> slot_bits_) < next_serial_,
+    require(slot_of(s.id) == slot && (s.id.value() >> 32) < next_serial_,
             "peer session table: slot {} holds connection {} (serial {}, next {})", slot,
-            s.id.value(), s.id.value() >> slot_bits_, next_serial_);
+            s.id.value(), s.id.value() >> 32, next_serial_);
     require(!previous || previous->id < s.id,
             "peer session table: connection {} follows {} in order_", s.id.value(),
             previous ? previous->id.value() : 0);

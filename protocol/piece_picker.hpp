@@ -185,7 +185,7 @@ class piece_picker {
   // checked simulator builds, never the normal paths.
   void check_invariants() const;
 
-  // Cache hints (see peer::prefetch_have): the members inc_availability(p)
+  // Cache hints for peer::prefetch_have: the members inc_availability(p)
   // reads, then its piece entry.
   void prefetch_members() const { __builtin_prefetch(&entries_); }
   void prefetch_have(piece_index p) const {

@@ -84,8 +84,14 @@ class block_queue {
 
 // The fields that every HAVE, PIECE and loop over the sessions touches come
 // first: with the alignment, they share one cache line (the static_assert below
-// keeps them there), the id too, which every delivered message checks.
+// keeps them there), the id too, which every delivered message checks. The
+// 8-byte fields lead, so the flags fill the line's tail without padding.
 struct alignas(64) session {
+  connection_id id;
+  bitfield remote_has;
+  std::vector<block_ref> outstanding;  // our requests to the remote
+  std::uint32_t wanted = 0;            // pieces the remote has that we lack
+
   bool open = true;
   session_state state = session_state::awaiting_handshake;
   bool bitfield_allowed = true;  // only as the first message after the handshake
@@ -97,11 +103,6 @@ struct alignas(64) session {
   bool peer_choking = true;
   bool peer_interested = false;
   bool snubbed = false;
-
-  connection_id id;
-  std::uint32_t wanted = 0;  // pieces the remote has that we lack
-  bitfield remote_has;
-  std::vector<block_ref> outstanding;  // our requests to the remote
 
   // The upload path (a request queued, a block sent) touches the second line,
   // a block received the third.
@@ -130,7 +131,8 @@ struct alignas(64) session {
   std::optional<piece_index> superseed_piece;
 };
 
-static_assert(offsetof(session, outstanding) + sizeof(session::outstanding) <= 64,
+static_assert(offsetof(session, outstanding) + sizeof(session::outstanding) <= 64 &&
+                  offsetof(session, snubbed) + sizeof(session::snubbed) <= 64,
               "a session's hot fields fit in its first cache line");
 static_assert(offsetof(session, last_sent) + sizeof(session::last_sent) <= 128 &&
                   offsetof(session, last_block) == 128,

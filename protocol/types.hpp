@@ -63,8 +63,10 @@ class strong_id {
 
 using piece_index = strong_id<struct piece_index_tag>;
 using block_index = strong_id<struct block_index_tag>;
-// A connection as the local peer knows it (unique within one local peer).
-using connection_id = strong_id<struct connection_id_tag>;
+// A connection as the local peer knows it: unique within one local peer, never
+// reused, increasing in the order connections opened. Opaque to drivers (a
+// driver's per-connection index is peer::slot_of).
+using connection_id = strong_id<struct connection_id_tag, std::uint64_t>;
 // A peer of the simulated swarm, or a tracker-side peer record.
 using peer_id = strong_id<struct peer_id_tag>;
 

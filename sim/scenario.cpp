@@ -17,6 +17,7 @@ protocol::peer_options peer_options_of(const group_spec& g, const tracker_spec& 
   o.min_peers = g.peer.min_peers;
   o.inactivity_timeout = g.peer.inactivity_timeout;
   o.reconnect_delay = g.peer.reconnect_delay;
+  o.send_have = g.peer.send_have;
   o.announce_interval = t.announce_interval;
   return o;
 }

@@ -333,7 +333,7 @@ void read_nested(const loader& l, const located& at, const std::array<field<T>, 
 
 // ---- the table ----------------------------------------------------------------------
 
-constexpr std::array<group_field, 22> group_table{{
+constexpr std::array<group_field, 23> group_table{{
     plain<text, &group_spec::name, group_draft>("name"),
     plain<whole<>, &group_spec::count, group_draft>("count"),
     // Shorthand for content: seed = all, leecher = none; read, never written.
@@ -431,6 +431,7 @@ constexpr std::array<group_field, 22> group_table{{
     peer<whole<>, &protocol::peer_options::min_peers>("min_peers"),
     peer<time_span<false>, &protocol::peer_options::inactivity_timeout>("inactivity_timeout"),
     peer<time_span<false>, &protocol::peer_options::reconnect_delay>("reconnect_delay"),
+    peer<named<send_have_names>, &protocol::peer_options::send_have>("send_have"),
 }};
 
 }  // namespace

@@ -86,6 +86,10 @@ inline constexpr std::array<enum_name<protocol::seed_choking>, 2> seed_mode_name
     {"round_robin", protocol::seed_choking::round_robin},
     {"fastest_upload", protocol::seed_choking::fastest_upload},
 }};
+inline constexpr std::array<enum_name<protocol::have_to>, 2> send_have_names{{
+    {"all", protocol::have_to::all},
+    {"lacking", protocol::have_to::lacking},
+}};
 inline constexpr std::array<enum_name<trace_kind>, 2> trace_names{{
     {"unchoke", trace_kind::unchoke},
     {"interest", trace_kind::interest},

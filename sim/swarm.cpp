@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <chrono>
 #include <cmath>
@@ -34,8 +35,7 @@ using protocol::to_seconds;
 
 constexpr std::uint32_t address_base = 0x0a000000;  // 10.0.0.0/8: synthetic addresses
 constexpr std::uint16_t listen_port = 6881;
-constexpr std::uint32_t none = 0xffffffffu;
-constexpr std::uint64_t never_stamp = ~std::uint64_t{0};
+constexpr std::uint32_t none = 0xffffffffu;  // no peer
 
 endpoint address_of(std::uint32_t peer) {
   return endpoint{address_base + peer + 1, listen_port};
@@ -58,13 +58,13 @@ enum class ev : std::uint8_t {
   deliver_piece,      // a block
   deliver_bitfield,   // a = bitfield slot
   deliver_handshake,  // a = sender peer
-  have_fanout,        // peer = sender, a = piece (one-site swarms)
+  have_fanout,        // peer = sender, a = piece, b = recipients slot (one-site swarms)
   uplink_free,
   timer,
   tracker_request,   // a = request slot
   tracker_response,  // a = response slot
   connect_request,   // peer = target, a = initiator
-  connect_accept,    // peer = initiator, a = target, b = target's connection
+  connect_accept,    // peer = initiator, a = target, conn = target's connection
   connect_refused,   // peer = initiator, a = target
   remote_closed,     // peer, conn: the remote closed this connection
   sample,
@@ -87,31 +87,96 @@ struct event {
   ev kind;
   ctl type = ctl::keep_alive;
   std::uint32_t peer = 0;
-  std::uint32_t conn = 0;
+  connection_id conn{};
   std::uint32_t a = 0;
   std::uint32_t b = 0;
   std::uint32_t c = 0;
-  std::uint32_t d = 0;  // deliver_piece: the sender (fills the heap entry's padding)
+  std::uint32_t d = 0;  // deliver_piece: the sender
+
+  // An event of `peer` alone (arrive, depart, timer, uplink_free, abort), or of
+  // the swarm (sample, overlay_sample: peer 0).
+  static event of(ev kind, std::uint32_t peer = 0) { return event{kind, ctl::keep_alive, peer}; }
 };
 
-enum class link_state : std::uint8_t { pending, open, closed };
+// A queue entry is 48 bytes (time, sequence, event): a 64-byte line holds one
+// whole, and the queue moves no more than that per push and pop.
+static_assert(sizeof(event_queue<event>::entry) == 48);
+
+// unused: an entry of the link table that no connection took yet.
+enum class link_state : std::uint8_t { unused, pending, open, closed };
 
 // Where one connection of a peer leads.
 struct link_ref {
-  std::uint32_t id = none;  // our connection id
+  connection_id id;           // our connection id
+  connection_id remote_conn;  // the remote's id of it (known once open)
   std::uint32_t remote = none;
-  std::uint32_t remote_conn = none;
-  time_point established{};
-  link_state state = link_state::pending;
+  link_state state = link_state::unused;
   bool in_ring = false;  // queued in the uplink round robin
   // The remote's end of this connection is open (and the remote live): a mirror
   // of link_open(remote, remote_conn) that the remote keeps up to date, so the
   // HAVE fan-out need not load the remote's link entry.
   bool remote_open = false;
-  // Stamp of the remote's handshake reaching us (never: not yet). Our bitfield
-  // goes out right then, so a HAVE broadcast with an earlier stamp is not sent
-  // here (the bitfield covers it), and nothing precedes the bitfield (BEP 3).
-  std::uint64_t handshake_stamp = never_stamp;
+  time_point established{};
+};
+
+// A peer's connections as the simulator sees them, each at the index
+// protocol::peer::slot_of gives its id, so find() is one indexed load.
+// 1. An index holds one pending or open link at a time: the protocol gives an
+//    index again only once its session closed, which the link followed (add()
+//    throws on a clash).
+// 2. for_each visits the links in the order they began; closed ones stay
+//    (findable by id) until the next add().
+class link_table {
+ public:
+  // Connection `c` (pending, open or closed), nullptr if unknown or its index
+  // was taken by a later connection.
+  link_ref* find(connection_id c) {
+    const std::uint32_t k = protocol::peer::slot_of(c);
+    if (k >= links_.size() || links_[k].id != c || links_[k].state == link_state::unused)
+      return nullptr;
+    return &links_[k];
+  }
+  const link_ref* find(connection_id c) const { return const_cast<link_table*>(this)->find(c); }
+
+  // Adds a connection at its index, first dropping the closed ones from the
+  // order (the open ones keep theirs).
+  void add(const link_ref& l) {
+    if (closed_ > 0) {
+      std::erase_if(order_, [&](std::uint32_t k) { return links_[k].state == link_state::closed; });
+      closed_ = 0;
+    }
+    const std::uint32_t k = protocol::peer::slot_of(l.id);
+    if (k >= links_.size()) links_.resize(k + 1);
+    if (links_[k].state == link_state::pending || links_[k].state == link_state::open)
+      throw std::logic_error(fmt::format("connection {} takes the index of open connection {}",
+                                         l.id.value(), links_[k].id.value()));
+    links_[k] = l;
+    order_.push_back(k);
+  }
+
+  // `l` (one of ours) closes.
+  void close(link_ref& l) {
+    l.state = link_state::closed;
+    ++closed_;
+  }
+
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const std::uint32_t k : order_)
+      f(links_[k]);
+  }
+
+  // Forgets every link (the peer left), freeing the memory.
+  void clear() {
+    links_ = {};
+    order_ = {};
+    closed_ = 0;
+  }
+
+ private:
+  std::vector<link_ref> links_;
+  std::vector<std::uint32_t> order_;
+  std::uint32_t closed_ = 0;
 };
 
 enum class peer_phase : std::uint8_t { waiting, live, gone };
@@ -119,14 +184,7 @@ enum class peer_phase : std::uint8_t { waiting, live, gone };
 // Fields used on every event come first (one cache line).
 struct sim_peer {
   std::unique_ptr<protocol::peer> logic;
-  // The peer's connections, each at the slot of its connection id (id &
-  // slot_mask, protocol::peer::connection_slot_mask) until a later connection
-  // takes the slot. link_order lists the slots in the order the connections
-  // began; closed ones stay in it until the next add_link().
-  std::vector<link_ref> links;
-  std::vector<std::uint32_t> link_order;
-  std::uint32_t slot_mask = 0;
-  std::uint32_t closed_links = 0;
+  link_table links;
   time_point timer_at = protocol::never;
   peer_phase phase = peer_phase::waiting;
   bool complete = false;
@@ -186,6 +244,7 @@ struct swarm::impl {
   static constexpr std::size_t max_lanes = 8;
   std::vector<std::pair<duration, std::uint32_t>> lanes;  // delay, lane of `queue`
   pool<bitfield> bitfields;
+  pool<std::vector<connection_id>> have_recipients;  // of have_fanout events
   pool<protocol::announce_request> requests;
   pool<protocol::announce_response> responses;
   std::vector<peer_action> actions;
@@ -200,7 +259,6 @@ struct swarm::impl {
   std::uint64_t protocol_errors = 0;  // of departed peers, then of all at the end
   std::uint64_t sent_while_choking = 0;
   std::uint64_t sent_after_departure = 0;
-  std::uint64_t stamp = 0;              // orders handshakes against HAVE broadcasts
   std::uint64_t payload_in_flight = 0;  // blocks on the wire, not yet delivered
   std::uint64_t payload_dropped = 0;    // blocks that reached a closed connection
   std::vector<overlay_sample> overlay;
@@ -286,7 +344,7 @@ struct swarm::impl {
     const time_point t = p.logic->next_deadline();
     if (t == protocol::never || t >= p.timer_at) return;
     p.timer_at = t;
-    schedule(t, event{ev::timer, ctl::keep_alive, pi, 0, 0, 0, 0});
+    schedule(t, event::of(ev::timer, pi));
   }
 
   // Carries out everything peer `pi` asked for.
@@ -310,9 +368,9 @@ struct swarm::impl {
     arm_timer(pi);
   }
 
-  // drain() after peer::on_message. A message never moves the peer's deadlines
-  // (they change in start, stop, on_deadline and on_tracker_response only), so
-  // without actions there is nothing to do: the timer is armed already.
+  // drain() after peer::on_message. A message moves the peer's deadline only
+  // along with an action (protocol::peer invariant 7, checked there where
+  // assertions are on), so without actions the timer is armed already.
   void drain_after_message(std::uint32_t pi) {
     if (peers[pi].logic->has_actions()) drain(pi);
   }
@@ -323,11 +381,11 @@ struct swarm::impl {
 
   void handle(std::uint32_t pi, protocol::action::send& s) {
     sim_peer& p = peers[pi];
-    const link_ref* lp = link_of(p, s.conn.value());
+    const link_ref* lp = link_of(p, s.conn);
     if (!lp || lp->state != link_state::open) return;
     const link_ref& l = *lp;
     const duration delay = latency(pi, l.remote);
-    event e{ev::deliver, ctl::keep_alive, l.remote, l.remote_conn, 0, 0, 0};
+    event e{ev::deliver, ctl::keep_alive, l.remote, l.remote_conn};
     std::visit(
         [&](auto& m) {
           using T = std::decay_t<decltype(m)>;
@@ -378,26 +436,29 @@ struct swarm::impl {
         trace_record{now - time_origin, protocol::peer_id{from}, protocol::peer_id{to}, what});
   }
 
+  // The protocol chose the recipients (h.to); one-site swarms deliver to all of
+  // them in one event, at the one latency there is.
   void handle(std::uint32_t pi, protocol::action::broadcast_have& h) {
-    sim_peer& p = peers[pi];
-    const std::uint64_t st = ++stamp;
     if (single_site) {
-      schedule_in(topo.local_latency(),
-                  event{ev::have_fanout, ctl::have, pi, 0, h.piece.value(),
-                        static_cast<std::uint32_t>(st >> 32), static_cast<std::uint32_t>(st)});
+      event e{ev::have_fanout, ctl::have, pi};
+      e.a = h.piece.value();
+      e.b = have_recipients.put(std::move(h.to));
+      schedule_in(topo.local_latency(), e);
       return;
     }
-    for (const std::uint32_t k : p.link_order) {
-      const link_ref& l = p.links[k];
-      if (l.state != link_state::open || l.handshake_stamp > st) continue;
-      schedule_in(latency(pi, l.remote),
-                  event{ev::deliver, ctl::have, l.remote, l.remote_conn, h.piece.value(), 0, 0});
+    const sim_peer& p = peers[pi];
+    for (const connection_id c : h.to) {
+      const link_ref* l = link_of(p, c);
+      if (!l || l->state != link_state::open) continue;
+      event e{ev::deliver, ctl::have, l->remote, l->remote_conn};
+      e.a = h.piece.value();
+      schedule_in(latency(pi, l->remote), e);
     }
   }
 
   void handle(std::uint32_t pi, protocol::action::upload_ready& u) {
     sim_peer& p = peers[pi];
-    link_ref* l = link_of(p, u.conn.value());
+    link_ref* l = link_of(p, u.conn);
     if (!l || l->in_ring) return;
     l->in_ring = true;
     p.ring.push_back(u.conn);
@@ -406,25 +467,26 @@ struct swarm::impl {
 
   void handle(std::uint32_t pi, protocol::action::connect& c) {
     const std::uint32_t target = peer_of(c.address);
-    schedule_in(latency(pi, target),
-                event{ev::connect_request, ctl::keep_alive, target, 0, pi, 0, 0});
+    event e = event::of(ev::connect_request, target);
+    e.a = pi;
+    schedule_in(latency(pi, target), e);
   }
 
   void handle(std::uint32_t pi, protocol::action::disconnect& d) {
     sim_peer& p = peers[pi];
-    link_ref* lp = link_of(p, d.conn.value());
+    link_ref* lp = link_of(p, d.conn);
     if (!lp) return;
     link_ref& l = *lp;
     if (l.state == link_state::closed) return;
-    ++p.closed_links;
     if (l.state == link_state::open) {
-      schedule_in(latency(pi, l.remote),
-                  event{ev::remote_closed, ctl::keep_alive, l.remote, l.remote_conn, pi, 0, 0});
+      event e{ev::remote_closed, ctl::keep_alive, l.remote, l.remote_conn};
+      e.a = pi;
+      schedule_in(latency(pi, l.remote), e);
       --open_link_ends;
       --p.open_links;
       mirror_closed(l);
     }
-    l.state = link_state::closed;
+    p.links.close(l);
   }
 
   void handle(std::uint32_t pi, protocol::action::announce& a) {
@@ -443,8 +505,9 @@ struct swarm::impl {
                  : geometry.total_size() - std::min(have_bytes, geometry.total_size() - 1);
     r.event = a.event;
     r.numwant = a.event == announce_event::stopped ? 0 : spec.tracker.numwant;
-    schedule_in(spec.tracker.latency,
-                event{ev::tracker_request, ctl::keep_alive, pi, 0, requests.put(r), 0, 0});
+    event e = event::of(ev::tracker_request, pi);
+    e.a = requests.put(r);
+    schedule_in(spec.tracker.latency, e);
   }
 
   void handle(std::uint32_t pi, protocol::action::piece_completed& c) {
@@ -455,16 +518,16 @@ struct swarm::impl {
 
   // Schedules what the choreography asked for.
   void follow(const cue& c) {
-    const event e{
-        c.kind == cue_kind::abort ? ev::abort : ev::depart, ctl::keep_alive, c.peer, 0, 0, 0, 0};
+    const event e = event::of(c.kind == cue_kind::abort ? ev::abort : ev::depart, c.peer);
     if (c.at == now)
       schedule_in(duration{0}, e);
     else
       schedule(c.at, e);
   }
 
-  // The simulator moves no bytes: a piece passes its check at once (peers here use
-  // piece_check::none, so this only runs if a scenario asks for checks).
+  // The simulator moves no bytes and builds its peers with piece_check::none, so
+  // no check_piece comes; the handler only keeps the visit total (a piece would
+  // pass at once).
   void handle(std::uint32_t pi, protocol::action::check_piece& c) {
     peers[pi].logic->on_piece_checked(c.piece, protocol::piece_verdict::passed, now);
   }
@@ -484,7 +547,7 @@ struct swarm::impl {
     if (p.upload <= 0) return;  // a free-rider (its choker unchokes nobody anyway)
     while (p.ring_head < p.ring.size()) {
       const connection_id c = p.ring[p.ring_head++];
-      link_ref* lp = link_of(p, c.value());
+      link_ref* lp = link_of(p, c);
       if (!lp) continue;  // closed and dropped since it was queued
       link_ref& l = *lp;
       l.in_ring = false;
@@ -510,7 +573,7 @@ struct swarm::impl {
       }
       compact_ring(p);
       p.uplink_busy = true;
-      schedule_in(end - now, event{ev::uplink_free, ctl::keep_alive, pi, 0, 0, 0, 0});
+      schedule_in(end - now, event::of(ev::uplink_free, pi));
       return;
     }
     compact_ring(p);
@@ -538,7 +601,6 @@ struct swarm::impl {
     p.logic = std::make_unique<protocol::peer>(geometry, info_hash, wire_id_of(pi), address_of(pi),
                                                options,
                                                split_seed(spec.simulation.seed, stream::peer, pi));
-    p.slot_mask = p.logic->connection_slot_mask();
     if (p.initial_seed)
       p.logic->set_have_all();
     else
@@ -560,11 +622,10 @@ struct swarm::impl {
     p.record.departure = now - time_origin;
     finish_record(p);
     p.logic.reset();
-    for (const std::uint32_t k : p.link_order)
-      if (p.links[k].state == link_state::open)
-        mirror_closed(p.links[k]);  // (stop() closed them all)
-    p.links = {};
-    p.link_order = {};
+    p.links.for_each([&](const link_ref& l) {
+      if (l.state == link_state::open) mirror_closed(l);  // (stop() closed them all)
+    });
+    p.links.clear();
     p.ring = {};
   }
 
@@ -585,25 +646,33 @@ struct swarm::impl {
     const duration lat = latency(target, from);
     std::optional<connection_id> c;
     if (t.phase == peer_phase::live) c = t.logic->on_connected(address_of(from), false, now);
+    event reply = event::of(ev::connect_refused, from);
+    reply.a = target;
     if (!c) {
-      schedule_in(lat, event{ev::connect_refused, ctl::keep_alive, from, 0, target, 0, 0});
+      schedule_in(lat, reply);
       return;
     }
-    add_link(t, link_ref{c->value(), from, none, now, link_state::pending, false});
-    schedule_in(lat, event{ev::connect_accept, ctl::keep_alive, from, 0, target, c->value(), 0});
+    link_ref pending;
+    pending.id = *c;
+    pending.remote = from;
+    pending.state = link_state::pending;
+    pending.established = now;
+    t.links.add(pending);
+    reply.kind = ev::connect_accept;
+    reply.conn = *c;
+    schedule_in(lat, reply);
     drain(target);
   }
 
-  void connect_accept(std::uint32_t from, std::uint32_t target, std::uint32_t tconn) {
+  void connect_accept(std::uint32_t from, std::uint32_t target, connection_id tconn) {
     sim_peer& f = peers[from];
     sim_peer& t = peers[target];
     link_ref* tl = t.phase == peer_phase::live ? link_of(t, tconn) : nullptr;
     const bool target_ok = tl && tl->state == link_state::pending;
     if (f.phase != peer_phase::live) {
       if (target_ok) {
-        tl->state = link_state::closed;
-        ++t.closed_links;
-        t.logic->on_disconnected(connection_id{tconn}, now);
+        t.links.close(*tl);
+        t.logic->on_disconnected(tconn, now);
         drain(target);
       }
       return;
@@ -615,17 +684,22 @@ struct swarm::impl {
     }
     const auto c = f.logic->on_connected(address_of(target), true, now);
     if (!c) {
-      tl->state = link_state::closed;
-      ++t.closed_links;
-      t.logic->on_disconnected(connection_id{tconn}, now);
+      t.links.close(*tl);
+      t.logic->on_disconnected(tconn, now);
       drain(target);
       drain(from);
       return;
     }
     // The handshake on_connected queued travels at drain(from), below.
-    const std::uint32_t fconn = c->value();
-    add_link(f, link_ref{c->value(), target, tconn, now, link_state::open, false, true});
-    tl->remote_conn = fconn;
+    link_ref open;
+    open.id = *c;
+    open.remote_conn = tconn;
+    open.remote = target;
+    open.state = link_state::open;
+    open.remote_open = true;
+    open.established = now;
+    f.links.add(open);
+    tl->remote_conn = *c;
     tl->state = link_state::open;
     tl->remote_open = true;
     tl->established = now;
@@ -639,62 +713,37 @@ struct swarm::impl {
     drain(from);
   }
 
-  // Our end of link `l` closes: the remote's mirror of it (link_ref::remote_open)
-  // follows. Connection ids are never reused, so remote_conn still names it (or
-  // nothing, once a later connection took its slot).
+  // Our end of open link `l` closes: the remote's mirror of it
+  // (link_ref::remote_open) follows. Connection ids are never reused, so
+  // remote_conn still names it (or nothing, once a later connection took its
+  // index).
   void mirror_closed(const link_ref& l) {
-    if (l.remote == none || l.remote_conn == none) return;
     if (link_ref* r = link_of(peers[l.remote], l.remote_conn)) r->remote_open = false;
   }
 
-  // Connection `conn` of `p` (any state), nullptr if unknown or its slot was
-  // taken by a later connection.
-  static link_ref* link_of(sim_peer& p, std::uint32_t conn) {
-    const std::uint32_t k = conn & p.slot_mask;
-    if (k >= p.links.size() || p.links[k].id != conn) return nullptr;
-    return &p.links[k];
-  }
-  static const link_ref* link_of(const sim_peer& p, std::uint32_t conn) {
-    return link_of(const_cast<sim_peer&>(p), conn);
-  }
-
-  // Adds a connection at its slot, first dropping the closed ones from
-  // link_order (the open ones keep their order). The protocol gives a slot
-  // again only once its session closed, which the link followed.
-  static void add_link(sim_peer& p, const link_ref& l) {
-    if (p.closed_links > 0) {
-      std::erase_if(p.link_order,
-                    [&](std::uint32_t k) { return p.links[k].state == link_state::closed; });
-      p.closed_links = 0;
-    }
-    const std::uint32_t k = l.id & p.slot_mask;
-    if (k >= p.links.size()) p.links.resize(k + 1);
-    if (p.links[k].id != none && p.links[k].state != link_state::closed)
-      throw std::logic_error(
-          fmt::format("connection {} takes the slot of open connection {}", l.id, p.links[k].id));
-    p.links[k] = l;
-    p.link_order.push_back(k);
+  static link_ref* link_of(sim_peer& p, connection_id conn) { return p.links.find(conn); }
+  static const link_ref* link_of(const sim_peer& p, connection_id conn) {
+    return p.links.find(conn);
   }
 
   // Whether connection `conn` of live peer `pi` is open.
-  bool link_open(std::uint32_t pi, std::uint32_t conn) const {
+  bool link_open(std::uint32_t pi, connection_id conn) const {
     const sim_peer& p = peers[pi];
     if (p.phase != peer_phase::live) return false;
     const link_ref* l = link_of(p, conn);
     return l && l->state == link_state::open;
   }
 
-  void remote_closed(std::uint32_t pi, std::uint32_t conn, std::uint32_t from) {
+  void remote_closed(std::uint32_t pi, connection_id conn, std::uint32_t from) {
     if (!link_open(pi, conn)) return;
     sim_peer& p = peers[pi];
     link_ref& l = *link_of(p, conn);
     if (l.remote != from) return;
-    l.state = link_state::closed;
-    ++p.closed_links;
+    p.links.close(l);
     mirror_closed(l);
     --open_link_ends;
     --p.open_links;
-    p.logic->on_disconnected(connection_id{conn}, now);
+    p.logic->on_disconnected(conn, now);
     drain(pi);
   }
 
@@ -703,9 +752,9 @@ struct swarm::impl {
   // Whether connection `conn` of peer `pi` is open, asked of the receiver's
   // session, which the message's delivery touches anyway: while a peer is live,
   // its link and its session of one connection open and close together.
-  bool session_open(std::uint32_t pi, std::uint32_t conn) const {
+  bool session_open(std::uint32_t pi, connection_id conn) const {
     const sim_peer& p = peers[pi];
-    const bool open = p.phase == peer_phase::live && p.logic->find(connection_id{conn});
+    const bool open = p.phase == peer_phase::live && p.logic->find(conn);
     assert(open == link_open(pi, conn));
     return open;
   }
@@ -713,7 +762,7 @@ struct swarm::impl {
   void deliver(const event& e) {
     if (!session_open(e.peer, e.conn)) return;
     protocol::peer& x = *peers[e.peer].logic;
-    const connection_id c{e.conn};
+    const connection_id c = e.conn;
     namespace msg = protocol::msg;
     switch (e.type) {
       case ctl::keep_alive:
@@ -753,43 +802,90 @@ struct swarm::impl {
     sim_peer& p = peers[e.peer];
     const std::uint32_t from = e.d;
     if (peers[from].complete) p.from_seeds += e.c;
-    p.logic->on_message(connection_id{e.conn}, protocol::msg::piece{piece_index{e.a}, e.b, e.c, {}},
-                        now);
+    p.logic->on_message(e.conn, protocol::msg::piece{piece_index{e.a}, e.b, e.c, {}}, now);
     drain_after_message(e.peer);
   }
 
-  void have_fanout(std::uint32_t from, std::uint32_t piece, std::uint64_t sent) {
-    sim_peer& p = peers[from];
-    const protocol::msg::have m{piece_index{piece}};
-    // The receivers' state is cold and each step needs the one before: prefetch
-    // four receivers ahead their sim_peer, three ahead their peer's members, two
-    // ahead their session and picker entry, one ahead the word of the remote's
-    // bitfield (pure hints: the order of work and the results do not change).
-    const auto receiver = [&](std::size_t ci) -> const link_ref* {
-      if (ci >= p.link_order.size()) return nullptr;
-      const link_ref& l = p.links[p.link_order[ci]];
-      return l.state == link_state::open && l.remote_open ? &l : nullptr;
+  // Delivers a HAVE of `from` to the recipients its protocol chose, on the
+  // connections still open at both ends.
+  void have_fanout(std::uint32_t from, piece_index piece, const std::vector<connection_id>& to) {
+    const sim_peer& p = peers[from];
+    const protocol::msg::have m{piece};
+    // Each recipient's link is looked up once, at the first hint, and kept for
+    // the later steps in `ahead` (recipient i at i % 8): the sender's link table
+    // does not grow during the fan-out (links are added by connect events), so
+    // the pointers stay valid; their state is read again at every step.
+    std::array<const link_ref*, 8> ahead{};
+    const auto live = [](const link_ref* l) {
+      return l && l->state == link_state::open && l->remote_open;
     };
     const auto logic_of = [&](const link_ref* l) { return peers[l->remote].logic.get(); };
-    const auto conn_of = [](const link_ref* l) { return connection_id{l->remote_conn}; };
-    const piece_index pc{piece};
-    // The hints run four receivers ahead of the deliveries (receiver() is null
-    // past the end, and for the wrapped indices of the first four steps).
-    for (std::size_t step = 0; step < p.link_order.size() + 4; ++step) {
-      if (const link_ref* l = receiver(step)) __builtin_prefetch(&peers[l->remote]);
-      if (const link_ref* l = receiver(step - 1)) logic_of(l)->prefetch_members();
-      if (const link_ref* l = receiver(step - 2)) logic_of(l)->prefetch_session(conn_of(l), pc);
-      if (const link_ref* l = receiver(step - 3)) logic_of(l)->prefetch_have(conn_of(l), pc);
+    // The receivers' state is cold and each step needs the one before: prefetch
+    // four receivers ahead their sim_peer, then the stages of
+    // protocol::peer::prefetch_have three, two and one ahead (pure hints: the
+    // order of work and the results do not change).
+    const std::size_t n = to.size();
+    for (std::size_t step = 0; step < n + 4; ++step) {
+      if (step < n) {
+        const link_ref* l = link_of(p, to[step]);
+        ahead[step % 8] = l;
+        if (live(l)) __builtin_prefetch(&peers[l->remote]);
+      }
+      if (const link_ref* l = step >= 1 && step - 1 < n ? ahead[(step - 1) % 8] : nullptr; live(l))
+        logic_of(l)->prefetch_have(l->remote_conn, piece, protocol::have_prefetch::members);
+      if (const link_ref* l = step >= 2 && step - 2 < n ? ahead[(step - 2) % 8] : nullptr; live(l))
+        logic_of(l)->prefetch_have(l->remote_conn, piece, protocol::have_prefetch::session);
+      if (const link_ref* l = step >= 3 && step - 3 < n ? ahead[(step - 3) % 8] : nullptr; live(l))
+        logic_of(l)->prefetch_have(l->remote_conn, piece, protocol::have_prefetch::bitfield_word);
       if (step < 4) continue;
-      const std::size_t ci = step - 4;
-      const link_ref& l = p.links[p.link_order[ci]];
-      if (l.state != link_state::open || l.handshake_stamp > sent) continue;
-      assert(l.remote_open == link_open(l.remote, l.remote_conn));
-      if (!l.remote_open) continue;
-      peers[l.remote].logic->on_message(connection_id{l.remote_conn}, m, now);
-      drain_after_message(l.remote);
+      const link_ref* l = ahead[(step - 4) % 8];
+      if (!l || l->state != link_state::open) continue;
+      assert(l == link_of(p, to[step - 4]));
+      assert(l->remote_open == link_open(l->remote, l->remote_conn));
+      if (!l->remote_open) continue;
+      peers[l->remote].logic->on_message(l->remote_conn, m, now);
+      drain_after_message(l->remote);
+#ifdef SWARMSIM_CHECK_INVARIANTS
+      check_peer(l->remote);
+#endif
     }
   }
+
+#ifdef SWARMSIM_CHECK_INVARIANTS
+  // Builds with SWARMSIM_INVARIANTS (CMake): after every event, the protocol
+  // objects it touched and the simulator's mirror of their connections. Throws
+  // std::logic_error naming what broke.
+  void check_after(const event& e) const {
+    if (e.kind == ev::tracker_request || e.kind == ev::tracker_response) tracker.check_invariants();
+    if (e.kind != ev::sample && e.kind != ev::overlay_sample && e.peer < peers.size())
+      check_peer(e.peer);
+  }
+
+  void check_peer(std::uint32_t pi) const {
+    const sim_peer& p = peers[pi];
+    if (p.phase != peer_phase::live) return;
+    p.logic->check_invariants();
+    std::size_t open = 0;
+    p.links.for_each([&](const link_ref& l) {
+      if (l.state != link_state::open) return;
+      ++open;
+      if (!p.logic->find(l.id))
+        throw std::logic_error(
+            fmt::format("simulator: peer {} has link {} open but no session", pi, l.id.value()));
+    });
+    std::size_t sessions = 0;
+    p.logic->for_each_session([&](const protocol::session& x) {
+      ++sessions;
+      const link_ref* l = p.links.find(x.id);
+      if (!l || (l->state != link_state::open && l->state != link_state::pending))
+        throw std::logic_error(fmt::format(
+            "simulator: peer {} has session {} but its link is not open", pi, x.id.value()));
+    });
+    if (open > sessions)
+      throw std::logic_error(
+          fmt::format("simulator: peer {} has {} open links for {} sessions", pi, open, sessions));
+  }
+#endif
 
   // ---- tracker ----
 
@@ -797,8 +893,9 @@ struct swarm::impl {
     const protocol::announce_request r = requests.take(slot);
     auto resp = tracker.announce(r, now);
     if (r.event == announce_event::stopped || peers[pi].phase != peer_phase::live) return;
-    schedule_in(spec.tracker.latency, event{ev::tracker_response, ctl::keep_alive, pi, 0,
-                                            responses.put(std::move(resp)), 0, 0});
+    event e = event::of(ev::tracker_response, pi);
+    e.a = responses.put(std::move(resp));
+    schedule_in(spec.tracker.latency, e);
   }
 
   void tracker_response(std::uint32_t pi, std::uint32_t slot) {
@@ -828,15 +925,14 @@ struct swarm::impl {
     for (std::uint32_t i = 0; i < peers.size(); ++i) {
       const sim_peer& p = peers[i];
       if (node[i] == none) continue;
-      for (const std::uint32_t k : p.link_order) {
-        const link_ref& l = p.links[k];
-        if (l.state != link_state::open || node[l.remote] == none) continue;
+      p.links.for_each([&](const link_ref& l) {
+        if (l.state != link_state::open || node[l.remote] == none) return;
         if (i < l.remote) snap.connections.emplace_back(node[i], node[l.remote]);
-        if (p.complete) continue;
-        const protocol::session* sess = p.logic->find(connection_id{l.id});
+        if (p.complete) return;
+        const protocol::session* sess = p.logic->find(l.id);
         if (sess && !sess->am_choking && !p.logic->is_optimistic_unchoke(sess->id))
           snap.unchokes.emplace_back(node[i], node[l.remote]);
-      }
+      });
     }
     overlay.push_back(measure_overlay(snap, now - time_origin));
   }
@@ -848,10 +944,9 @@ struct swarm::impl {
   run_result run(const std::function<void(const run_progress&)>& progress) {
     const auto wall_start = std::chrono::steady_clock::now();
     for (std::uint32_t i = 0; i < peers.size(); ++i)
-      schedule(peers[i].arrival, event{ev::arrive, ctl::keep_alive, i, 0, 0, 0, 0});
-    schedule(time_origin, event{ev::sample, ctl::keep_alive, 0, 0, 0, 0, 0});
-    if (spec.simulation.overlay_interval)
-      schedule(time_origin, event{ev::overlay_sample, ctl::keep_alive, 0, 0, 0, 0, 0});
+      schedule(peers[i].arrival, event::of(ev::arrive, i));
+    schedule(time_origin, event::of(ev::sample));
+    if (spec.simulation.overlay_interval) schedule(time_origin, event::of(ev::overlay_sample));
     const time_point limit = time_origin + spec.simulation.time_limit;
     while (!queue.empty()) {
       const auto top = queue.pop_due(limit);
@@ -878,23 +973,20 @@ struct swarm::impl {
         case ev::deliver_bitfield: {
           bitfield b = bitfields.take(e.a);
           if (link_open(e.peer, e.conn)) {
-            peers[e.peer].logic->on_message(connection_id{e.conn},
-                                            protocol::msg::bitfield{std::move(b)}, now);
+            peers[e.peer].logic->on_message(e.conn, protocol::msg::bitfield{std::move(b)}, now);
             drain(e.peer);
           }
           break;
         }
         case ev::deliver_handshake:
           if (link_open(e.peer, e.conn)) {
-            link_of(peers[e.peer], e.conn)->handshake_stamp = ++stamp;
             peers[e.peer].logic->on_message(
-                connection_id{e.conn}, protocol::msg::handshake{info_hash, wire_id_of(e.a), {}},
-                now);
+                e.conn, protocol::msg::handshake{info_hash, wire_id_of(e.a), {}}, now);
             drain(e.peer);
           }
           break;
         case ev::have_fanout:
-          have_fanout(e.peer, e.a, (std::uint64_t{e.b} << 32) | e.c);
+          have_fanout(e.peer, piece_index{e.a}, have_recipients.take(e.b));
           break;
         case ev::uplink_free:
           if (peers[e.peer].phase == peer_phase::live) {
@@ -920,7 +1012,7 @@ struct swarm::impl {
           connect_request(e.peer, e.a);
           break;
         case ev::connect_accept:
-          connect_accept(e.peer, e.a, e.b);
+          connect_accept(e.peer, e.a, e.conn);
           break;
         case ev::connect_refused:
           if (peers[e.peer].phase == peer_phase::live) {
@@ -933,18 +1025,19 @@ struct swarm::impl {
           break;
         case ev::sample:
           take_sample();
-          schedule_in(spec.simulation.sample_interval,
-                      event{ev::sample, ctl::keep_alive, 0, 0, 0, 0, 0});
+          schedule_in(spec.simulation.sample_interval, event::of(ev::sample));
           break;
         case ev::abort:
           if (script->applies(cue{cue_kind::abort, e.peer, now})) depart(e.peer);
           break;
         case ev::overlay_sample:
           take_overlay_sample();
-          schedule_in(*spec.simulation.overlay_interval,
-                      event{ev::overlay_sample, ctl::keep_alive, 0, 0, 0, 0, 0});
+          schedule_in(*spec.simulation.overlay_interval, event::of(ev::overlay_sample));
           break;
       }
+#ifdef SWARMSIM_CHECK_INVARIANTS
+      check_after(e);
+#endif
       if (progress && (events & 0x3fff) == 0)
         progress(
             run_progress{now - time_origin, script->completed(), script->total_leechers(), events});
@@ -986,7 +1079,9 @@ struct swarm::impl {
     return result;
   }
 
-  std::optional<duration> t_min() const { return planned_t_min; }
+  std::optional<duration> t_min() const {
+    return planned_t_min;
+  }
 };
 
 swarm::swarm(scenario s) {

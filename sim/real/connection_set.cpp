@@ -98,14 +98,14 @@ void connection_set::connect(protocol::endpoint remote) {
 }
 
 void connection_set::attach(protocol::connection_id c, tcp::socket socket) {
-  slot& s = slots_[c.value()];
+  slot& s = slots_[c];
   s.conn = std::make_shared<peer_connection>(std::move(socket), c, num_pieces_, *events_, upload_,
                                              download_);
   s.conn->start();
 }
 
 peer_connection* connection_set::get(protocol::connection_id c) const {
-  const auto it = slots_.find(c.value());
+  const auto it = slots_.find(c);
   return it != slots_.end() ? it->second.conn.get() : nullptr;
 }
 
@@ -115,7 +115,7 @@ void connection_set::close(protocol::connection_id c) {
 }
 
 void connection_set::release(protocol::connection_id c) {
-  slots_.erase(c.value());
+  slots_.erase(c);
 }
 
 void connection_set::close_all() {

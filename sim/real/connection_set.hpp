@@ -99,7 +99,7 @@ class connection_set {
   token_bucket* download_;
   std::chrono::milliseconds connect_timeout_;
   connection_events* events_ = nullptr;
-  std::map<std::uint32_t, slot> slots_;  // by connection id (ids are sparse)
+  std::map<protocol::connection_id, slot> slots_;  // by connection id (ids are sparse)
   std::list<std::shared_ptr<pending_connect>> connecting_;
   // Shared with handlers so a handler that runs after close_all() does nothing.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

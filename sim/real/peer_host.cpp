@@ -233,10 +233,8 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
 
   void handle(protocol::action::broadcast_have& h) {
     const protocol::message m = protocol::msg::have{h.piece};
-    peer.for_each_session([&](const protocol::session& s) {
-      if (s.state != protocol::session_state::active || s.remote_has.test(h.piece)) return;
-      if (auto* c = conn(s.id)) c->send(m);
-    });
+    for (const connection_id to : h.to)
+      if (auto* c = conn(to)) c->send(m);
   }
 
   void handle(protocol::action::upload_ready& u) {

@@ -101,7 +101,7 @@ struct real_peer {
   std::uint32_t connections_max = 0;
   std::uint32_t connections_total = 0;
   // Open sessions by connection id: when they connected, payload received so far.
-  std::map<std::uint32_t, std::pair<protocol::time_point, std::uint64_t>> sessions;
+  std::map<protocol::connection_id, std::pair<protocol::time_point, std::uint64_t>> sessions;
 };
 
 class driver {
@@ -333,17 +333,17 @@ class driver {
     const protocol::peer& logic = p.host->logic();
     p.connections_max =
         std::max(p.connections_max, static_cast<std::uint32_t>(logic.num_connections()));
-    std::map<std::uint32_t, std::pair<protocol::time_point, std::uint64_t>> seen;
+    std::map<protocol::connection_id, std::pair<protocol::time_point, std::uint64_t>> seen;
     logic.for_each_session([&](const protocol::session& s) {
       if (s.state != protocol::session_state::active) return;
-      const auto old = p.sessions.find(s.id.value());
+      const auto old = p.sessions.find(s.id);
       std::uint64_t before = 0;
       if (old != p.sessions.end() && old->second.first == s.connected_at)
         before = old->second.second;
       else
         ++p.connections_total;
       if (s.remote_is_seed) p.from_seeds += s.payload_down - std::min(before, s.payload_down);
-      seen[s.id.value()] = {s.connected_at, s.payload_down};
+      seen[s.id] = {s.connected_at, s.payload_down};
     });
     p.sessions = std::move(seen);
   }

@@ -48,6 +48,10 @@ struct golden_case {
   std::string scenario;  // relative to the source tree
 };
 
+void PrintTo(const golden_case& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class golden : public swarmsim::test::scratch_cli,
                public testing::WithParamInterface<golden_case> {};
 

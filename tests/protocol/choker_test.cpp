@@ -49,7 +49,7 @@ struct peer : choke_candidate {
   }
 };
 
-std::vector<connection_id> ids(std::initializer_list<std::uint32_t> values) {
+std::vector<connection_id> ids(std::initializer_list<connection_id::rep> values) {
   std::vector<connection_id> out;
   for (auto v : values)
     out.push_back(connection_id{v});
@@ -57,7 +57,7 @@ std::vector<connection_id> ids(std::initializer_list<std::uint32_t> values) {
   return out;
 }
 
-bool has(const std::vector<connection_id>& set, std::uint32_t id) {
+bool has(const std::vector<connection_id>& set, connection_id::rep id) {
   return std::find(set.begin(), set.end(), connection_id{id}) != set.end();
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Test harness: local peers joined by in-memory pipes. Messages are delivered in
 // send order, one step at a time, on a virtual clock that advances `step` per
-// delivery round; blocks are pulled from uploaders in round robin.
+// delivery round; blocks are pulled from uploaders in round robin. A HAVE goes
+// to the connections its action names; every delivery checks peer invariant 8
+// (a message moves the deadline only with an action).
 
 #include <deque>
 #include <string>
@@ -67,7 +69,7 @@ class peer_pipe {
     for (auto& f : batch) {
       if (const auto* piece = std::get_if<msg::piece>(&f.m); piece && !peers_[f.to].find(f.conn))
         dropped_payload_ += piece->length;  // the receiver closed the connection meanwhile
-      peers_[f.to].on_message(f.conn, f.m, now_);
+      deliver(f);
       drain(f.to);
       moved = true;
     }
@@ -104,6 +106,10 @@ class peer_pipe {
   // Block payload that arrived on connections the receiver had already closed.
   std::uint64_t dropped_payload() const { return dropped_payload_; }
   void advance(duration d) { now_ += d; }
+  // Messages delivered, and those of them that moved the receiver's deadline
+  // (each with an action, or the delivery fails the test: peer invariant 8).
+  std::size_t deliveries() const { return deliveries_; }
+  std::size_t deadline_moves() const { return deadline_moves_; }
 
  private:
   void drain(std::size_t i) {
@@ -112,14 +118,22 @@ class peer_pipe {
     peers_[i].drain_actions(acts);
     for (auto& a : acts) {
       if (auto* s = std::get_if<action::send>(&a)) route(i, s->conn, s->msg);
-      if (auto* h = std::get_if<action::broadcast_have>(&a)) {
-        for (const auto& l : links_) {
-          if (l.a == i) route(i, l.ca, msg::have{h->piece});
-          if (l.b == i) route(i, l.cb, msg::have{h->piece});
-        }
-      }
+      if (auto* h = std::get_if<action::broadcast_have>(&a))
+        for (const connection_id c : h->to)
+          route(i, c, msg::have{h->piece});
       actions_[i].push_back(a);
     }
+  }
+
+  void deliver(const in_flight& f) {
+    peer& to = peers_[f.to];
+    const time_point deadline = to.next_deadline();
+    to.on_message(f.conn, f.m, now_);
+    ++deliveries_;
+    if (to.next_deadline() == deadline) return;
+    ++deadline_moves_;
+    if (!to.has_actions())
+      ADD_FAILURE() << "a " << name(f.m) << " message moved the deadline without an action";
   }
 
   void route(std::size_t from, connection_id c, const message& m) {
@@ -151,6 +165,8 @@ class peer_pipe {
   std::vector<std::vector<peer_action>> actions_;
   time_point now_{};
   std::uint64_t dropped_payload_ = 0;
+  std::size_t deliveries_ = 0;
+  std::size_t deadline_moves_ = 0;
 };
 
 }  // namespace swarmsim::protocol::testing

@@ -282,10 +282,10 @@ TEST(peer, closed_connections_leave_no_session_and_their_ids_are_never_reused) {
       ASSERT_NE(*c, old);
     ASSERT_NE(*c, *first);
     // Ids grow in the order connections open (the choker breaks ties by id),
-    // and their slot (id & connection_slot_mask) stays within max_connections.
+    // and their driver index (slot_of) stays within max_connections.
     ASSERT_LT(previous, *c);
     previous = *c;
-    ASSERT_LE(c->value() & p.connection_slot_mask(), o.max_connections);
+    ASSERT_LE(peer::slot_of(*c), o.max_connections);
     p.on_disconnected(*c, time_point{});
     EXPECT_EQ(p.find(*c), nullptr);
     closed.push_back(*c);
@@ -303,31 +303,33 @@ TEST(peer, closed_connections_leave_no_session_and_their_ids_are_never_reused) {
   EXPECT_TRUE(p.can_accept(time_point{}));
 }
 
-TEST(peer, above_the_limit_of_connections_a_peer_refuses_and_stays_consistent) {
-  // max_connections above max_connections_limit: the slot bits of a connection
-  // id run out first (limit + 1 slots), and the next connection is refused
-  // cleanly.
+TEST(peer, connection_indices_are_dense_and_reused_while_ids_never_repeat) {
+  // More connections than a 13-bit index held (the former limit): ids carry no
+  // bit budget that caps max_connections.
   peer_options o;
-  o.max_connections = peer_options::max_connections_limit + 10;
+  o.max_connections = 9000;
   peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
   p.start(time_point{});
   std::vector<connection_id> ids;
-  for (std::uint32_t i = 0; i <= peer_options::max_connections_limit; ++i) {
+  std::vector<bool> index_taken(o.max_connections + 1, false);
+  for (std::uint32_t i = 0; i < o.max_connections; ++i) {
     const auto c = p.on_connected(endpoint{100 + i, 1}, false, time_point{});
     ASSERT_TRUE(c) << i;
+    const std::uint32_t k = peer::slot_of(*c);
+    ASSERT_LE(k, o.max_connections);
+    ASSERT_FALSE(index_taken[k]) << "two open connections share index " << k;
+    index_taken[k] = true;
     ids.push_back(*c);
   }
   const endpoint late{1'000'000, 1};
-  EXPECT_FALSE(p.on_connected(late, false, time_point{}));
+  EXPECT_FALSE(p.on_connected(late, false, time_point{}));  // full
   EXPECT_EQ(p.num_connections(), ids.size());
-  EXPECT_NE(p.find(ids.front()), nullptr);
-  EXPECT_NE(p.find(ids.back()), nullptr);
-  // Once one closes, its slot serves the next (under a new id).
+  // Once one closes, its index serves the next, under a new id.
   p.on_disconnected(ids[7], time_point{});
   const auto again = p.on_connected(late, false, time_point{});
   ASSERT_TRUE(again);
-  EXPECT_EQ(again->value() & p.connection_slot_mask(), ids[7].value() & p.connection_slot_mask());
-  EXPECT_NE(*again, ids[7]);
+  EXPECT_EQ(peer::slot_of(*again), peer::slot_of(ids[7]));
+  EXPECT_GT(*again, ids.back());
   EXPECT_EQ(p.find(ids[7]), nullptr);
   EXPECT_NE(p.find(*again), nullptr);
 }
@@ -584,9 +586,8 @@ TEST(peer, a_full_peer_makes_room_for_an_incoming_connection_by_closing_an_idle_
   EXPECT_TRUE(p.find(*wanted));
   // The driver hears of the victim's close only now, after it took the new id:
   // a driver keeping per-connection state by slot must not find it taken.
-  const std::uint32_t mask = p.connection_slot_mask();
-  EXPECT_NE(fresh->value() & mask, idle->value() & mask);
-  EXPECT_NE(fresh->value() & mask, wanted->value() & mask);
+  EXPECT_NE(peer::slot_of(*fresh), peer::slot_of(*idle));
+  EXPECT_NE(peer::slot_of(*fresh), peer::slot_of(*wanted));
   // Now every connection is wanted or new: the next one is refused.
   p.on_message(*fresh, msg::handshake{sha1_hash{}, wire_peer_id{5}, {}}, t);
   p.on_message(*fresh, msg::interested{}, t);
@@ -824,6 +825,93 @@ TEST(peer, typed_and_variant_messages_are_handled_alike) {
   EXPECT_EQ(variant.stats().protocol_errors, 1u);
   EXPECT_TRUE(typed.have().test(piece_index{0}));
   EXPECT_TRUE(variant.have().test(piece_index{0}));
+}
+
+// Peer 1 completes piece 0, received from a remote that has it; a second remote
+// lacks it; a third has not sent its handshake. The recipients of the HAVE.
+std::vector<connection_id> have_recipients(have_to rule, connection_id& has, connection_id& lacks) {
+  peer_options o;
+  o.send_have = rule;
+  peer p(small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, o, 1);
+  const time_point t{};
+  p.start(t);
+  has = *p.on_connected(endpoint{2, 1}, false, t);
+  lacks = *p.on_connected(endpoint{3, 1}, false, t);
+  const auto silent = p.on_connected(endpoint{4, 1}, false, t);
+  EXPECT_TRUE(silent);
+  p.on_message(has, msg::handshake{sha1_hash{}, wire_peer_id{2}, {}}, t);
+  p.on_message(lacks, msg::handshake{sha1_hash{}, wire_peer_id{3}, {}}, t);
+  bitfield piece_0(small_torrent.num_pieces());
+  piece_0.set(0);
+  p.on_message(has, msg::bitfield{piece_0}, t);
+  p.on_message(has, msg::unchoke{}, t);
+  p.on_message(has, msg::piece{piece_index{0}, 0, 16384, {}}, t);
+  p.on_message(has, msg::piece{piece_index{0}, 16384, 16384, {}}, t);
+  EXPECT_TRUE(p.have().test(piece_index{0}));
+  std::vector<peer_action> acts;
+  p.drain_actions(acts);
+  std::vector<std::vector<connection_id>> haves;
+  for (const auto& a : acts)
+    if (const auto* h = std::get_if<action::broadcast_have>(&a)) haves.push_back(h->to);
+  EXPECT_EQ(haves.size(), 1u);
+  return haves.empty() ? std::vector<connection_id>{} : haves.front();
+}
+
+TEST(peer, by_default_a_have_goes_to_every_connection_whose_handshake_arrived) {
+  connection_id has, lacks;
+  const auto to = have_recipients(have_to::all, has, lacks);
+  EXPECT_EQ(to, (std::vector<connection_id>{has, lacks}));
+  EXPECT_EQ(peer_options{}.send_have, have_to::all);
+}
+
+TEST(peer, with_send_have_lacking_a_have_skips_remotes_known_to_have_the_piece) {
+  connection_id has, lacks;
+  const auto to = have_recipients(have_to::lacking, has, lacks);
+  EXPECT_EQ(to, std::vector<connection_id>{lacks});
+}
+
+// Through the pipe: a leecher downloading from a seed tells the seed of every
+// piece (mainline, libtorrent's send_redundant_have), or of none with `lacking`.
+std::size_t haves_from_leecher_to_seed(have_to rule) {
+  peer_options o;
+  o.send_have = rule;
+  peer_pipe pipe(small_torrent, o);
+  const auto seed = pipe.add_peer(true);
+  const auto leecher = pipe.add_peer(false);
+  pipe.connect(leecher, seed);
+  pipe.run();
+  EXPECT_TRUE(pipe[leecher].is_seed());
+  return static_cast<std::size_t>(
+      std::count_if(pipe.log().begin(), pipe.log().end(), [&](const testing::wire_record& r) {
+        return r.from == leecher && r.to == seed && r.what == "have";
+      }));
+}
+
+TEST(peer, the_pipe_carries_haves_to_the_connections_the_peer_chose) {
+  EXPECT_EQ(haves_from_leecher_to_seed(have_to::all), small_torrent.num_pieces());
+  EXPECT_EQ(haves_from_leecher_to_seed(have_to::lacking), 0u);
+}
+
+// Invariant 7: the pipe checks every delivery (peer_pipe::step); here a swarm
+// whose messages do move deadlines (the completion announce) shows the check
+// sees both kinds of delivery.
+TEST(peer, a_message_moves_the_deadline_only_with_an_action) {
+  peer_options o;
+  o.picker.random_first_pieces = 0;
+  o.announce_interval = std::chrono::seconds(1);  // before every rechoke: it is the deadline
+  const torrent_geometry g(40 * 16384, 16384, 16384);
+  peer_pipe pipe(g, o);
+  const auto seed = pipe.add_peer(true);
+  const auto a = pipe.add_peer(false);
+  const auto b = pipe.add_peer(false);
+  pipe.connect(a, seed);
+  pipe.connect(b, seed);
+  pipe.connect(a, b);
+  pipe.run();
+  EXPECT_TRUE(pipe[a].is_seed());
+  EXPECT_TRUE(pipe[b].is_seed());
+  EXPECT_GT(pipe.deliveries(), 100u);
+  EXPECT_GE(pipe.deadline_moves(), 2u);  // each leecher's "completed" announce
 }
 
 }  // namespace

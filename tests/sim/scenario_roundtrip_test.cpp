@@ -52,6 +52,7 @@ groups:
     min_peers: 10
     inactivity_timeout: 5min
     reconnect_delay: 30s
+    send_have: lacking
   - name: crowd
     count: 10
     content: {fraction: 0.25}

@@ -308,13 +308,13 @@ TEST(scenario_errors, wrong_types) {
 }
 
 TEST(scenario_errors, max_connections_is_bounded_both_ways) {
-  // A connection id has 13 bits for the session's slot (protocol/peer.hpp).
-  const marked many("groups: [{name: s, role: seed, max_connections: @8192}]");
-  EXPECT_EQ(many.error(), many.where("max_connections: 8192 is too large (at most 8191)"));
+  // At most Linux's default ceiling on a process's open files (protocol/peer.hpp).
+  const marked many("groups: [{name: s, role: seed, max_connections: @1048577}]");
+  EXPECT_EQ(many.error(), many.where("max_connections: 1048577 is too large (at most 1048576)"));
   const marked none("groups: [{name: s, role: seed, max_connections: @0}]");
   EXPECT_EQ(none.error(), none.where("max_connections: must be at least 1, got 0"));
   EXPECT_NO_THROW(
-      parse_scenario("groups: [{name: s, role: seed, max_connections: 8191}]", "test.yaml", {}));
+      parse_scenario("groups: [{name: s, role: seed, max_connections: 1048576}]", "test.yaml", {}));
 }
 
 TEST(scenario_errors, bad_units) {

@@ -388,5 +388,31 @@ TEST(swarm, a_super_seeding_seed_puts_out_a_full_copy_uploading_about_one_copy) 
   EXPECT_GT(normal, 1.5 * super);
 }
 
+// send_have (protocol::have_to): over two sites every HAVE is its own delivery,
+// so `lacking`, which skips remotes that already have the piece (the seed among
+// them), delivers fewer messages; both complete every leecher.
+TEST(swarm, send_have_lacking_skips_remotes_that_have_the_piece) {
+  const auto run_with = [](protocol::have_to rule) {
+    scenario s = flash_crowd(12, 4 * 1024 * 1024, 8 * mbit, 2 * mbit, 10 * mbit);
+    s.network.sites = {site_spec{"a"}, site_spec{"b"}};
+    s.network.links = {link_spec{"a", "b", 20ms}};
+    s.groups[0].site = "a";
+    s.groups[1].site = "b";
+    for (auto& g : s.groups)
+      g.peer.send_have = rule;
+    return swarm(s).run();
+  };
+  const run_result all = run_with(protocol::have_to::all);
+  const run_result lacking = run_with(protocol::have_to::lacking);
+  for (const run_result* r : {&all, &lacking}) {
+    for (const auto& p : r->peers) {
+      if (p.role == peer_role::leecher) {
+        EXPECT_TRUE(p.completion.has_value());
+      }
+    }
+  }
+  EXPECT_LT(lacking.info.events, all.info.events);
+}
+
 }  // namespace
 }  // namespace swarmsim::sim
