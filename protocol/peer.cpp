@@ -645,8 +645,7 @@ void peer::on_piece_complete(piece_index p, time_point now) {
     count_piece_gained(p, &to);
   else
     for (const auto& s : all_sessions())
-      if (s.open && s.state == session_state::active &&
-          (options_.send_have == have_to::all || !s.remote_has.test(p)))
+      if (s.open && s.state == session_state::active && hears_have(s.remote_has.test(p)))
         to.push_back(s.id);
   std::get<action::broadcast_have>(actions_[have_at]).to = std::move(to);
   // Complete once every piece passed: a seed's picker with contributors_ left
@@ -670,8 +669,7 @@ void peer::count_piece_gained(piece_index p, std::vector<connection_id>* recipie
   for (auto& s : all_sessions()) {
     if (!s.open || s.state != session_state::active) continue;
     const bool remote_has = s.remote_has.test(p);
-    if (recipients && (!remote_has || options_.send_have == have_to::all))
-      recipients->push_back(s.id);
+    if (recipients && hears_have(remote_has)) recipients->push_back(s.id);
     if (remote_has && s.wanted > 0) {
       --s.wanted;
       if (s.wanted == 0) update_interest(s);

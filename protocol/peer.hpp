@@ -352,6 +352,11 @@ class peer {
   void refill_others(const session& except, time_point now);
   void on_piece_complete(piece_index p, time_point now);
   void count_piece_gained(piece_index p, std::vector<connection_id>* recipients = nullptr);
+  // Whether an active connection whose remote has (or lacks) the piece we
+  // completed hears of it (options_.send_have): the one home of that rule.
+  bool hears_have(bool remote_has) const {
+    return options_.send_have == have_to::all || !remote_has;
+  }
   void note_contributor(piece_index p, const session& s);
   void rechoke(time_point now);
   void reselect(time_point now);

@@ -34,8 +34,12 @@ using time_point = protocol_clock::time_point;
 constexpr time_point time_origin{};
 constexpr time_point never = time_point::max();
 
-inline constexpr double to_seconds(duration d) { return static_cast<double>(d.count()) * 1e-9; }
-inline constexpr double to_seconds(time_point t) { return to_seconds(t.time_since_epoch()); }
+inline constexpr double to_seconds(duration d) {
+  return static_cast<double>(d.count()) * 1e-9;
+}
+inline constexpr double to_seconds(time_point t) {
+  return to_seconds(t.time_since_epoch());
+}
 inline constexpr duration from_seconds(double s) {
   return duration{static_cast<std::int64_t>(s * 1e9 + (s >= 0 ? 0.5 : -0.5))};
 }

@@ -45,5 +45,4 @@ struct merge_request {
 // 2 the shards are missing, malformed or do not belong together).
 int merge_command(const merge_request& request);
 
-
 }  // namespace swarmsim::sim

@@ -102,5 +102,4 @@ struct sweep_request {
 // scenario or flag).
 int sweep_command(const sweep_request& request);
 
-
 }  // namespace swarmsim::sim

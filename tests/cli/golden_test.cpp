@@ -85,8 +85,7 @@ INSTANTIATE_TEST_SUITE_P(scenarios, golden,
                          testing::Values(golden_case{"demo", "scenarios/demo.yaml"},
                                          golden_case{"sites", "tests/golden/sites.yaml"},
                                          golden_case{"churn", "tests/golden/churn.yaml"},
-                                         golden_case{"superseed",
-                                                     "tests/golden/superseed.yaml"}),
+                                         golden_case{"superseed", "tests/golden/superseed.yaml"}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
