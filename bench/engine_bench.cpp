@@ -9,9 +9,9 @@
 //   per_event (seconds) = one push + one pop.
 // - BM_link_model_block: one 16 KiB PIECE message between two random peers of
 //   1000: the sender's uplink transmission time, the latency between their sites
-//   and the receiver's downlink queue (sim/link_model.hpp, sim/topology.hpp).
+//   and the receiver's downlink queue (sim/engine/link_model.hpp, sim/engine/topology.hpp).
 // The event payload has the shape and size of the swarm driver's event
-// (sim/swarm.cpp: 32 bytes, so a queue entry is 48).
+// (sim/engine/swarm.cpp: 32 bytes, so a queue entry is 48).
 
 #include <benchmark/benchmark.h>
 
@@ -22,9 +22,9 @@
 
 #include "bench/bench_support.hpp"
 #include "protocol/message.hpp"
-#include "sim/event_queue.hpp"
-#include "sim/link_model.hpp"
-#include "sim/topology.hpp"
+#include "sim/engine/event_queue.hpp"
+#include "sim/engine/link_model.hpp"
+#include "sim/engine/topology.hpp"
 
 namespace {
 

@@ -51,11 +51,11 @@
 #include <string>
 #include <vector>
 
-#include "sim/huge_pages.hpp"
-#include "sim/output.hpp"
-#include "sim/scenario.hpp"
-#include "sim/statistics.hpp"
-#include "sim/swarm.hpp"
+#include "sim/engine/huge_pages.hpp"
+#include "sim/engine/swarm.hpp"
+#include "sim/results/output.hpp"
+#include "sim/results/statistics.hpp"
+#include "sim/scenario/scenario.hpp"
 
 namespace {
 
@@ -315,7 +315,7 @@ std::string format_csv(const std::vector<bench_result>& results) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  swarmsim::sim::use_huge_pages(argv);  // as swarmsim itself does (sim/huge_pages.hpp)
+  swarmsim::sim::use_huge_pages(argv);  // as swarmsim itself does (sim/engine/huge_pages.hpp)
   CLI::App app{
       "swarmsim's end-to-end benchmark: runs scenarios, one child process each, and "
       "reports wall time, peak memory and events per second"};

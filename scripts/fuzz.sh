@@ -30,7 +30,7 @@ mkdir -p "$out/obj" "$out/artifacts"
 
 # The sources the targets link: the parts of protocol/ and sim/real/ they call.
 sources=(protocol/bencode.cpp protocol/wire_codec.cpp protocol/message.cpp protocol/bitfield.cpp
-         protocol/types.cpp sim/real/announce_request.cpp)
+         protocol/types.cpp sim/real/tracker/announce_request.cpp)
 flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
        -fno-sanitize-recover=all -I. -Itests)
 

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "sim/cli/commands.hpp"
-#include "sim/huge_pages.hpp"
-#include "sim/real/commands.hpp"
-#include "sim/version.hpp"
+#include "sim/engine/huge_pages.hpp"
+#include "sim/real/commands/commands.hpp"
+#include "sim/results/version.hpp"
 
 int main(int argc, char** argv) {
   using namespace swarmsim;
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   for (const auto& c : commands) {
     if (!c.sub->parsed()) continue;
     // Only the commands that simulate have a heap worth huge pages
-    // (sim/huge_pages.hpp); this re-executes the program once, which parses
+    // (sim/engine/huge_pages.hpp); this re-executes the program once, which parses
     // the same command line again.
     const std::string_view name = c.sub->get_name();
     if (name == "run" || name == "sweep") sim::use_huge_pages(argv);

@@ -1,4 +1,4 @@
-// `swarmsim merge DIR...`: the options of the merge command (sim/merge.hpp
+// `swarmsim merge DIR...`: the options of the merge command (sim/sweep/merge.hpp
 // runs it).
 
 #include <memory>
@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "sim/cli/commands.hpp"
-#include "sim/merge.hpp"
+#include "sim/sweep/merge.hpp"
 
 namespace swarmsim::cli {
 

@@ -1,15 +1,15 @@
 // `swarmsim run SCENARIO [--real | --compare]`: the options of the run command.
-// The simulated run is sim::run_command (sim/run_command.hpp), the real-socket
-// runs sim::real::run_real_command (sim/real/real_run_command.hpp).
+// The simulated run is sim::run_command (sim/engine/run_command.hpp), the real-socket
+// runs sim::real::run_real_command (sim/real/run/real_run_command.hpp).
 
 #include <fmt/format.h>
 
 #include <memory>
 
 #include "sim/cli/commands.hpp"
-#include "sim/real/real_run_command.hpp"
-#include "sim/run_command.hpp"
-#include "sim/units.hpp"
+#include "sim/engine/run_command.hpp"
+#include "sim/real/run/real_run_command.hpp"
+#include "sim/scenario/units.hpp"
 
 namespace swarmsim::cli {
 

@@ -1,12 +1,12 @@
 // `swarmsim sweep SCENARIO --vary ... --seeds N`: the options of the sweep
-// command (sim/sweep.hpp runs it).
+// command (sim/sweep/sweep.hpp runs it).
 
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/cli/commands.hpp"
-#include "sim/sweep.hpp"
+#include "sim/sweep/sweep.hpp"
 
 namespace swarmsim::cli {
 

@@ -26,7 +26,7 @@
 
 #include <fmt/format.h>
 
-#include "sim/version.hpp"
+#include "sim/results/version.hpp"
 
 namespace {
 

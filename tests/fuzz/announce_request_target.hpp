@@ -1,6 +1,6 @@
 #pragma once
 // Fuzz target: the HTTP tracker's query parsing and response encoding
-// (sim/real/announce_request.hpp), input = a query string or request target.
+// (sim/real/tracker/announce_request.hpp), input = a query string or request target.
 // Properties checked:
 // 1. percent_decode(percent_encode(x)) == x, and decoding never grows the text.
 // 2. An accepted announce has a port in 1..65535, and a response built for it
@@ -16,7 +16,7 @@
 
 #include "fuzz/fuzz_check.hpp"
 #include "protocol/bencode.hpp"
-#include "sim/real/announce_request.hpp"
+#include "sim/real/tracker/announce_request.hpp"
 
 namespace swarmsim::fuzz {
 

@@ -1,6 +1,6 @@
 #pragma once
 // Shared by the libFuzzer targets (tests/fuzz/*_fuzz.cpp, built and run by
-// scripts/fuzz.sh) and the corpus replay test (tests/sim/real/fuzz_corpus_test.cpp):
+// scripts/fuzz.sh) and the corpus replay test (tests/fuzz/corpus_test.cpp):
 // a broken property throws fuzz_failure. Under libFuzzer the uncaught exception
 // aborts, which it reports as a crash with the input; under GoogleTest it fails
 // the test that replays the input. Code under test must not throw on any input

@@ -1,0 +1,47 @@
+#pragma once
+// The simulated network between peers: access links with upload and download
+// capacity, and a propagation latency between sites (sim/engine/topology.hpp).
+//
+// The model (see docs/MODEL.md for its assumptions):
+// 1. A peer's uplink sends one block (PIECE message) at a time at its upload
+//    capacity; the driver serves the connections with queued blocks in round
+//    robin, so k busy connections each get about U/k.
+// 2. A block that leaves the uplink at t0 (start) and t1 (end) reaches the
+//    receiver's downlink at t0 + latency. The downlink is a work-conserving FIFO
+//    of capacity D: it owes size/D of work per block, starting no earlier than the
+//    block starts to arrive. The block is delivered when both its uplink
+//    transmission has arrived (t1 + latency) and the downlink has done its work.
+//    A leecher fed by many senders is thus capped at D in aggregate.
+// 3. Control messages (everything but PIECE) are counted in byte totals but
+//    occupy no link time: they arrive after the propagation latency alone.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "protocol/types.hpp"
+
+namespace swarmsim::sim {
+
+using protocol::duration;
+using protocol::time_point;
+
+// Time to push `bytes` through a link of `rate` bytes/s, rounded up to whole ns.
+inline duration transmit_time(std::uint64_t bytes, double rate) {
+  return duration{static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) * 1e9 / rate))};
+}
+
+struct downlink {
+  double capacity = 0;   // bytes/s
+  time_point free_at{};  // when the downlink has worked off everything queued
+
+  // A block of `bytes` whose transmission started at `start` and ended at `end`
+  // on the sender's uplink, `latency` away. Returns the delivery time.
+  time_point receive(std::uint64_t bytes, time_point start, time_point end, duration latency) {
+    const time_point begin = std::max(start + latency, free_at);
+    free_at = begin + transmit_time(bytes, capacity);
+    return std::max(free_at, end + latency);
+  }
+};
+
+}  // namespace swarmsim::sim

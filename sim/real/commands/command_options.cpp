@@ -1,0 +1,33 @@
+#include <fmt/format.h>
+
+#include "sim/real/commands/commands.hpp"
+#include "sim/scenario/units.hpp"
+
+namespace swarmsim::sim::real {
+
+CLI::Option* add_rate_option(CLI::App& sub, const std::string& name, double& into,
+                             const std::string& help) {
+  return sub.add_option_function<std::string>(
+      name,
+      [name, &into](const std::string& text) {
+        const auto r = parse_rate(text);
+        if (!r) throw CLI::ValidationError(fmt::format("{}: {}", name, r.error));
+        into = *r;
+      },
+      help);
+}
+
+CLI::Option* add_duration_option(CLI::App& sub, const std::string& name,
+                                 std::optional<std::chrono::milliseconds>& into,
+                                 const std::string& help) {
+  return sub.add_option_function<std::string>(
+      name,
+      [name, &into](const std::string& text) {
+        const auto d = parse_duration(text);
+        if (!d) throw CLI::ValidationError(fmt::format("{}: {}", name, d.error));
+        into = std::chrono::duration_cast<std::chrono::milliseconds>(*d.value);
+      },
+      help);
+}
+
+}  // namespace swarmsim::sim::real

@@ -1,0 +1,42 @@
+#pragma once
+// The real-socket subcommands of the swarmsim command line (sim/cli/main.cpp
+// registers them). Each registers its options and returns what to run, as in
+// sim/command.hpp. `swarmsim run --real` is sim/real/real_run_command.hpp.
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "sim/command.hpp"
+
+namespace swarmsim::sim::real {
+
+// `swarmsim tracker [--listen HOST:PORT] [--interval S] [--quiet] [--torrent FILE]...`
+// (sim/real/commands/tracker_command.cpp).
+command add_tracker_command(CLI::App& app);
+
+// `swarmsim torrent create PATH --announce URL [--piece-size S] -o FILE.torrent` and
+// `swarmsim torrent show FILE.torrent` (sim/real/commands/torrent_command.cpp).
+command add_torrent_command(CLI::App& app);
+
+// `swarmsim seed FILE.torrent --data PATH [--listen HOST:PORT] [--upload-rate R] [--for D]`
+// (sim/real/commands/seed_command.cpp).
+command add_seed_command(CLI::App& app);
+
+// `swarmsim download FILE.torrent --out DIR [--listen HOST:PORT] [--peer HOST:PORT]...`
+// (sim/real/commands/download_command.cpp).
+command add_download_command(CLI::App& app);
+
+// Adds option `name` taking a rate such as 10MiB/s (sim/scenario/units.hpp) into `into`,
+// bytes per second. A bad value fails the parse with a message that names the
+// option (exit 2). `into` must outlive the parse.
+CLI::Option* add_rate_option(CLI::App& sub, const std::string& name, double& into,
+                             const std::string& help);
+// The same for a duration such as 10min.
+CLI::Option* add_duration_option(CLI::App& sub, const std::string& name,
+                                 std::optional<std::chrono::milliseconds>& into,
+                                 const std::string& help);
+
+}  // namespace swarmsim::sim::real

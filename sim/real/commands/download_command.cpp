@@ -1,0 +1,278 @@
+// `swarmsim download FILE.torrent --out DIR [--listen HOST:PORT] [--peer HOST:PORT]...`
+
+#include "sim/real/commands/download_command.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <memory>
+
+#include "sim/real/commands/commands.hpp"
+#include "sim/real/commands/transfer_progress.hpp"
+#include "sim/real/network/peer_host.hpp"
+#include "sim/real/storage/file_storage.hpp"
+#include "sim/real/storage/torrent_file.hpp"
+#include "sim/real/tracker/http_tracker.hpp"
+#include "sim/scenario/units.hpp"
+
+namespace swarmsim::sim::real {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr auto poll_interval = std::chrono::milliseconds(200);
+
+// Stands in for a tracker when the torrent has none usable and peers are given
+// on the command line: every announce succeeds with no peers.
+class no_tracker final : public tracker_client {
+ public:
+  explicit no_tracker(asio::io_context& io) : io_(io) {}
+  void announce(const protocol::announce_request&, handler done) override {
+    asio::post(io_, [done = std::move(done)] {
+      protocol::announce_response r;
+      r.interval = std::chrono::hours(1);
+      done(parsed<protocol::announce_response>::ok(std::move(r)));
+    });
+  }
+
+ private:
+  asio::io_context& io_;
+};
+
+enum class outcome : std::uint8_t { running, complete, interrupted, timed_out, failed };
+
+// Whether DIR/NAME already holds the complete, verified content.
+bool already_complete(const protocol::metainfo& meta, const fs::path& path) {
+  try {
+    file_storage existing(meta, path, storage_mode::existing);
+    return check_pieces(existing, meta).all();
+  } catch (const storage_error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+fs::path download_path(const fs::path& out, const std::string& name) {
+  return out / name;
+}
+
+fs::path partial_path(const fs::path& out, const std::string& name) {
+  return out / (name + ".part");
+}
+
+int run_download(const download_settings& s) {
+  const auto m = read_torrent_file(s.torrent);
+  if (!m) {
+    fmt::print(stderr, "error: {}\n", m.error);
+    return 2;
+  }
+  const protocol::metainfo& meta = *m;
+  const auto listen = parse_listen_endpoint(s.listen);
+  if (!listen) {
+    fmt::print(stderr, "error: --listen: '{}' is not HOST:PORT (IPv4) or a port\n", s.listen);
+    return 2;
+  }
+  std::vector<protocol::endpoint> peers;
+  for (const auto& text : s.peers) {
+    const auto e = parse_listen_endpoint(text);
+    if (!e || e->port() == 0) {
+      fmt::print(stderr, "error: --peer: '{}' is not HOST:PORT (IPv4)\n", text);
+      return 2;
+    }
+    peers.push_back(protocol::endpoint{e->address().to_v4().to_uint(), e->port()});
+  }
+  asio::io_context io;
+  std::unique_ptr<tracker_client> tracker;
+  const std::string url = announce_url(meta);
+  try {
+    tracker = std::make_unique<http_tracker_client>(io, url);
+  } catch (const std::invalid_argument& e) {
+    if (peers.empty()) {
+      fmt::print(stderr, "error: {}: announce: {}\n", s.torrent.string(),
+                 url.empty() ? std::string("missing (and no --peer given)") : e.what());
+      return 2;
+    }
+    tracker = std::make_unique<no_tracker>(io);
+  }
+
+  const fs::path final_path = download_path(s.out, meta.name);
+  const fs::path part_path = partial_path(s.out, meta.name);
+  std::error_code ec;
+  fs::create_directories(s.out, ec);
+  if (ec) {
+    fmt::print(stderr, "error: --out {}: {}\n", s.out.string(), ec.message());
+    return 1;
+  }
+  if (fs::exists(final_path, ec)) {
+    if (already_complete(meta, final_path)) {
+      if (!s.quiet)
+        fmt::print(stderr, "{} is already complete and verified\n", final_path.string());
+      return 0;
+    }
+    fmt::print(stderr, "error: {} exists and does not match {}; move it away first\n",
+               final_path.string(), s.torrent.string());
+    return 1;
+  }
+
+  const bool tty = !s.quiet && ::isatty(STDERR_FILENO);
+  std::unique_ptr<file_storage> store;
+  protocol::bitfield have;
+  try {
+    store = std::make_unique<file_storage>(meta, part_path, storage_mode::create);
+    have = store->created_fresh()
+               ? protocol::bitfield(meta.num_pieces())
+               : check_pieces(*store, meta, [&](std::uint32_t done) {
+                   if (tty && (done % 64 == 0 || done == meta.num_pieces()))
+                     fmt::print(stderr, "\rchecking {} / {} pieces on disk\x1b[K", done,
+                                meta.num_pieces());
+                 });
+  } catch (const storage_error& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  if (tty) fmt::print(stderr, "\r\x1b[K");
+  if (have.count() > 0 && !s.quiet)
+    fmt::print(stderr, "resuming {}: {} of {} pieces already verified on disk\n", meta.name,
+               have.count(), meta.num_pieces());
+
+  peer_host_options o;
+  o.peer = s.peer;
+  o.listen = *listen;
+  o.upload_rate = s.upload_rate;
+  o.download_rate = s.download_rate;
+  std::unique_ptr<peer_host> host;
+  try {
+    host = std::make_unique<peer_host>(io, meta, *store, *tracker, o);
+  } catch (const boost::system::system_error& e) {
+    fmt::print(stderr, "error: --listen {}: {}\n", s.listen, e.what());
+    return 1;
+  }
+  transfer_progress progress(stderr, tty ? progress_display::on : progress_display::off);
+  host->on_log([&](std::string_view text) {
+    if (s.quiet) return;
+    if (progress.on()) fmt::print(stderr, "\r\x1b[K");
+    fmt::print(stderr, "{}\n", text);
+  });
+
+  outcome result = outcome::running;
+  std::string failure;
+  const auto started = std::chrono::steady_clock::now();
+  const auto finish = [&](outcome o2) {
+    if (result != outcome::running) return;
+    result = o2;
+    progress.finish();
+    host->stop([&io] { io.stop(); });
+  };
+  host->on_complete([&] {
+    if (result != outcome::running) return;
+    result = outcome::complete;
+    progress.finish();
+    host->stop([&io] { io.stop(); });
+    try {
+      store->flush();
+      store->close();
+      fs::rename(part_path, final_path);
+    } catch (const std::exception& e) {
+      result = outcome::failed;
+      failure = e.what();
+    }
+  });
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& e, int) {
+    if (!e) finish(outcome::interrupted);
+  });
+  asio::steady_timer poll(io);
+  std::function<void()> tick = [&] {
+    poll.expires_after(poll_interval);
+    poll.async_wait([&](const boost::system::error_code& e) {
+      if (e || result != outcome::running) return;
+      const auto st = host->status();
+      progress.update(transfer_sample{st.bytes_had, st.total_bytes, st.downloaded, st.uploaded,
+                                      st.connections});
+      if (!st.fatal_error.empty()) {
+        failure = st.fatal_error;
+        finish(outcome::failed);
+      } else if (s.timeout && std::chrono::steady_clock::now() - started >= *s.timeout) {
+        finish(outcome::timed_out);
+      } else if (s.should_stop && s.should_stop()) {
+        finish(outcome::interrupted);
+      } else {
+        tick();
+      }
+    });
+  };
+
+  try {
+    host->start(have);
+  } catch (const boost::system::system_error& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+  if (!peers.empty()) host->add_peers(peers);
+  if (!s.quiet && result == outcome::running)
+    fmt::print(stderr, "downloading {} ({}) into {} via {}\n", meta.name,
+               human_bytes(static_cast<double>(meta.total_size())), s.out.string(),
+               url.empty() ? std::string("--peer") : url);
+  tick();
+  io.run();
+  progress.finish();
+
+  const auto st = host->status();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  switch (result) {
+    case outcome::complete:
+      if (!s.quiet)
+        fmt::print(stderr,
+                   "downloaded {}: {} in {:.1f} s ({}/s), all {} pieces verified ({} failed a "
+                   "check and were fetched again)\n",
+                   final_path.string(), human_bytes(static_cast<double>(st.total_bytes)), seconds,
+                   human_bytes(static_cast<double>(st.downloaded) / std::max(seconds, 1e-3)),
+                   st.num_pieces, st.hash_failures);
+      return 0;
+    case outcome::interrupted:
+      fmt::print(stderr, "interrupted with {} of {} pieces; run again to resume\n", st.pieces_had,
+                 st.num_pieces);
+      return 1;
+    case outcome::timed_out:
+      fmt::print(stderr, "error: timed out with {} of {} pieces; run again to resume\n",
+                 st.pieces_had, st.num_pieces);
+      return 1;
+    case outcome::failed:
+    case outcome::running:
+      break;
+  }
+  fmt::print(stderr, "error: {}\n", failure.empty() ? std::string("download failed") : failure);
+  return 1;
+}
+
+command add_download_command(CLI::App& app) {
+  auto settings = std::make_shared<download_settings>();
+  auto* sub = app.add_subcommand("download", "Download a torrent over TCP (real-socket mode)");
+  sub->add_option("torrent", settings->torrent, "The .torrent file")->required();
+  sub->add_option("--out", settings->out, "Directory to download into")->required();
+  sub->add_option("--listen", settings->listen, "HOST:PORT to accept peers on (port 0: any)")
+      ->capture_default_str();
+  sub->add_option("--peer", settings->peers, "Also connect to this HOST:PORT (repeatable)");
+  add_rate_option(*sub, "--upload-rate", settings->upload_rate,
+                  "Upload limit, e.g. 1MiB/s (default: none)");
+  add_rate_option(*sub, "--download-rate", settings->download_rate,
+                  "Download limit (default: none)");
+  add_duration_option(*sub, "--timeout", settings->timeout,
+                      "Give up after this long, e.g. 10min (default: never)");
+  sub->add_flag("-q,--quiet", settings->quiet, "No progress bar or messages");
+  return command{sub, [settings]() -> int { return run_download(*settings); }};
+}
+
+}  // namespace swarmsim::sim::real

@@ -1,9 +1,0 @@
-#include "sim/version.hpp"
-
-namespace swarmsim::sim {
-
-std::string_view version() {
-  return "0.1.0";
-}
-
-}  // namespace swarmsim::sim
