@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "protocol/types.hpp"
 
@@ -42,6 +44,57 @@ struct downlink {
     free_at = begin + transmit_time(bytes, capacity);
     return std::max(free_at, end + latency);
   }
+};
+
+// A peer's uplink (rule 1): sends one block at a time at `rate`, serving the
+// connections that have blocks queued in round robin. The driver queues a
+// connection once until next() hands it back.
+class uplink {
+ public:
+  explicit uplink(double rate = 0) : rate_(rate) {}
+
+  double rate() const { return rate_; }
+  bool busy() const { return busy_; }
+
+  // Queues connection `c` behind the others.
+  void queue(protocol::connection_id c) { ring_.push_back(c); }
+
+  // The connection whose turn it is, taken off the queue; nothing once the
+  // queue is empty.
+  std::optional<protocol::connection_id> next() {
+    if (head_ == ring_.size()) {
+      ring_.clear();
+      head_ = 0;
+      return std::nullopt;
+    }
+    const protocol::connection_id c = ring_[head_++];
+    if (head_ > 64 && head_ * 2 > ring_.size()) {
+      ring_.erase(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    return c;
+  }
+
+  // Starts sending `bytes` at `now`; returns when the last byte leaves.
+  time_point send(std::uint64_t bytes, time_point now) {
+    busy_ = true;
+    return now + transmit_time(bytes, rate_);
+  }
+
+  // The block in transmission has left, or there was nothing to send.
+  void idle() { busy_ = false; }
+
+  // Forgets the queue (the peer left), freeing its memory.
+  void clear() {
+    ring_ = {};
+    head_ = 0;
+  }
+
+ private:
+  std::vector<protocol::connection_id> ring_;  // front at head_
+  std::size_t head_ = 0;
+  double rate_ = 0;
+  bool busy_ = false;
 };
 
 }  // namespace swarmsim::sim
