@@ -425,6 +425,9 @@ struct swarm::impl {
           } else if constexpr (std::is_same_v<T, protocol::msg::piece>) {
             // Blocks travel through the uplink (next_upload), never as send actions.
             assert(false && "piece messages go through the uplink");
+          } else {
+            // BEP 6 / BEP 10: simulated peers offer no extensions (wire_extensions::none).
+            assert(false && "simulated peers negotiate no wire extensions");
           }
         },
         s.msg);
