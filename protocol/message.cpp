@@ -15,9 +15,17 @@ struct namer {
   std::string_view operator()(const msg::request&) const { return "request"; }
   std::string_view operator()(const msg::piece&) const { return "piece"; }
   std::string_view operator()(const msg::cancel&) const { return "cancel"; }
+  std::string_view operator()(const msg::have_all&) const { return "have-all"; }
+  std::string_view operator()(const msg::have_none&) const { return "have-none"; }
+  std::string_view operator()(const msg::reject_request&) const { return "reject-request"; }
+  std::string_view operator()(const msg::suggest_piece&) const { return "suggest-piece"; }
+  std::string_view operator()(const msg::allowed_fast&) const { return "allowed-fast"; }
+  std::string_view operator()(const msg::extended&) const { return "extended"; }
 };
 }  // namespace
 
-std::string_view name(const message& m) { return std::visit(namer{}, m); }
+std::string_view name(const message& m) {
+  return std::visit(namer{}, m);
+}
 
 }  // namespace swarmsim::protocol

@@ -116,9 +116,12 @@ value info_dictionary(const metainfo& m) {
     info["length"] = static_cast<value::integer>(m.files.front().length);
   } else {
     value::list files;
-    for (const file_entry& f : m.files)
-      files.emplace_back(value::dict{{"length", static_cast<value::integer>(f.length)},
-                                     {"path", string_list(f.path)}});
+    for (const file_entry& f : m.files) {
+      value::dict entry{{"length", static_cast<value::integer>(f.length)},
+                        {"path", string_list(f.path)}};
+      if (!f.attr.empty()) entry.emplace("attr", f.attr);
+      files.emplace_back(std::move(entry));
+    }
     info["files"] = std::move(files);
   }
   info["name"] = m.name;
@@ -280,6 +283,10 @@ class torrent_reader {
       if (auto err =
               read_length(f.find("length"), fmt::format("info.files[{}].length", i), entry.length))
         return err;
+      if (const value* attr = f.find("attr")) {
+        if (!attr->as_string()) return fmt::format("info.files[{}].attr: not a string", i);
+        entry.attr = *attr->as_string();
+      }
       const value* path = f.find("path");
       if (!path) return fmt::format("info.files[{}].path: missing", i);
       const value::list* parts = path->as_list();
@@ -311,6 +318,8 @@ class torrent_reader {
     m.piece_length = static_cast<std::uint32_t>(pl);
 
     const value* pieces = info.find("pieces");
+    if (!pieces && (info.find("meta version") || info.find("file tree")))
+      return "v2-only torrents are not supported";
     if (!pieces) return "info.pieces: missing";
     if (!pieces->as_string()) return "info.pieces: not a string";
     const std::string& hashes = *pieces->as_string();

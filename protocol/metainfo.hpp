@@ -60,6 +60,11 @@ std::vector<sha1_hash> piece_hashes(std::span<const std::uint8_t> content,
 struct file_entry {
   std::uint64_t length = 0;
   std::vector<std::string> path;  // empty only for the file of a single-file torrent
+  // BEP 47 attributes, as in the file ("p": padding, "x", "h", "l"); empty if none.
+  std::string attr{};
+  // A pad file (BEP 47) only aligns the next file to a piece: its bytes are
+  // zeros, and no client writes it to disk.
+  bool is_pad() const { return attr.find('p') != std::string::npos; }
   friend bool operator==(const file_entry&, const file_entry&) = default;
 };
 

@@ -47,6 +47,12 @@ std::string_view to_string(disconnect_reason r) {
       return "bad request";
     case disconnect_reason::bad_piece:
       return "bad piece";
+    case disconnect_reason::not_negotiated:
+      return "extension message not negotiated";
+    case disconnect_reason::bad_extension_handshake:
+      return "bad extension handshake";
+    case disconnect_reason::too_many_requests:
+      return "too many requests";
   }
   return "unknown";
 }
@@ -135,7 +141,7 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
   ++num_open_;
   if (outgoing) {
     ++num_outgoing_;
-    send(s, msg::handshake{info_hash_, id_, {}});
+    send(s, msg::handshake{info_hash_, id_, reserved_bits()});
     s.handshake_sent = true;
   }
   return id;
@@ -215,15 +221,6 @@ bool peer::is_optimistic_unchoke(connection_id c) const {
   return choker_.is_optimistic(c);
 }
 
-// M is the message's own type: its size is known statically, and the message is
-// built once, in place, inside the action.
-template <typename M>
-void peer::send(session& s, M m) {
-  stats_.wire_sent += wire_size(m);
-  actions_.emplace_back(std::in_place_type<action::send>, s.id,
-                        message{std::in_place_type<M>, std::move(m)});
-}
-
 void peer::close(session& s, time_point now, std::optional<disconnect_reason> tell_driver,
                  reconnect again) {
   if (!s.open) return;
@@ -288,10 +285,7 @@ void peer::receive(connection_id conn, const M& m, time_point now) {
       protocol_error(s, disconnect_reason::handshake_expected, now);
     return;
   }
-  const bool was_first = s.bitfield_allowed;
   dispatch(s, m, now);
-  if constexpr (!std::is_same_v<M, msg::bitfield>)
-    if (was_first && s.open) s.bitfield_allowed = false;
 }
 
 template <typename M>
@@ -318,6 +312,12 @@ void peer::dispatch(session& s, const M& m, time_point now) {
     handle_piece(s, m, now);
   else if constexpr (std::is_same_v<M, msg::cancel>)
     handle_cancel(s, m);
+  else if constexpr (std::is_same_v<M, msg::extended>)
+    handle_extended(s, m, now);
+  else if constexpr (std::is_same_v<M, msg::have_all> || std::is_same_v<M, msg::have_none> ||
+                     std::is_same_v<M, msg::reject_request> ||
+                     std::is_same_v<M, msg::suggest_piece> || std::is_same_v<M, msg::allowed_fast>)
+    handle_fast(s, m, now);
   else
     static_assert(sizeof(M) == 0, "not a peer wire message");
 }
@@ -338,6 +338,12 @@ template void peer::on_message(connection_id, const msg::bitfield&, time_point);
 template void peer::on_message(connection_id, const msg::request&, time_point);
 template void peer::on_message(connection_id, const msg::piece&, time_point);
 template void peer::on_message(connection_id, const msg::cancel&, time_point);
+template void peer::on_message(connection_id, const msg::have_all&, time_point);
+template void peer::on_message(connection_id, const msg::have_none&, time_point);
+template void peer::on_message(connection_id, const msg::reject_request&, time_point);
+template void peer::on_message(connection_id, const msg::suggest_piece&, time_point);
+template void peer::on_message(connection_id, const msg::allowed_fast&, time_point);
+template void peer::on_message(connection_id, const msg::extended&, time_point);
 
 void peer::handle_handshake(session& s, const msg::handshake& h, time_point now) {
   if (h.info_hash != info_hash_ || h.peer == id_) {
@@ -349,16 +355,12 @@ void peer::handle_handshake(session& s, const msg::handshake& h, time_point now)
   }
   if (!keep_over_duplicate(s, h.peer, now)) return;
   s.state = session_state::active;
+  note_extensions(s, h);
   if (!s.handshake_sent) {
-    send(s, msg::handshake{info_hash_, id_, {}});
+    send(s, msg::handshake{info_hash_, id_, reserved_bits()});
     s.handshake_sent = true;
   }
-  if (super_seeding()) {
-    s.super_seeded = true;
-    reveal_next_piece(s);
-  } else if (picker_.num_have() > 0) {
-    send(s, msg::bitfield{picker_.have_bits()});
-  }
+  send_first_messages(s);
 }
 
 // Invariant 7. Returns whether `s` stays open.
@@ -423,12 +425,21 @@ void peer::on_superseed_have(session& from, piece_index p) {
       reveal_next_piece(s);
 }
 
+// BEP 3 puts the bitfield first, but aria2 sends a later one instead of a run
+// of HAVEs when that is shorter, and libtorrent accepts it: a later bitfield
+// replaces what the remote was known to have (its old pieces leave the
+// availability, its new ones enter).
 void peer::handle_bitfield(session& s, const msg::bitfield& m, time_point now) {
-  if (!s.bitfield_allowed || m.bits.size() != geometry_.num_pieces()) {
+  if (m.bits.size() != geometry_.num_pieces()) {
     protocol_error(s, disconnect_reason::bad_bitfield, now);
     return;
   }
-  s.bitfield_allowed = false;
+  if (s.remote_is_seed) {
+    s.remote_is_seed = false;
+    picker_.dec_seed();
+  } else if (!s.remote_has.none()) {
+    picker_.dec_availability(s.remote_has);
+  }
   s.remote_has = m.bits;
   if (s.remote_has.all()) {
     s.remote_is_seed = true;
@@ -465,7 +476,7 @@ void peer::handle_have(session& s, piece_index p, time_point now) {
     ++s.wanted;
     if (s.wanted == 1)
       after_remote_content(s, now);
-    else if (s.outstanding.size() < options_.pipeline_depth)
+    else if (s.outstanding.size() < request_depth(s))
       fill_pipeline(s, now);
   } else if (s.remote_is_seed && picker_.is_seed()) {
     close(s, now, disconnect_reason::both_seeds);
@@ -523,15 +534,21 @@ void peer::handle_interested(session& s, bool interested, time_point now) {
   if (!s.am_choking || num_unchoked() < choker_.upload_slots()) reselect(now);
 }
 
+// Invariant 9: every request gets its block or a REJECT where BEP 6 allows one.
 void peer::handle_request(session& s, const msg::request& r, time_point now) {
-  (void)now;
-  if (s.am_choking) return;  // BEP 3: requests while choked are dropped
+  if (s.am_choking) {  // BEP 3 drops requests while choked; BEP 6 rejects them
+    reject(s, r);
+    return;
+  }
   const auto b = geometry_.block_at(r.index, r.begin, r.length);
   if (!b || !picker_.have(r.index)) {
     protocol_error(s, disconnect_reason::bad_request, now);
     return;
   }
-  if (s.upload_queue.size() >= options_.max_request_queue) return;
+  if (s.upload_queue.size() >= options_.max_request_queue) {
+    if (!reject(s, r)) protocol_error(s, disconnect_reason::too_many_requests, now);
+    return;
+  }
   // A super-seeded remote re-requests after each choke/unchoke round trip (one
   // per revealed piece); a block already queued is not queued twice.
   if (s.super_seeded &&
@@ -545,7 +562,8 @@ void peer::handle_request(session& s, const msg::request& r, time_point now) {
 void peer::handle_cancel(session& s, const msg::cancel& c) {
   const auto b = geometry_.block_at(c.index, c.begin, c.length);
   if (!b) return;
-  s.upload_queue.erase(*b);
+  // BEP 6: a cancelled request is still answered, with a REJECT.
+  if (s.upload_queue.erase(*b)) reject(s, msg::request{c.index, c.begin, c.length});
 }
 
 std::optional<msg::piece> peer::next_upload(connection_id conn, time_point now) {
@@ -571,6 +589,7 @@ void peer::handle_piece(session& s, const msg::piece& m, time_point now) {
   }
   s.payload_down += m.length;
   s.last_block = now;
+  if (options_.queue == request_queue::adaptive) sample_download_rate(s, now);
   s.snubbed = false;
   auto it = std::find(s.outstanding.begin(), s.outstanding.end(), *b);
   if (it != s.outstanding.end()) s.outstanding.erase(it);
@@ -680,14 +699,14 @@ void peer::count_piece_gained(piece_index p, std::vector<connection_id>* recipie
 void peer::refill_others(const session& except, time_point now) {
   for (auto& s : all_sessions())
     if (s.open && s.id != except.id && s.am_interested && !s.peer_choking &&
-        s.outstanding.size() < options_.pipeline_depth)
+        s.outstanding.size() < request_depth(s))
       fill_pipeline(s, now);
 }
 
 void peer::fill_pipeline(session& s, time_point now) {
   (void)now;
   if (!s.open || s.peer_choking || !s.am_interested) return;
-  const std::uint32_t depth = options_.pipeline_depth;
+  const std::uint32_t depth = request_depth(s);
   if (s.outstanding.size() >= depth) return;
   if (s.outstanding.empty()) s.last_block = now;
   pick_scratch_.clear();
@@ -703,8 +722,9 @@ void peer::set_choke(session& s, bool choke, time_point now) {
   if (s.am_choking == choke) return;
   s.am_choking = choke;
   if (choke) {
-    s.upload_queue.clear();
     send(s, msg::choke{});
+    reject_queued(s);  // BEP 6: after the CHOKE, so the remote does not ask again
+    s.upload_queue.clear();
   } else {
     s.unchoked_since = now;
     s.bytes_sent_since_unchoke = 0;

@@ -40,12 +40,14 @@
 //    a message that pushed none. on_message checks it where assertions are on
 //    (std::logic_error).
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <ranges>
 #include <span>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -69,20 +71,23 @@ enum class piece_verdict : std::uint8_t { passed, failed };
 // handshake_expected on are protocol errors (is_protocol_error): the remote
 // broke BEP 3, and peer_stats::protocol_errors counts them.
 enum class disconnect_reason : std::uint8_t {
-  stopped,             // we left the swarm (peer::stop)
-  make_room,           // idle, closed for an incoming connection (invariant 5)
-  inactive,            // neither side interested for inactivity_timeout (invariant 5)
-  both_seeds,          // the remote and we are both seeds: nothing to exchange
-  hash_failures,       // the remote sent parts of more than max_hash_failures bad pieces
-  duplicate,           // another connection to the same remote peer id won (invariant 7)
-  handshake_expected,  // a message before the remote's handshake
-  wrong_info_hash,     // a handshake for another torrent
-  connected_to_self,   // a handshake with our own peer id
-  second_handshake,    // a handshake after the first
-  bad_bitfield,        // a bitfield of the wrong size, or not the first message
-  bad_have,            // a HAVE of a piece the torrent does not have
-  bad_request,         // a REQUEST of no block of the torrent, or of a piece we lack
-  bad_piece,           // a PIECE that is no block of the torrent
+  stopped,                  // we left the swarm (peer::stop)
+  make_room,                // idle, closed for an incoming connection (invariant 5)
+  inactive,                 // neither side interested for inactivity_timeout (invariant 5)
+  both_seeds,               // the remote and we are both seeds: nothing to exchange
+  hash_failures,            // the remote sent parts of more than max_hash_failures bad pieces
+  duplicate,                // another connection to the same remote peer id won (invariant 7)
+  handshake_expected,       // a message before the remote's handshake
+  wrong_info_hash,          // a handshake for another torrent
+  connected_to_self,        // a handshake with our own peer id
+  second_handshake,         // a handshake after the first
+  bad_bitfield,             // a bitfield of the wrong size
+  bad_have,                 // a HAVE of a piece the torrent does not have
+  bad_request,              // a REQUEST of no block of the torrent, or of a piece we lack
+  bad_piece,                // a PIECE that is no block of the torrent
+  not_negotiated,           // a BEP 6 or BEP 10 message on a connection that did not negotiate it
+  bad_extension_handshake,  // a BEP 10 handshake that is not a bencoded dictionary
+  too_many_requests,        // beyond max_request_queue without the fast extension to refuse one
 };
 std::string_view to_string(disconnect_reason r);
 constexpr bool is_protocol_error(disconnect_reason r) {
@@ -101,10 +106,33 @@ enum class have_to : std::uint8_t {
   lacking,
 };
 
+// The optional wire extensions the peer offers in its handshake; one is used on
+// a connection when both sides offer it. The simulator's peers offer none.
+enum class wire_extensions : std::uint8_t {
+  none,
+  // BEP 6 (HAVE_ALL / HAVE_NONE, REJECT_REQUEST) and BEP 10 (the extension
+  // handshake with `reqq`, `v` and `p`; no extension messages beyond it).
+  fast_and_extension_protocol,
+};
+// How many requests a connection keeps outstanding (invariant 10).
+enum class request_queue : std::uint8_t {
+  fixed,     // pipeline_depth (mainline)
+  adaptive,  // rate x request_queue_time / block size (libtorrent)
+};
+
 struct peer_options {
   picker_options picker;
   choker_options choker;
   std::uint32_t pipeline_depth = 5;  // outstanding requests per connection (mainline)
+  request_queue queue = request_queue::fixed;
+  // request_queue::adaptive: seconds of the connection's download rate to keep
+  // requested (libtorrent request_queue_time), and the largest depth
+  // (libtorrent max_out_request_queue); pipeline_depth is the smallest.
+  duration request_queue_time = std::chrono::seconds(3);
+  std::uint32_t max_pipeline_depth = 500;
+  // How often the rate request_queue::adaptive uses is measured.
+  duration request_rate_interval = std::chrono::seconds(1);
+  wire_extensions extensions = wire_extensions::none;
   // In + out. max_connections_limit is what a scenario may ask for: 2^20, the
   // default ceiling on a Linux process's open files (fs.nr_open), so no real
   // client holds more connections; the peer itself takes any value.
@@ -122,7 +150,8 @@ struct peer_options {
   // No outgoing connection to an address whose connection closed (or could not
   // be made) less than this long ago (libtorrent min_reconnect_time).
   duration reconnect_delay = std::chrono::seconds(60);
-  std::uint32_t max_request_queue = 250;                     // requests queued from one remote
+  // Requests queued from one remote; the BEP 10 `reqq` we advertise.
+  std::uint32_t max_request_queue = 250;
   duration keep_alive_interval = std::chrono::seconds(120);  // BEP 3: 2 minutes
   duration announce_interval = std::chrono::seconds(300);    // until the tracker says otherwise
   piece_check check = piece_check::none;
@@ -331,8 +360,14 @@ class peer {
   template <typename M>
   void dispatch(session& s, const M& m, time_point now);
   void compact_sessions();
+  // M is the message's own type: its size is known statically, and the message
+  // is built once, in place, inside the action.
   template <typename M>
-  void send(session& s, M m);
+  void send(session& s, M m) {
+    stats_.wire_sent += wire_size(m);
+    actions_.emplace_back(std::in_place_type<action::send>, s.id,
+                          message{std::in_place_type<M>, std::move(m)});
+  }
   enum class reconnect : bool { no, later };
   // Closes `s`; with a reason, tells the driver (action::disconnect).
   void close(session& s, time_point now, std::optional<disconnect_reason> tell_driver,
@@ -346,6 +381,22 @@ class peer {
   void handle_request(session& s, const msg::request& m, time_point now);
   void handle_piece(session& s, const msg::piece& m, time_point now);
   void handle_cancel(session& s, const msg::cancel& m);
+  // BEP 6 and BEP 10 (peer_extensions.cpp)
+  std::array<std::uint8_t, 8> reserved_bits() const;
+  void note_extensions(session& s, const msg::handshake& h);
+  void send_first_messages(session& s);
+  void handle_fast(session& s, const msg::have_all& m, time_point now);
+  void handle_fast(session& s, const msg::have_none& m, time_point now);
+  void handle_fast(session& s, const msg::reject_request& m, time_point now);
+  void handle_fast(session& s, const msg::suggest_piece& m, time_point now);
+  void handle_fast(session& s, const msg::allowed_fast& m, time_point now);
+  void handle_extended(session& s, const msg::extended& m, time_point now);
+  // Refuses request `r` (a REJECT with the fast extension); false if it cannot.
+  bool reject(session& s, const msg::request& r);
+  void reject_queued(session& s);
+  std::uint32_t request_depth(const session& s) const;
+  std::uint32_t max_request_depth() const;
+  void sample_download_rate(session& s, time_point now);
   void after_remote_content(session& s, time_point now);
   void update_interest(session& s);
   void fill_pipeline(session& s, time_point now);

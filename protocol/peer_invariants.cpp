@@ -104,9 +104,9 @@ void peer::check_session(const session& s) const {
   require(s.remote_is_seed == (s.remote_has.size() > 0 && s.remote_has.all()),
           "peer: connection {} seed flag {} with {} of {} pieces", c, s.remote_is_seed,
           s.remote_has.count(), s.remote_has.size());
-  require(s.outstanding.size() <= options_.pipeline_depth,
+  require(s.outstanding.size() <= max_request_depth(),
           "session invariant 1: connection {} has {} requests outstanding, pipeline depth {}", c,
-          s.outstanding.size(), options_.pipeline_depth);
+          s.outstanding.size(), max_request_depth());
   require(!s.am_choking || s.upload_queue.empty(),
           "peer invariant 3: connection {} queues {} uploads while we choke it", c,
           s.upload_queue.size());

@@ -4,7 +4,7 @@
 //
 // Invariants:
 // 1. outstanding holds our requests the remote has not answered; size() never
-//    exceeds the pipeline depth.
+//    exceeds the largest pipeline depth the options allow.
 // 2. upload_queue is empty while am_choking.
 // 3. Rates use a window of the last two rechoke intervals (mainline used a
 //    20-second rolling average).
@@ -94,7 +94,6 @@ struct alignas(64) session {
 
   bool open = true;
   session_state state = session_state::awaiting_handshake;
-  bool bitfield_allowed = true;  // only as the first message after the handshake
   bool remote_is_seed = false;
   bool super_seeded = false;  // see below
 
@@ -129,6 +128,16 @@ struct alignas(64) session {
   // BEP 16: the connection began while we super-seeded (super_seeded); we sent no
   // bitfield and reveal one piece at a time (superseed_piece: the one revealed last).
   std::optional<piece_index> superseed_piece;
+
+  // Negotiated in the handshakes (both sides set the reserved bit): BEP 6, BEP 10.
+  bool fast = false;
+  bool extension_protocol = false;
+  std::uint32_t remote_reqq = 0;  // the remote's BEP 10 `reqq`; 0: none advertised
+  // request_queue::adaptive: the download rate over the last completed
+  // request_rate_interval, measured from rate_since (payload_down then: rate_bytes).
+  double recent_rate = 0;
+  time_point rate_since{};
+  std::uint64_t rate_bytes = 0;
 };
 
 static_assert(offsetof(session, outstanding) + sizeof(session::outstanding) <= 64 &&

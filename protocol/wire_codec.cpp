@@ -56,6 +56,18 @@ std::string_view id_name(msg::id id) {
       return "piece";
     case msg::id::cancel:
       return "cancel";
+    case msg::id::suggest_piece:
+      return "suggest-piece";
+    case msg::id::have_all:
+      return "have-all";
+    case msg::id::have_none:
+      return "have-none";
+    case msg::id::reject_request:
+      return "reject-request";
+    case msg::id::allowed_fast:
+      return "allowed-fast";
+    case msg::id::extended:
+      return "extended";
   }
   return "unknown";
 }
@@ -109,6 +121,22 @@ struct encoder {
     out.insert(out.end(), m.data.begin(), m.data.end());
   }
   void operator()(const msg::cancel& m) const { block_message(msg::id::cancel, m); }
+  void operator()(const msg::have_all&) const { put_header(out, 1, msg::id::have_all); }
+  void operator()(const msg::have_none&) const { put_header(out, 1, msg::id::have_none); }
+  void operator()(const msg::reject_request& m) const { block_message(msg::id::reject_request, m); }
+  void operator()(const msg::suggest_piece& m) const {
+    put_header(out, 5, msg::id::suggest_piece);
+    put_u32(out, m.index.value());
+  }
+  void operator()(const msg::allowed_fast& m) const {
+    put_header(out, 5, msg::id::allowed_fast);
+    put_u32(out, m.index.value());
+  }
+  void operator()(const msg::extended& m) const {
+    put_header(out, length_field(wire_size(m)), msg::id::extended);
+    out.push_back(m.ext);
+    out.insert(out.end(), m.payload.begin(), m.payload.end());
+  }
 
   template <typename Block>
   void block_message(msg::id id, const Block& m) const {
@@ -249,14 +277,24 @@ decode_result decoder::decode_message(std::span<const std::uint8_t> in) {
     case msg::id::unchoke:
     case msg::id::interested:
     case msg::id::not_interested:
+    case msg::id::have_all:
+    case msg::id::have_none:
       if (length != 1) return bad_length(id_name(id), 1);
       break;
     case msg::id::have:
+    case msg::id::suggest_piece:
+    case msg::id::allowed_fast:
       if (length != 5) return bad_length(id_name(id), 5);
       break;
     case msg::id::request:
     case msg::id::cancel:
+    case msg::id::reject_request:
       if (length != 13) return bad_length(id_name(id), 13);
+      break;
+    case msg::id::extended:
+      if (length < 2)
+        return fail(wire_error_code::bad_message_length,
+                    fmt::format("extended: length {}, expected at least 2", length));
       break;
     case msg::id::piece:
       if (length < 10)
@@ -300,11 +338,22 @@ decode_result decoder::decode_message(std::span<const std::uint8_t> in) {
       return msg::interested{};
     case msg::id::not_interested:
       return msg::not_interested{};
-    case msg::id::have: {
+    case msg::id::have_all:
+      return msg::have_all{};
+    case msg::id::have_none:
+      return msg::have_none{};
+    case msg::id::have:
+    case msg::id::suggest_piece:
+    case msg::id::allowed_fast: {
       const auto index = index_field();
-      if (!index) return bad_index("have");
+      if (!index) return bad_index(id_name(id));
+      if (id == msg::id::suggest_piece) return msg::suggest_piece{*index};
+      if (id == msg::id::allowed_fast) return msg::allowed_fast{*index};
       return msg::have{*index};
     }
+    case msg::id::extended:
+      return msg::extended{payload[0],
+                           std::vector<std::uint8_t>(payload.begin() + 1, payload.end())};
     case msg::id::bitfield: {
       auto bits = bitfield::from_bytes(payload, num_pieces_);
       if (!bits)
@@ -313,7 +362,8 @@ decode_result decoder::decode_message(std::span<const std::uint8_t> in) {
       return msg::bitfield{std::move(*bits)};
     }
     case msg::id::request:
-    case msg::id::cancel: {
+    case msg::id::cancel:
+    case msg::id::reject_request: {
       const std::string_view what = id_name(id);
       const auto index = index_field();
       if (!index) return bad_index(what);
@@ -324,6 +374,7 @@ decode_result decoder::decode_message(std::span<const std::uint8_t> in) {
             wire_error_code::zero_length_request,
             fmt::format("{}: piece {} begin {} asks for 0 bytes", what, index->value(), begin));
       if (id == msg::id::request) return msg::request{*index, begin, block_length};
+      if (id == msg::id::reject_request) return msg::reject_request{*index, begin, block_length};
       return msg::cancel{*index, begin, block_length};
     }
     case msg::id::piece: {

@@ -1,6 +1,6 @@
 #pragma once
-// The BEP 3 peer wire codec: messages to bytes (encode) and bytes to messages
-// (decoder), without any I/O.
+// The BEP 3 peer wire codec (with BEP 6's messages and BEP 10's envelope): messages to bytes
+// (encode) and bytes to messages (decoder), without any I/O.
 //
 // Wire forms: the handshake is the 68-byte "\x13BitTorrent protocol" + reserved(8)
 // + info_hash(20) + peer id(20) block; every other message is a 4-byte big-endian
@@ -46,7 +46,7 @@ void encode_header(const msg::piece& m, std::vector<std::uint8_t>& out);
 enum class wire_error_code : std::uint8_t {
   bad_handshake,             // not "\x13BitTorrent protocol"
   oversized_message,         // length prefix above max_message_length()
-  unknown_message_id,        // id outside BEP 3's 0..8
+  unknown_message_id,        // id outside BEP 3's 0..8, BEP 6's 13..17 and BEP 10's 20
   bad_message_length,        // length does not fit the id (e.g. have of 6 bytes)
   bad_bitfield,              // wrong byte count for num_pieces, or spare bits set
   piece_index_out_of_range,  // have/request/piece/cancel for a piece >= num_pieces

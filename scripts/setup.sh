@@ -8,7 +8,7 @@ packages=(
   libboost-graph-dev libboost-system-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libssl-dev
   python3 python3-matplotlib python3-pandas
-  python3-libtorrent
+  python3-libtorrent aria2 transmission-cli
 )
 packages+=("$@")
 

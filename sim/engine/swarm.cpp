@@ -130,9 +130,14 @@ void swarm::impl::handle(std::uint32_t pi, protocol::action::send& s) {
         } else if constexpr (std::is_same_v<M, protocol::msg::piece>) {
           assert(false && "blocks travel through the uplink (next_upload), never as sends");
         } else {
+          const auto e = control_of(m, events::control_message{l->remote, l->remote_conn});
+          // BEP 6 / BEP 10 messages: simulated peers offer no extensions
+          // (wire_extensions::none), so none is ever sent.
+          assert(e && "simulated peers negotiate no wire extensions");
+          if (!e) return;
           if (const auto what = traced<M>(trace_unchoke, trace_interest))
             trace(pi, l->remote, *what);
-          schedule_in(delay, *control_of(m, events::control_message{l->remote, l->remote_conn}));
+          schedule_in(delay, *e);
         }
       },
       s.msg);

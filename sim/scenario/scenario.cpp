@@ -12,6 +12,7 @@ protocol::peer_options peer_options_of(const group_spec& g, const tracker_spec& 
     o.choker.slots = protocol::slots_mode::fixed;
   }
   o.pipeline_depth = g.peer.pipeline_depth;
+  o.queue = protocol::request_queue::fixed;  // a scenario's depth, real run or simulated
   o.max_connections = g.peer.max_connections;
   o.max_initiate = g.peer.max_initiate;
   o.min_peers = g.peer.min_peers;

@@ -257,6 +257,32 @@ TEST(metainfo, errors_name_the_field_in_multi_file_torrents) {
             "info.files: empty");
 }
 
+TEST(metainfo, a_v2_only_torrent_is_named_as_such) {
+  EXPECT_EQ(error_after([](auto&, auto& info) {
+              info.erase("pieces");
+              info["meta version"] = 2;
+              info["file tree"] = value::dict{};
+            }),
+            "v2-only torrents are not supported");
+  EXPECT_EQ(error_after([](auto&, auto& info) { info.erase("pieces"); }), "info.pieces: missing");
+}
+
+// BEP 47: a hybrid torrent's pad files keep their "attr" through a round trip
+// (the info hash depends on it), and only "p" marks a pad file.
+TEST(metainfo, pad_file_attributes_survive_a_round_trip) {
+  const auto data = content(32768 + 16384);
+  const metainfo m = make_metainfo(
+      "hybrid", {{10000, {"a.bin"}, "x"}, {22768, {".pad", "22768"}, "p"}, {16384, {"b.bin"}, ""}},
+      32768, piece_hashes(data, 32768), "http://a.example/announce");
+  EXPECT_FALSE(m.files[0].is_pad());
+  EXPECT_TRUE(m.files[1].is_pad());
+  EXPECT_FALSE(m.files[2].is_pad());
+  const metainfo_result back = parse_torrent(encode_torrent(m));
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back.get().files, m.files);
+  EXPECT_EQ(back.get().info_hash, m.info_hash);
+}
+
 TEST(metainfo, rejects_files_that_are_not_bencode) {
   const metainfo_result r = parse_torrent(bytes_of("d8:announcei03ee"));
   ASSERT_FALSE(r);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -793,7 +794,7 @@ TEST(peer, typed_and_variant_messages_are_handled_alike) {
       msg::cancel{piece_index{0}, 0, 16384},
       msg::not_interested{},
       msg::choke{},
-      msg::bitfield{has},  // not first: a protocol error, closes the connection
+      msg::bitfield{bitfield(small_torrent.num_pieces() + 1)},  // wrong size: closes
   };
   std::vector<std::vector<std::string>> sent(2);
   const auto log_actions = [](peer& p, std::vector<std::string>& out) {
@@ -825,6 +826,47 @@ TEST(peer, typed_and_variant_messages_are_handled_alike) {
   EXPECT_EQ(variant.stats().protocol_errors, 1u);
   EXPECT_TRUE(typed.have().test(piece_index{0}));
   EXPECT_TRUE(variant.have().test(piece_index{0}));
+}
+
+// aria2 sends a BITFIELD instead of a run of HAVEs once that is shorter: a
+// later bitfield replaces what the remote had, in its session and in the
+// picker's availability, and the connection stays open.
+TEST(peer, a_later_bitfield_replaces_the_remotes_pieces) {
+  peer p{small_torrent, sha1_hash{}, wire_peer_id{1}, endpoint{1, 1}, {}, 1};
+  const time_point t{};
+  p.start(t);
+  const auto c = *p.on_connected(endpoint{2, 1}, false, t);
+  p.on_message(c, msg::handshake{sha1_hash{}, wire_peer_id{2}, {}}, t);
+  const auto bits = [](std::initializer_list<std::uint32_t> pieces) {
+    bitfield b(small_torrent.num_pieces());
+    for (const std::uint32_t i : pieces)
+      b.set(i);
+    return b;
+  };
+  const auto availability = [&] {
+    std::string out;
+    for (std::uint32_t i = 0; i < small_torrent.num_pieces(); ++i)
+      out += std::to_string(p.picker().availability(piece_index{i}));
+    return out;
+  };
+  p.on_message(c, msg::bitfield{bits({0, 1})}, t);
+  EXPECT_EQ(availability(), "110000");
+  p.on_message(c, msg::have{piece_index{5}}, t);
+  p.on_message(c, msg::bitfield{bits({1, 2, 3})}, t);
+  ASSERT_NE(p.find(c), nullptr) << "a later bitfield closed the connection";
+  EXPECT_EQ(p.stats().protocol_errors, 0u);
+  EXPECT_EQ(availability(), "011100");
+  EXPECT_EQ(p.find(c)->remote_has, bits({1, 2, 3}));
+  EXPECT_EQ(p.find(c)->wanted, 3u);
+  EXPECT_TRUE(p.find(c)->am_interested);
+  p.on_message(c, msg::bitfield{bits({0, 1, 2, 3, 4, 5})}, t);  // now a seed
+  EXPECT_TRUE(p.find(c)->remote_is_seed);
+  EXPECT_EQ(availability(), "111111");
+  p.on_message(c, msg::bitfield{bits({})}, t);  // and nothing again
+  EXPECT_FALSE(p.find(c)->remote_is_seed);
+  EXPECT_EQ(availability(), "000000");
+  EXPECT_FALSE(p.find(c)->am_interested);
+  p.check_invariants();
 }
 
 // Peer 1 completes piece 0, received from a remote that has it; a second remote

@@ -119,6 +119,31 @@ TEST(wire_codec, encodes_bep3_bytes) {
             hex("00 00 00 0d 08 00 00 00 01 00 00 00 00 00 00 40 00"));
 }
 
+TEST(wire_codec, encodes_bep6_and_bep10_bytes_and_decodes_them_back) {
+  const std::vector<std::pair<message, std::string_view>> cases{
+      {msg::have_all{}, "00 00 00 01 0e"},
+      {msg::have_none{}, "00 00 00 01 0f"},
+      {msg::suggest_piece{piece_index{2}}, "00 00 00 05 0d 00 00 00 02"},
+      {msg::allowed_fast{piece_index{3}}, "00 00 00 05 11 00 00 00 03"},
+      {msg::reject_request{piece_index{1}, 0x4000, 0x4000},
+       "00 00 00 0d 10 00 00 00 01 00 00 40 00 00 00 40 00"},
+      {msg::extended{0, {'d', 'e'}}, "00 00 00 04 14 00 'de'"},
+  };
+  for (const auto& [m, bytes] : cases) {
+    EXPECT_EQ(encode(m), hex(bytes)) << name(m);
+    EXPECT_EQ(encode(m).size(), wire_size(m)) << name(m);
+    decoder d(10, decoder_start::after_handshake);
+    d.feed(hex(bytes));
+    decode_result r = d.next();
+    ASSERT_TRUE(r.has_message()) << name(m);
+    EXPECT_EQ(r.get(), m);
+  }
+  EXPECT_EQ(error_after_feeding("00 00 00 02 0e 00"), wire_error_code::bad_message_length);
+  EXPECT_EQ(error_after_feeding("00 00 00 01 14"), wire_error_code::bad_message_length);
+  EXPECT_EQ(error_after_feeding("00 00 00 0d 10 00 00 00 0a 00 00 00 00 00 00 40 00"),
+            wire_error_code::piece_index_out_of_range);
+}
+
 TEST(wire_codec, encodes_the_68_byte_handshake) {
   msg::handshake h;
   h.info_hash.fill(0xaa);
@@ -277,7 +302,8 @@ TEST(wire_codec, default_limit_admits_a_large_torrents_bitfield) {
 
 TEST(wire_codec, rejects_unknown_ids) {
   EXPECT_EQ(error_after_feeding("00 00 00 03 09 1a e1"), wire_error_code::unknown_message_id);
-  EXPECT_EQ(error_after_feeding("00 00 00 02 14 00"), wire_error_code::unknown_message_id);
+  EXPECT_EQ(error_after_feeding("00 00 00 02 15 00"), wire_error_code::unknown_message_id);
+  EXPECT_EQ(error_after_feeding("00 00 00 01 0c"), wire_error_code::unknown_message_id);
   EXPECT_EQ(error_after_feeding("00 00 00 01 ff"), wire_error_code::unknown_message_id);
 }
 

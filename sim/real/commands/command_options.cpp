@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "sim/real/commands/commands.hpp"
+#include "sim/real/tracker/http_tracker.hpp"
 #include "sim/scenario/units.hpp"
 
 namespace swarmsim::sim::real {
@@ -28,6 +29,20 @@ CLI::Option* add_duration_option(CLI::App& sub, const std::string& name,
         into = std::chrono::duration_cast<std::chrono::milliseconds>(*d.value);
       },
       help);
+}
+
+std::optional<std::vector<protocol::endpoint>> parse_peer_options(
+    const std::vector<std::string>& texts) {
+  std::vector<protocol::endpoint> peers;
+  for (const auto& text : texts) {
+    const auto e = parse_listen_endpoint(text);
+    if (!e || e->port() == 0) {
+      fmt::print(stderr, "error: --peer: '{}' is not HOST:PORT (IPv4)\n", text);
+      return std::nullopt;
+    }
+    peers.push_back(protocol::endpoint{e->address().to_v4().to_uint(), e->port()});
+  }
+  return peers;
 }
 
 }  // namespace swarmsim::sim::real

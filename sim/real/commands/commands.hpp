@@ -8,6 +8,9 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "protocol/types.hpp"
 
 #include "sim/command.hpp"
 
@@ -21,7 +24,8 @@ command add_tracker_command(CLI::App& app);
 // `swarmsim torrent show FILE.torrent` (sim/real/commands/torrent_command.cpp).
 command add_torrent_command(CLI::App& app);
 
-// `swarmsim seed FILE.torrent --data PATH [--listen HOST:PORT] [--upload-rate R] [--for D]`
+// `swarmsim seed FILE.torrent --data PATH [--listen HOST:PORT] [--peer HOST:PORT]...
+//  [--upload-rate R] [--for D]`
 // (sim/real/commands/seed_command.cpp).
 command add_seed_command(CLI::App& app);
 
@@ -38,5 +42,10 @@ CLI::Option* add_rate_option(CLI::App& sub, const std::string& name, double& int
 CLI::Option* add_duration_option(CLI::App& sub, const std::string& name,
                                  std::optional<std::chrono::milliseconds>& into,
                                  const std::string& help);
+
+// The --peer values of `seed` and `download` as endpoints; nullopt, after an
+// error message on stderr naming the bad one, if one is not IPv4 HOST:PORT.
+std::optional<std::vector<protocol::endpoint>> parse_peer_options(
+    const std::vector<std::string>& texts);
 
 }  // namespace swarmsim::sim::real

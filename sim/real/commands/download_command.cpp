@@ -83,15 +83,9 @@ int run_download(const download_settings& s) {
     fmt::print(stderr, "error: --listen: '{}' is not HOST:PORT (IPv4) or a port\n", s.listen);
     return 2;
   }
-  std::vector<protocol::endpoint> peers;
-  for (const auto& text : s.peers) {
-    const auto e = parse_listen_endpoint(text);
-    if (!e || e->port() == 0) {
-      fmt::print(stderr, "error: --peer: '{}' is not HOST:PORT (IPv4)\n", text);
-      return 2;
-    }
-    peers.push_back(protocol::endpoint{e->address().to_v4().to_uint(), e->port()});
-  }
+  const auto parsed_peers = parse_peer_options(s.peers);
+  if (!parsed_peers) return 2;
+  const std::vector<protocol::endpoint>& peers = *parsed_peers;
   asio::io_context io;
   std::unique_ptr<tracker_client> tracker;
   const std::string url = announce_url(meta);

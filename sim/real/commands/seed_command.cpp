@@ -1,4 +1,5 @@
-// `swarmsim seed FILE.torrent --data PATH [--listen HOST:PORT] [--upload-rate R] [--for D]`
+// `swarmsim seed FILE.torrent --data PATH [--listen HOST:PORT] [--peer HOST:PORT]...
+//  [--upload-rate R] [--for D]`
 
 #include "sim/real/commands/seed_command.hpp"
 
@@ -41,6 +42,8 @@ int run_seed(const seed_settings& s) {
     fmt::print(stderr, "error: --listen: '{}' is not HOST:PORT (IPv4) or a port\n", s.listen);
     return 2;
   }
+  const auto peers = parse_peer_options(s.peers);
+  if (!peers) return 2;
   const std::string url = announce_url(meta);
   std::unique_ptr<http_tracker_client> tracker;
   asio::io_context io;
@@ -102,6 +105,9 @@ int run_seed(const seed_settings& s) {
     fmt::print(stderr, "{}\n", text);
   });
   host->start(have);
+  // A client that ignores tracker peers on 127.x (Transmission) would otherwise
+  // wait up to an announce interval for us.
+  if (!peers->empty()) host->add_peers(*peers);
   if (!s.quiet)
     fmt::print(stderr, "seeding {} ({}, info hash {}) on {}:{} via {}\n", meta.name,
                human_bytes(static_cast<double>(meta.total_size())),
@@ -157,6 +163,7 @@ command add_seed_command(CLI::App& app) {
       ->required();
   sub->add_option("--listen", settings->listen, "HOST:PORT to accept peers on (port 0: any)")
       ->capture_default_str();
+  sub->add_option("--peer", settings->peers, "Also connect to this HOST:PORT (repeatable)");
   add_rate_option(*sub, "--upload-rate", settings->upload_rate,
                   "Upload limit, e.g. 10MiB/s (default: none)");
   add_duration_option(*sub, "--for", settings->run_for,

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/real/network/peer_host.hpp"
 
@@ -18,7 +19,8 @@ struct seed_settings {
   std::filesystem::path torrent;
   std::filesystem::path data;
   std::string listen = "127.0.0.1:0";
-  double upload_rate = 0;                            // bytes per second; 0: unlimited
+  std::vector<std::string> peers;  // HOST:PORT to dial, besides the tracker's list
+  double upload_rate = 0;          // bytes per second; 0: unlimited
   std::optional<std::chrono::milliseconds> run_for;  // nullopt: until SIGINT/SIGTERM
   bool quiet = false;
   protocol::peer_options peer = real_peer_options();

@@ -36,6 +36,8 @@ protocol::wire_peer_id make_peer_id(std::uint64_t seed) {
 protocol::peer_options real_peer_options() {
   protocol::peer_options o;
   o.max_request_queue = 2000;
+  o.extensions = protocol::wire_extensions::fast_and_extension_protocol;
+  o.queue = protocol::request_queue::adaptive;
   o.check = protocol::piece_check::by_driver;
   return o;
 }

@@ -48,9 +48,11 @@
 namespace swarmsim::sim::real {
 
 // peer_options for real sockets: the protocol defaults, but a remote may queue
-// up to 2000 requests (libtorrent's max_allowed_in_request_queue; libtorrent
-// keeps up to 500 outstanding, and a request dropped without the fast
-// extension's REJECT stalls it until its own 60 s request timeout).
+// up to 2000 requests (libtorrent's max_allowed_in_request_queue, advertised as
+// BEP 10 `reqq`; Transmission keeps rate x 10 s outstanding, capped only by
+// reqq), the fast extension rejects what cannot be served, and the request
+// queue adapts to the rate (libtorrent's rule: a fixed 5 requests crawl against
+// a client that answers on a 0.5 s tick).
 protocol::peer_options real_peer_options();
 
 struct peer_host_options {

@@ -44,12 +44,13 @@ file_storage::file_storage(const protocol::metainfo& meta, fs::path content, sto
     files_[i].path = paths[i];
     files_[i].offset = total_;
     files_[i].length = meta.files[i].length;
+    files_[i].pad = meta.files[i].is_pad();
     total_ += meta.files[i].length;
   }
   if (mode_ == storage_mode::create) {
     std::error_code ec;
     fresh_ = std::none_of(files_.begin(), files_.end(),
-                          [&](const file& f) { return fs::exists(f.path, ec); });
+                          [&](const file& f) { return !f.pad && fs::exists(f.path, ec); });
   }
   try {
     for (std::size_t i = 0; i < files_.size(); ++i)
@@ -65,6 +66,7 @@ file_storage::~file_storage() {
 }
 
 void file_storage::prepare(file& f, std::size_t index) {
+  if (f.pad) return;  // invariant 5
   std::error_code ec;
   if (mode_ == storage_mode::existing) {
     const auto st = fs::status(f.path, ec);
@@ -161,6 +163,11 @@ std::vector<file_slice> file_storage::slices(std::uint64_t offset, std::uint64_t
 void file_storage::read(std::uint64_t offset, std::span<std::uint8_t> out) {
   std::size_t done = 0;
   for (const file_slice& s : slices(offset, out.size())) {
+    if (files_[s.file].pad) {
+      std::fill_n(out.begin() + static_cast<std::ptrdiff_t>(done), s.length, std::uint8_t{0});
+      done += s.length;
+      continue;
+    }
     const int fd = descriptor(s.file);
     std::uint64_t got = 0;
     while (got < s.length) {
@@ -182,6 +189,10 @@ void file_storage::write(std::uint64_t offset, std::span<const std::uint8_t> dat
     throw storage_error(fmt::format("{}: opened read only", content_.string()));
   std::size_t done = 0;
   for (const file_slice& s : slices(offset, data.size())) {
+    if (files_[s.file].pad) {
+      done += s.length;
+      continue;
+    }
     const int fd = descriptor(s.file);
     std::uint64_t put = 0;
     while (put < s.length) {

@@ -15,6 +15,8 @@
 //    closed first), so torrents with thousands of files do not exhaust them.
 // 4. slices(offset, length) covers [offset, offset + length) in order with
 //    non-empty pieces of files; zero-length files never appear in it.
+// 5. Pad files (BEP 47) are never created, opened or required: they read as
+//    zeros and writes to them are dropped.
 
 #include <cstdint>
 #include <filesystem>
@@ -76,6 +78,7 @@ class file_storage final : public piece_store {
     std::uint64_t length = 0;
     int fd = -1;
     std::uint64_t last_use = 0;
+    bool pad = false;
   };
 
   void prepare(file& f, std::size_t index);

@@ -2,8 +2,11 @@
 """A real BitTorrent client for swarmsim's interop tests: libtorrent-rasterbar
 (Debian's python3-libtorrent) seeding or downloading one torrent on 127.0.0.1.
 
-  lt_client.py seed     TORRENT SAVE_DIR [--timeout S]
-  lt_client.py download TORRENT SAVE_DIR [--timeout S]
+  lt_client.py seed     TORRENT SAVE_DIR [--timeout S] [--port P] [--peer HOST:PORT]
+  lt_client.py download TORRENT SAVE_DIR [--timeout S] [--port P] [--peer HOST:PORT]
+
+--port: listen there (default: any free port); --peer: dial that peer until one
+is connected (for a client that ignores tracker peers on 127.x).
 
 Prints "listening PORT" once it listens, then "seeding" (seed: data checked) or
 "complete" (download: every piece checked by libtorrent) and, for a download,
@@ -22,9 +25,9 @@ except ImportError:
     sys.exit(3)
 
 
-def session():
+def session(port):
     s = lt.session({
-        "listen_interfaces": "127.0.0.1:0",
+        "listen_interfaces": "127.0.0.1:%d" % port,
         "enable_dht": False,
         "enable_lsd": False,
         "enable_upnp": False,
@@ -51,9 +54,11 @@ def main():
     p.add_argument("torrent")
     p.add_argument("save_dir")
     p.add_argument("--timeout", type=float, default=25)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--peer")
     a = p.parse_args()
 
-    s = session()
+    s = session(a.port)
     info = lt.torrent_info(a.torrent)
     h = s.add_torrent({"ti": info, "save_path": a.save_dir})
     print("listening", s.listen_port(), flush=True)
@@ -65,6 +70,10 @@ def main():
                                   lt.file_error_alert)):
                 print("alert:", alert.message(), file=sys.stderr, flush=True)
         st = h.status()
+        if a.peer and st.num_peers == 0 and st.state in (
+                lt.torrent_status.seeding, lt.torrent_status.downloading):
+            host, port = a.peer.rsplit(":", 1)
+            h.connect_peer((host, int(port)))
         if a.mode == "seed":
             if st.is_seeding and not announced:
                 h.force_reannounce()

@@ -2,10 +2,6 @@
 // python3-libtorrent (tests/sim/real/lt_client.py), on 127.0.0.1, with the
 // in-process HTTP tracker. Skipped only when python3-libtorrent is missing.
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <boost/asio/io_context.hpp>
 
 #include <fmt/format.h>
@@ -16,6 +12,7 @@
 #include <thread>
 
 #include "sim/real/commands/download_command.hpp"
+#include "sim/real/external_client.hpp"
 #include "sim/real/network/peer_host.hpp"
 #include "sim/real/real_fixture.hpp"
 #include "sim/real/storage/file_storage.hpp"
@@ -23,13 +20,12 @@
 #include "sim/real/storage/torrent_maker.hpp"
 #include "sim/real/tracker/http_tracker.hpp"
 
-extern char** environ;
-
 namespace swarmsim::sim::real {
 namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using testing::child_process;
 using testing::random_bytes;
 using testing::read_file;
 using testing::run_until;
@@ -42,38 +38,6 @@ bool have_libtorrent() {
   const std::string cmd = std::string(python) + " -c 'import libtorrent' >/dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;
 }
-
-// A child process running `command` through /bin/sh; killed (SIGTERM) and reaped
-// at destruction if still running.
-class child_process {
- public:
-  explicit child_process(const std::string& command) {
-    const std::string line = "exec " + command;
-    const char* argv[] = {"/bin/sh", "-c", line.c_str(), nullptr};
-    if (posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) !=
-        0)
-      pid_ = -1;
-  }
-  ~child_process() {
-    if (pid_ > 0 && !exited()) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, &status_, 0);
-    }
-  }
-  bool started() const { return pid_ > 0; }
-  bool exited() {
-    if (done_) return true;
-    if (pid_ <= 0) return true;
-    done_ = ::waitpid(pid_, &status_, WNOHANG) == pid_;
-    return done_;
-  }
-  int exit_code() const { return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1; }
-
- private:
-  pid_t pid_ = -1;
-  int status_ = 0;
-  bool done_ = false;
-};
 
 class interop : public ::testing::Test {
  protected:

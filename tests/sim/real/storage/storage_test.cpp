@@ -117,6 +117,30 @@ TEST(file_storage, existing_mode_names_a_missing_or_wrong_sized_file) {
   EXPECT_THROW(store.write(0, one), storage_error);
 }
 
+// BEP 47: pad files are neither created for a download nor required of a seed,
+// and read as zeros.
+TEST(file_storage, pad_files_are_never_on_disk_and_read_as_zeros) {
+  std::vector<std::uint8_t> content = random_bytes(10000, 8);
+  content.resize(16384, 0);  // the pad up to the piece boundary
+  const auto tail = random_bytes(5000, 9);
+  content.insert(content.end(), tail.begin(), tail.end());
+  const auto meta = protocol::make_metainfo(
+      "hybrid", {{10000, {"a.bin"}}, {6384, {".pad", "6384"}, "p"}, {5000, {"b.bin"}}}, 16384,
+      protocol::piece_hashes(content, 16384), "http://127.0.0.1:1/announce");
+  scratch_dir dir;
+  {
+    file_storage store(meta, dir / "got", storage_mode::create);
+    store.write(0, content);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "got" / ".pad"));
+  EXPECT_EQ(read_file(dir / "got" / "b.bin"), tail);
+  file_storage seed(meta, dir / "got", storage_mode::existing);  // no .pad needed
+  std::vector<std::uint8_t> back(content.size(), 0xff);
+  seed.read(0, back);
+  EXPECT_EQ(back, content);
+  EXPECT_TRUE(check_pieces(seed, meta).all());
+}
+
 TEST(file_storage, single_file_torrent_content_is_the_file_itself) {
   const auto content = random_bytes(40000, 8);
   const auto meta = protocol::make_metainfo("one.bin", {file_entry{40000, {}}}, 16384,
