@@ -4,7 +4,7 @@
 # Usage: scripts/test.sh [release|asan]...   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh munge slurmctld slurmd slurm-client  # + the single-node Slurm of tests/slurm/
 presets=("$@")
 if ((${#presets[@]} == 0)); then presets=(release asan); fi
 jobs=$(nproc 2>/dev/null || echo 2)

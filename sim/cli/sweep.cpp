@@ -6,9 +6,45 @@
 #include <vector>
 
 #include "sim/cli/commands.hpp"
+#include "sim/sweep/slurm.hpp"
 #include "sim/sweep/sweep.hpp"
 
 namespace swarmsim::cli {
+
+namespace {
+
+void add_slurm_options(CLI::App& sub, bool& slurm, sim::slurm_options& o) {
+  const std::string g = "Slurm (docs/CLUSTER.md)";
+  auto* on = sub.add_flag("--slurm", slurm,
+                          "Write a Slurm job array (one task per shard) and a merge job into "
+                          "OUT/slurm/ instead of running")
+                 ->group(g);
+  sub.add_flag("--submit", o.submit, "With --slurm: submit both jobs with sbatch")
+      ->needs(on)
+      ->group(g);
+  sub.add_flag("--dry-run", o.dry_run, "With --slurm: print the scripts, write nothing")
+      ->needs(on)
+      ->group(g);
+  sub.add_option("--tasks", o.tasks, "Array tasks (= shards) (default: one per run, at most 64)")
+      ->check(CLI::Range(1u, 100'000u))
+      ->needs(on)
+      ->group(g);
+  sub.add_option("--partition", o.partition, "Partition (default: the cluster's default)")
+      ->needs(on)
+      ->group(g);
+  sub.add_option("--time", o.time, "Time limit per task")
+      ->capture_default_str()
+      ->needs(on)
+      ->group(g);
+  sub.add_option("--mem", o.mem, "Memory per task")->capture_default_str()->needs(on)->group(g);
+  sub.add_option("--cpus-per-task", o.cpus_per_task, "CPUs per task (the sweep's threads)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 4096u))
+      ->needs(on)
+      ->group(g);
+}
+
+}  // namespace
 
 command add_sweep_command(CLI::App& app) {
   struct options {
@@ -16,6 +52,8 @@ command add_sweep_command(CLI::App& app) {
     std::string out;
     std::string shard;
     bool quiet = false;
+    bool slurm = false;
+    sim::slurm_options cluster;
   };
   auto o = std::make_shared<options>();
   auto* sub = app.add_subcommand(
@@ -31,7 +69,9 @@ command add_sweep_command(CLI::App& app) {
                   "Seeds per combination: simulation.seed, simulation.seed + 1, ...")
       ->required()
       ->check(CLI::Range(1u, 1'000'000u));
-  sub->add_option("--jobs,-j", o->request.jobs, "Worker threads (default: one per hardware thread)")
+  sub->add_option("--jobs,-j", o->request.jobs,
+                  "Worker threads (default: SLURM_CPUS_PER_TASK inside a Slurm job, else one per "
+                  "hardware thread)")
       ->check(CLI::Range(1u, 4096u));
   sub->add_option("--out,-o", o->out, "Output directory of the sweep")->required();
   auto* shard_opt =
@@ -41,11 +81,13 @@ command add_sweep_command(CLI::App& app) {
   sub->add_option("--set", o->request.set, "Override a scenario value in every run (repeatable)")
       ->type_name("KEY=VALUE");
   sub->add_flag("--quiet,-q", o->quiet, "No progress and no summary");
+  add_slurm_options(*sub, o->slurm, o->cluster);
   return {sub, [o, shard_opt] {
             sim::sweep_request r = o->request;
             r.out = o->out;
             if (shard_opt->count() > 0) r.shard = o->shard;
             r.verbose = o->quiet ? sim::verbosity::quiet : sim::verbosity::normal;
+            if (o->slurm) return sim::slurm_sweep_command(r, o->cluster);
             return sim::sweep_command(r);
           }};
 }

@@ -118,16 +118,29 @@ merged_sweep merge_shards(const std::vector<fs::path>& dirs) {
                                     it->second->manifest_path.string(), s.manifest_path.string()));
     }
   }
+  // A missing shard: name it and the runs it holds, so they can be rerun.
   std::vector<std::string> missing;
+  std::vector<std::string> runs;
   for (std::uint32_t i = 1; i <= count; ++i) {
-    if (!by_index.contains(i)) missing.push_back(fmt::format("{}/{}", i, count));
+    if (by_index.contains(i)) continue;
+    missing.push_back(fmt::format("{}/{}", i, count));
+    for (const run_ref& r : first.plan.shard_runs(shard_spec{i, count}))
+      runs.push_back(run_dir_name(first.plan, r));
   }
   if (!missing.empty()) {
     std::string list;
     for (const auto& m : missing)
       list += (list.empty() ? "" : ", ") + m;
-    throw sweep_error(
-        fmt::format("missing shard(s) {} of the sweep in {}", list, shards.front().dir.string()));
+    std::string run_list;
+    constexpr std::size_t shown = 10;
+    for (std::size_t k = 0; k < runs.size() && k < shown; ++k)
+      run_list += "\n  " + runs[k];
+    if (runs.size() > shown) run_list += fmt::format("\n  ... and {} more", runs.size() - shown);
+    throw sweep_error(fmt::format(
+        "missing shard(s) {} of the sweep in {}: {} run(s) missing:{}\nrun each missing shard "
+        "again (swarmsim sweep ... --shard I/N, or on Slurm: sbatch --array=I "
+        "<sweep>/slurm/array.sbatch), then merge",
+        list, shards.front().dir.string(), runs.size(), run_list));
   }
 
   const sweep_plan& plan = first.plan;

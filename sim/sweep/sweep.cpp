@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -15,7 +17,9 @@
 
 #include "sim/engine/run_command.hpp"
 #include "sim/engine/swarm.hpp"
+#include "sim/results/overlay.hpp"
 #include "sim/results/statistics.hpp"
+#include "sim/results/trace.hpp"
 #include "sim/results/version.hpp"
 
 namespace swarmsim::sim {
@@ -71,6 +75,12 @@ class sweep_bar {
   sweep_bar& operator=(const sweep_bar&) = delete;
 
   void update(const sweep_progress_event& e) {
+    if (e.resumed > 0 && !resumed_shown_ && verbose_ == verbosity::normal) {
+      finish();
+      fmt::print(out_, "swarmsim: resuming: {} of {} runs already complete\n", e.resumed, e.total);
+      std::fflush(out_);
+      resumed_shown_ = true;
+    }
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     if (display_ == progress_display::on) {
@@ -107,9 +117,38 @@ class sweep_bar {
   const sweep_plan& plan_;
   std::chrono::steady_clock::time_point start_;
   bool drawn_ = false;
+  bool resumed_shown_ = false;
 };
 
 }  // namespace
+
+unsigned default_jobs() {
+  // Inside a Slurm job, the CPUs it was given; the machine's elsewhere.
+  if (const char* c = std::getenv("SLURM_CPUS_PER_TASK")) {
+    unsigned n = 0;
+    const std::string_view v(c);
+    if (std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc{} && n > 0) return n;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+bool run_is_complete(const scenario& s, const fs::path& dir) {
+  std::error_code ec;
+  std::vector<std::string_view> names{peers_csv_name, timeseries_csv_name, summary_json_name,
+                                      resolved_scenario_name};
+  if (s.simulation.overlay_interval) names.push_back(overlay_csv_name);
+  if (!s.simulation.trace.empty()) names.push_back(traces_csv_name);
+  for (const auto name : names)
+    if (!fs::is_regular_file(dir / name, ec)) return false;
+  try {
+    if (read_file(dir / resolved_scenario_name) != save_scenario(s)) return false;
+    const fs::path summary = dir / summary_json_name;
+    summary_metrics(read_file(summary), summary.string());
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
 
 std::string shard_file_stem(shard_spec shard) {
   return fmt::format("shard-{}-of-{}", shard.index, shard.count);
@@ -213,14 +252,25 @@ runs_table execute_sweep(const prepared_sweep& sweep, const fs::path& out, unsig
       throw output_error(fmt::format("cannot create directory {}: {}", dir.string(), ec.message()));
   }
 
+  // Resuming: runs whose folder is complete and of this very scenario (rule 4)
+  // are not run again.
+  std::vector<std::size_t> pending;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    scenario s = sweep.combinations.at(runs[i].combination);
+    s.simulation.seed = runs[i].seed;
+    if (!run_is_complete(s, out / run_dir_name(plan, runs[i]))) pending.push_back(i);
+  }
+
   std::mutex progress_mutex;
-  sweep_progress_event state{0, 0, runs.size(), nullptr};
+  sweep_progress_event state{runs.size() - pending.size(), 0, runs.size(), nullptr};
+  state.resumed = state.done;
   const auto report = [&](const run_ref* finished) {
     state.finished = finished;
     if (progress) progress(state);
   };
-  const auto failures = run_parallel(runs.size(), jobs, [&](std::size_t i) {
-    const run_ref& run = runs[i];
+  if (progress && state.resumed > 0) progress(state);
+  const auto failures = run_parallel(pending.size(), jobs, [&](std::size_t k) {
+    const run_ref& run = runs[pending[k]];
     {
       const std::lock_guard lock(progress_mutex);
       ++state.running;
@@ -243,7 +293,7 @@ runs_table execute_sweep(const prepared_sweep& sweep, const fs::path& out, unsig
   if (!failures.empty()) {
     std::string message = fmt::format("{} run(s) failed:", failures.size());
     for (const auto& f : failures)
-      message += fmt::format("\n  {}: {}", run_dir_name(plan, runs[f.index]), f.what);
+      message += fmt::format("\n  {}: {}", run_dir_name(plan, runs[pending[f.index]]), f.what);
     throw sweep_error(message);
   }
 
@@ -326,8 +376,7 @@ int sweep_command(const sweep_request& request) {
                request.out.string());
     return 2;
   }
-  const unsigned jobs =
-      request.jobs > 0 ? request.jobs : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned jobs = request.jobs > 0 ? request.jobs : default_jobs();
   const sweep_plan& plan = sweep->manifest.plan;
   const auto start = std::chrono::steady_clock::now();
   sweep_bar bar(stderr, request.verbose, plan);

@@ -15,6 +15,11 @@
 //    however the sweep is sharded and merged (no wall-clock fields; rows in run
 //    order, sim/sweep/sweep_plan.hpp).
 // 3. Runs share nothing mutable: each worker thread runs its own swarm object.
+// 4. Resumable: a run whose folder already holds every file the run writes, with
+//    a scenario.resolved.yaml equal to the run's own (same scenario, values and
+//    seed) and a summary.json that parses, is not run again; any other run is
+//    (re)run, replacing what its folder held. A sweep or shard stopped midway
+//    and started again with the same command finishes the rest.
 
 #include <cstdint>
 #include <cstdio>
@@ -71,7 +76,15 @@ struct sweep_progress_event {
   std::size_t running = 0;            // runs in progress now
   std::size_t total = 0;              // runs in this sweep (or shard)
   const run_ref* finished = nullptr;  // the run that just finished, if one did
+  std::size_t resumed = 0;            // of `done`, found complete on disk (rule 4)
 };
+
+// Worker threads when --jobs is not given: SLURM_CPUS_PER_TASK inside a Slurm
+// job that sets it, otherwise one per hardware thread.
+unsigned default_jobs();
+
+// Whether `dir` holds a complete run of `s` (rule 4).
+bool run_is_complete(const scenario& s, const std::filesystem::path& dir);
 
 // Runs the manifest's runs (its shard's, if it has one) into `out`, then returns
 // their table. Throws sweep_error listing the runs that failed.
@@ -92,7 +105,7 @@ struct sweep_request {
   std::vector<std::string> set;   // --set KEY=VALUE
   std::vector<std::string> vary;  // --vary KEY=V1,V2,...
   std::uint32_t seeds = 1;
-  unsigned jobs = 0;  // 0: one per hardware thread
+  unsigned jobs = 0;  // 0: default_jobs()
   std::optional<std::string> shard;
   std::filesystem::path out;
   verbosity verbose = verbosity::normal;
