@@ -6,7 +6,8 @@
   lt_client.py download TORRENT SAVE_DIR [--timeout S] [--port P] [--peer HOST:PORT]
 
 --port: listen there (default: any free port); --peer: dial that peer until one
-is connected (for a client that ignores tracker peers on 127.x).
+is connected (for a client that ignores tracker peers on 127.x); --dial-when
+FILE: only once FILE exists (a peer that refuses early dials would be given up).
 
 Prints "listening PORT" once it listens, then "seeding" (seed: data checked) or
 "complete" (download: every piece checked by libtorrent) and, for a download,
@@ -15,6 +16,7 @@ stops by itself after --timeout seconds either way.
 """
 
 import argparse
+import os
 import sys
 import time
 
@@ -56,6 +58,7 @@ def main():
     p.add_argument("--timeout", type=float, default=25)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--peer")
+    p.add_argument("--dial-when")
     a = p.parse_args()
 
     s = session(a.port)
@@ -70,7 +73,8 @@ def main():
                                   lt.file_error_alert)):
                 print("alert:", alert.message(), file=sys.stderr, flush=True)
         st = h.status()
-        if a.peer and st.num_peers == 0 and st.state in (
+        may_dial = not a.dial_when or os.path.exists(a.dial_when)
+        if a.peer and may_dial and st.num_peers == 0 and st.state in (
                 lt.torrent_status.seeding, lt.torrent_status.downloading):
             host, port = a.peer.rsplit(":", 1)
             h.connect_peer((host, int(port)))

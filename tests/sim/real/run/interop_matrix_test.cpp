@@ -148,9 +148,9 @@ class interop_matrix : public ::testing::TestWithParam<layout> {
       case client::libtorrent:
         return fmt::format(
             "/usr/bin/python3 {}/tests/sim/real/lt_client.py {} '{}' '{}' --timeout 120 "
-            "--port {} --peer 127.0.0.1:{} > '{}' 2>&1",
+            "--port {} --peer 127.0.0.1:{} --dial-when '{}' > '{}' 2>&1",
             SWARMSIM_SOURCE_DIR, r == role::seed ? "seed" : "download", t, dir.string(), port, peer,
-            log.string());
+            dial_file().string(), log.string());
       case client::aria2:
         return fmt::format(
             "aria2c --dir='{}' --listen-port={} --enable-dht=false --enable-dht6=false "
@@ -213,7 +213,7 @@ class interop_matrix : public ::testing::TestWithParam<layout> {
                          std::uint16_t seed_port, const fs::path& dl_log,
                          peer_host* swarmsim_seed) {
     child_process p(command(downloader, role::download, out, dl_port, seed_port, dl_log));
-    bool dialled = !swarmsim_seed || downloader != client::transmission;
+    bool dialled = downloader != client::transmission;
     const auto finished = [&] {
       return downloader == client::transmission ? fs::exists(dir_ / "transmission.done")
                                                 : p.exited() && p.exit_code() == 0;
@@ -226,7 +226,10 @@ class interop_matrix : public ::testing::TestWithParam<layout> {
           // seed dials it, as `swarmsim seed --peer` does.
           const auto sc = tracker_->logic().scrape(meta_.info_hash);
           if (!dialled && sc && sc->incomplete > 0) {
-            swarmsim_seed->add_peers({protocol::endpoint{0x7f000001, dl_port}});
+            if (swarmsim_seed)
+              swarmsim_seed->add_peers({protocol::endpoint{0x7f000001, dl_port}});
+            else
+              testing::write_file(dial_file(), {});  // lt_client.py --dial-when
             dialled = true;
           }
           return finished() || p.exited();
@@ -234,6 +237,9 @@ class interop_matrix : public ::testing::TestWithParam<layout> {
         transfer_limit);
     return finished();
   }
+
+  // lt_client.py --dial-when: libtorrent dials its --peer once this exists.
+  fs::path dial_file() const { return dir_ / "dial-now"; }
 
   // `seeder` serves data_root(), `downloader` fetches it; one of them is
   // swarmsim, in process. The time from the downloader's start to its last
@@ -247,6 +253,10 @@ class interop_matrix : public ::testing::TestWithParam<layout> {
     const fs::path out = dir_ / fmt::format("{}-from-{}", name_of(downloader), name_of(seeder));
     fs::create_directories(out);
     fs::remove(dir_ / "transmission.done");
+    // libtorrent dials its --peer only once this exists: at once, unless the
+    // peer is Transmission, which refuses dials until it has announced.
+    fs::remove(dial_file());
+    if (downloader != client::transmission) testing::write_file(dial_file(), {});
 
     // The seeder, checked and announced.
     std::unique_ptr<file_storage> store;
