@@ -1,10 +1,8 @@
 #include "sim/sweep/merge.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -16,15 +14,6 @@ namespace swarmsim::sim {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw sweep_error(fmt::format("cannot read {}", p.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw sweep_error(fmt::format("cannot read {}", p.string()));
-  return ss.str();
-}
 
 struct shard_files {
   fs::path dir;
@@ -94,7 +83,7 @@ merged_sweep merge_shards(const std::vector<fs::path>& dirs) {
   std::vector<shard_files> shards;
   for (const auto& dir : unique_dirs) {
     for (const auto& path : find_shard_manifests(dir)) {
-      shard_files f{dir, path, parse_manifest_json(read_file(path), path.string())};
+      shard_files f{dir, path, parse_manifest_json(read_sweep_file(path), path.string())};
       if (!f.manifest->shard) {
         throw sweep_error(fmt::format("{}: has no \"shard\"", path.string()));
       }
@@ -154,7 +143,8 @@ merged_sweep merge_shards(const std::vector<fs::path>& dirs) {
     const shard_spec shard{index, count};
     fs::path csv_path = files->manifest_path;
     csv_path.replace_extension(".csv");
-    runs_table part = parse_runs_csv(read_file(csv_path), plan.vary().size(), csv_path.string());
+    runs_table part =
+        parse_runs_csv(read_sweep_file(csv_path), plan.vary().size(), csv_path.string());
     if (part.keys != merged.table.keys) {
       throw sweep_error(fmt::format("{}: the varied keys differ from the plan", csv_path.string()));
     }
@@ -208,7 +198,7 @@ int merge_command(const merge_request& request) {
       std::sort(files.begin(), files.end());
       output_directory dir(to);
       for (const auto& f : files)
-        dir.add(f.filename().string(), read_file(f));
+        dir.add(f.filename().string(), read_sweep_file(f));
       dir.publish();
       ++copied;
     }

@@ -45,15 +45,6 @@ std::string attribute(const std::string& message, const std::vector<std::string>
   return combination.empty() ? message : fmt::format("{} (with {})", message, combination);
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw sweep_error(fmt::format("cannot read {}", p.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw sweep_error(fmt::format("cannot read {}", p.string()));
-  return ss.str();
-}
-
 std::string clock_text(double seconds) {
   const auto s = static_cast<long>(seconds + 0.5);
   return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
@@ -122,6 +113,15 @@ class sweep_bar {
 
 }  // namespace
 
+std::string read_sweep_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw sweep_error(fmt::format("cannot read {}", p.string()));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw sweep_error(fmt::format("cannot read {}", p.string()));
+  return ss.str();
+}
+
 unsigned default_jobs() {
   // Inside a Slurm job, the CPUs it was given; the machine's elsewhere.
   if (const char* c = std::getenv("SLURM_CPUS_PER_TASK")) {
@@ -141,9 +141,9 @@ bool run_is_complete(const scenario& s, const fs::path& dir) {
   for (const auto name : names)
     if (!fs::is_regular_file(dir / name, ec)) return false;
   try {
-    if (read_file(dir / resolved_scenario_name) != save_scenario(s)) return false;
+    if (read_sweep_file(dir / resolved_scenario_name) != save_scenario(s)) return false;
     const fs::path summary = dir / summary_json_name;
-    summary_metrics(read_file(summary), summary.string());
+    summary_metrics(read_sweep_file(summary), summary.string());
   } catch (const std::exception&) {
     return false;
   }
@@ -306,7 +306,7 @@ runs_table execute_sweep(const prepared_sweep& sweep, const fs::path& out, unsig
     const std::string dir = run_dir_name(plan, run);
     const fs::path summary = out / dir / summary_json_name;
     rows.push_back(run_row{run.combination, plan.values(run.combination), run.seed, dir,
-                           summary_metrics(read_file(summary), summary.string())});
+                           summary_metrics(read_sweep_file(summary), summary.string())});
   }
   add_rows(table, std::move(rows));
   return table;

@@ -79,6 +79,10 @@ struct sweep_progress_event {
   std::size_t resumed = 0;            // of `done`, found complete on disk (rule 4)
 };
 
+// The whole of a sweep's file (a summary, a shard's table or manifest). Throws
+// sweep_error naming it if it cannot be read.
+std::string read_sweep_file(const std::filesystem::path& p);
+
 // Worker threads when --jobs is not given: SLURM_CPUS_PER_TASK inside a Slurm
 // job that sets it, otherwise one per hardware thread.
 unsigned default_jobs();

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "sim/real/commands/commands.hpp"
+#include "sim/real/storage/torrent_file.hpp"
 #include "sim/real/tracker/http_tracker.hpp"
 #include "sim/scenario/units.hpp"
 
@@ -43,6 +44,24 @@ std::optional<std::vector<protocol::endpoint>> parse_peer_options(
     peers.push_back(protocol::endpoint{e->address().to_v4().to_uint(), e->port()});
   }
   return peers;
+}
+
+std::optional<peer_command_inputs> read_peer_command_inputs(const std::filesystem::path& torrent,
+                                                            const std::string& listen,
+                                                            const std::vector<std::string>& peers) {
+  auto m = read_torrent_file(torrent);
+  if (!m) {
+    fmt::print(stderr, "error: {}\n", m.error);
+    return std::nullopt;
+  }
+  const auto endpoint = parse_listen_endpoint(listen);
+  if (!endpoint) {
+    fmt::print(stderr, "error: --listen: '{}' is not HOST:PORT (IPv4) or a port\n", listen);
+    return std::nullopt;
+  }
+  auto parsed = parse_peer_options(peers);
+  if (!parsed) return std::nullopt;
+  return peer_command_inputs{std::move(*m.value), *endpoint, std::move(*parsed)};
 }
 
 }  // namespace swarmsim::sim::real

@@ -5,11 +5,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "protocol/metainfo.hpp"
 #include "protocol/types.hpp"
 
 #include "sim/command.hpp"
@@ -42,6 +46,18 @@ CLI::Option* add_rate_option(CLI::App& sub, const std::string& name, double& int
 CLI::Option* add_duration_option(CLI::App& sub, const std::string& name,
                                  std::optional<std::chrono::milliseconds>& into,
                                  const std::string& help);
+
+// What `seed` and `download` both start from: the .torrent file, --listen and
+// --peer. nullopt, after an error message on stderr naming the file or the bad
+// value, if one of them cannot be used (the command then exits with 2).
+struct peer_command_inputs {
+  protocol::metainfo meta;
+  boost::asio::ip::tcp::endpoint listen;
+  std::vector<protocol::endpoint> peers;
+};
+std::optional<peer_command_inputs> read_peer_command_inputs(const std::filesystem::path& torrent,
+                                                            const std::string& listen,
+                                                            const std::vector<std::string>& peers);
 
 // The --peer values of `seed` and `download` as endpoints; nullopt, after an
 // error message on stderr naming the bad one, if one is not IPv4 HOST:PORT.

@@ -72,20 +72,10 @@ fs::path partial_path(const fs::path& out, const std::string& name) {
 }
 
 int run_download(const download_settings& s) {
-  const auto m = read_torrent_file(s.torrent);
-  if (!m) {
-    fmt::print(stderr, "error: {}\n", m.error);
-    return 2;
-  }
-  const protocol::metainfo& meta = *m;
-  const auto listen = parse_listen_endpoint(s.listen);
-  if (!listen) {
-    fmt::print(stderr, "error: --listen: '{}' is not HOST:PORT (IPv4) or a port\n", s.listen);
-    return 2;
-  }
-  const auto parsed_peers = parse_peer_options(s.peers);
-  if (!parsed_peers) return 2;
-  const std::vector<protocol::endpoint>& peers = *parsed_peers;
+  const auto inputs = read_peer_command_inputs(s.torrent, s.listen, s.peers);
+  if (!inputs) return 2;
+  const protocol::metainfo& meta = inputs->meta;
+  const std::vector<protocol::endpoint>& peers = inputs->peers;
   asio::io_context io;
   std::unique_ptr<tracker_client> tracker;
   const std::string url = announce_url(meta);
@@ -142,7 +132,7 @@ int run_download(const download_settings& s) {
 
   peer_host_options o;
   o.peer = s.peer;
-  o.listen = *listen;
+  o.listen = inputs->listen;
   o.upload_rate = s.upload_rate;
   o.download_rate = s.download_rate;
   std::unique_ptr<peer_host> host;

@@ -31,19 +31,10 @@ constexpr auto poll_interval = std::chrono::milliseconds(200);
 }
 
 int run_seed(const seed_settings& s) {
-  const auto m = read_torrent_file(s.torrent);
-  if (!m) {
-    fmt::print(stderr, "error: {}\n", m.error);
-    return 2;
-  }
-  const protocol::metainfo& meta = *m;
-  const auto listen = parse_listen_endpoint(s.listen);
-  if (!listen) {
-    fmt::print(stderr, "error: --listen: '{}' is not HOST:PORT (IPv4) or a port\n", s.listen);
-    return 2;
-  }
-  const auto peers = parse_peer_options(s.peers);
-  if (!peers) return 2;
+  const auto inputs = read_peer_command_inputs(s.torrent, s.listen, s.peers);
+  if (!inputs) return 2;
+  const protocol::metainfo& meta = inputs->meta;
+  const std::vector<protocol::endpoint>& peers = inputs->peers;
   const std::string url = announce_url(meta);
   std::unique_ptr<http_tracker_client> tracker;
   asio::io_context io;
@@ -89,7 +80,7 @@ int run_seed(const seed_settings& s) {
 
   peer_host_options o;
   o.peer = s.peer;
-  o.listen = *listen;
+  o.listen = inputs->listen;
   o.upload_rate = s.upload_rate;
   std::unique_ptr<peer_host> host;
   try {
@@ -107,7 +98,7 @@ int run_seed(const seed_settings& s) {
   host->start(have);
   // A client that ignores tracker peers on 127.x (Transmission) would otherwise
   // wait up to an announce interval for us.
-  if (!peers->empty()) host->add_peers(*peers);
+  if (!peers.empty()) host->add_peers(peers);
   if (!s.quiet)
     fmt::print(stderr, "seeding {} ({}, info hash {}) on {}:{} via {}\n", meta.name,
                human_bytes(static_cast<double>(meta.total_size())),
