@@ -13,7 +13,10 @@ namespace swarmsim::sim {
 
 namespace {
 
-// Measured coefficients (docs/PERFORMANCE.md, "Memory").
+// Bytes per peer (README: a million peers take about a gigabyte, tripled for
+// neighbour state), per peer and piece (a bit of its own and of each
+// neighbour's bitfield, the picker's counts), per timeseries sample (about 100
+// bytes of struct, 170 of CSV, vector growth) and per overlay sample.
 constexpr double bytes_per_peer = 3000;
 constexpr double bytes_per_peer_piece = 1.0;
 constexpr double bytes_per_sample = 400;

@@ -3,8 +3,9 @@
 // built, so that a scenario too large for the machine is refused with a message
 // instead of dying of std::bad_alloc half-way through building the swarm.
 //
-// The estimate is linear in what dominates (coefficients measured with
-// /usr/bin/time on the release build, see docs/PERFORMANCE.md):
+// The estimate is linear in what dominates; its coefficients
+// (memory_estimate.cpp) are deliberately on the high side of the documented
+// "a million peers take about a gigabyte" and of sizeof(sample) plus its CSV row:
 // 1. each peer: a fixed part plus a part per piece (its own and its
 //    neighbours' piece sets, its picker's availability);
 // 2. each sample of timeseries.csv: the sample and its CSV row, for
