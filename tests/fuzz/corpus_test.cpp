@@ -14,6 +14,7 @@
 
 #include "fuzz/announce_request_target.hpp"
 #include "fuzz/bencode_target.hpp"
+#include "fuzz/peer_target.hpp"
 #include "fuzz/wire_codec_target.hpp"
 
 namespace swarmsim::fuzz {
@@ -50,6 +51,10 @@ TEST(FuzzCorpus, Bencode) {
 
 TEST(FuzzCorpus, WireCodec) {
   EXPECT_GT(replay("wire_codec", wire_codec_one), 0u);
+}
+
+TEST(FuzzCorpus, Peer) {
+  EXPECT_GT(replay("peer", peer_one), 0u);
 }
 
 TEST(FuzzCorpus, AnnounceRequest) {
