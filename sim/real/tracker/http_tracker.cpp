@@ -27,6 +27,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto accept_pause = std::chrono::milliseconds(100);
+constexpr auto sweep_period = std::chrono::milliseconds(50);
 constexpr std::string_view bencode_type = "text/plain";
 
 // What the tracker knows about a torrent besides its swarm.
@@ -65,6 +66,9 @@ struct http_tracker::impl : session_owner, std::enable_shared_from_this<impl> {
   tcp::acceptor acceptor;
   asio::steady_timer expiry_timer;
   asio::steady_timer accept_timer;
+  asio::steady_timer sweep_timer;  // closes sessions past their deadline
+  bool sweeping = false;
+  tcp::endpoint accepted_from;  // filled by the pending accept
   http_tracker_options options;
   session_limits limits;
   protocol::tracker logic;
@@ -87,6 +91,7 @@ struct http_tracker::impl : session_owner, std::enable_shared_from_this<impl> {
         acceptor(context),
         expiry_timer(context),
         accept_timer(context),
+        sweep_timer(context),
         options(std::move(o)),
         limits{options.max_header_bytes, options.max_body_bytes, options.header_timeout,
                options.write_timeout},
@@ -123,7 +128,8 @@ struct http_tracker::impl : session_owner, std::enable_shared_from_this<impl> {
 
   void accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
-  void admit(tcp::socket socket);
+  void admit(tcp::socket socket, const tcp::endpoint& remote);
+  void sweep();
   void arm_expiry();
   void expire() {
     if (logic.on_deadline(now()) > 0) forget_untracked_info();
@@ -144,9 +150,10 @@ struct http_tracker::impl : session_owner, std::enable_shared_from_this<impl> {
 
 void http_tracker::impl::accept() {
   if (is_stopped) return;
-  acceptor.async_accept(io, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-    self->on_accept(ec, std::move(socket));
-  });
+  acceptor.async_accept(io, accepted_from,
+                        [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                          self->on_accept(ec, std::move(socket));
+                        });
 }
 
 void http_tracker::impl::on_accept(beast::error_code ec, tcp::socket socket) {
@@ -158,14 +165,11 @@ void http_tracker::impl::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  admit(std::move(socket));
+  admit(std::move(socket), accepted_from);
   accept();
 }
 
-void http_tracker::impl::admit(tcp::socket socket) {
-  beast::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
-  if (ec) return;  // already gone; the socket closes here
+void http_tracker::impl::admit(tcp::socket socket, const tcp::endpoint& remote) {
   const auto verdict = table.admit(remote.address());
   if (verdict.evicted) {
     ++counters.evicted_connections;
@@ -178,10 +182,32 @@ void http_tracker::impl::admit(tcp::socket socket) {
     ++counters.refused_connections;
     return;  // the socket closes here
   }
-  auto s = std::make_shared<tracker_session>(std::move(socket), shared_from_this(),
+  auto s = std::make_shared<tracker_session>(std::move(socket), remote, shared_from_this(),
                                              verdict.admitted, limits);
   sessions.emplace(verdict.admitted, s);
   s->start();
+  if (!sweeping) sweep();
+}
+
+// Every sweep_period while connections are open: closes those past their
+// deadline (invariant 4), at most a period late.
+void http_tracker::impl::sweep() {
+  sweeping = !sessions.empty() && !is_stopped;
+  if (!sweeping) return;
+  const auto t = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<tracker_session>> late;
+  for (const auto& [id, weak] : sessions)
+    if (auto s = weak.lock(); s && s->deadline() <= t) late.push_back(std::move(s));
+  for (const auto& s : late)
+    s->close();
+  sweep_timer.expires_after(sweep_period);
+  sweep_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec) {
+      self->sweeping = false;
+      return;
+    }
+    self->sweep();
+  });
 }
 
 void http_tracker::impl::arm_expiry() {
@@ -218,6 +244,7 @@ void http_tracker::impl::stop() {
   acceptor.close(ignored);
   expiry_timer.cancel();
   accept_timer.cancel();
+  sweep_timer.cancel();
   std::vector<std::shared_ptr<tracker_session>> open;
   for (const auto& [id, weak] : sessions)
     if (auto s = weak.lock()) open.push_back(std::move(s));

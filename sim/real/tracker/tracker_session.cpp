@@ -37,16 +37,15 @@ tracker_reply make_reply(http::status status, unsigned version, bool keep_alive,
                     std::make_shared<const std::string>(std::move(body)));
 }
 
-tracker_session::tracker_session(tcp::socket socket, std::shared_ptr<session_owner> owner,
-                                 std::uint64_t id, const session_limits& limits)
-    : stream_(std::move(socket)),
+tracker_session::tracker_session(tcp::socket socket, const tcp::endpoint& remote,
+                                 std::shared_ptr<session_owner> owner, std::uint64_t id,
+                                 const session_limits& limits)
+    : socket_(std::move(socket)),
       buffer_(std::size_t{limits.max_header_bytes} + limits.max_body_bytes + 4096),
       owner_(std::move(owner)),
       id_(id),
-      limits_(limits) {
-  beast::error_code ec;
-  remote_ = stream_.socket().remote_endpoint(ec);
-}
+      limits_(limits),
+      remote_(remote) {}
 
 tracker_session::~tracker_session() {
   owner_->closed(id_);
@@ -54,7 +53,7 @@ tracker_session::~tracker_session() {
 
 void tracker_session::close() {
   beast::error_code ec;
-  stream_.socket().close(ec);
+  socket_.close(ec);
 }
 
 void tracker_session::read() {
@@ -62,10 +61,10 @@ void tracker_session::read() {
   parser_.emplace();
   parser_->header_limit(limits_.max_header_bytes);
   parser_->body_limit(limits_.max_body_bytes);
-  stream_.expires_after(limits_.header_timeout);
+  deadline_ = std::chrono::steady_clock::now() + limits_.header_timeout;
   owner_->waiting(id_);
   http::async_read(
-      stream_, buffer_, *parser_,
+      socket_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
@@ -73,7 +72,7 @@ void tracker_session::on_read(beast::error_code ec) {
   if (owner_->stopped() || ec == asio::error::operation_aborted) return;
   owner_->busy(id_);
   if (ec == http::error::end_of_stream) {
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
     return;
   }
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
@@ -88,7 +87,7 @@ void tracker_session::on_read(beast::error_code ec) {
     write(early_error(http::status::bad_request, "bad request"), true);
     return;
   }
-  if (ec) return;  // timeout or a socket error: the socket closes with the session
+  if (ec) return;  // a socket error: the socket closes with the session
   const tracker_request& req = parser_->get();
   const bool keep_alive = req.keep_alive();
   write(owner_->answer(req, remote_), !keep_alive);
@@ -97,17 +96,22 @@ void tracker_session::on_read(beast::error_code ec) {
 void tracker_session::write(tracker_reply reply, bool close_after) {
   reply_ = std::move(reply);
   if (close_after) reply_.message.keep_alive(false);
-  stream_.expires_after(limits_.write_timeout);
-  http::async_write(stream_, reply_.message,
+  deadline_ = std::chrono::steady_clock::now() + limits_.write_timeout;
+  http::async_write(socket_, reply_.message,
                     [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
                       self->on_write(ec, close_after);
                     });
 }
 
+// After the last answer of a connection the socket just closes with the session:
+// the kernel sends what is queued, then FIN. An early error answer may leave
+// request bytes unread, and closing then would reset the connection and could
+// lose the answer; that case shuts down the sending side first.
 void tracker_session::on_write(beast::error_code ec, bool close_after) {
   if (ec || owner_->stopped()) return;
   if (close_after) {
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (reply_.message.result() != http::status::ok)
+      socket_.shutdown(tcp::socket::shutdown_send, ec);
     return;
   }
   read();

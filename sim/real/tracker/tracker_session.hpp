@@ -5,7 +5,9 @@
 //    each holds a shared_ptr to the session, so it lives until its last handler.
 // 2. Reading a request (headers and the small body) must finish within
 //    header_timeout from when the read started; writing an answer within
-//    write_timeout. Otherwise the connection is closed.
+//    write_timeout. deadline() says when the current one is due; the owner
+//    closes sessions past it (one timer for all of them, no timer per
+//    operation: this costs no system call per request).
 // 3. The owner hears waiting(id) when a read starts, busy(id) when a request is
 //    read and closed(id) when the session is destroyed; close() may come at any
 //    time (eviction, stop) and only closes the socket.
@@ -58,14 +60,16 @@ class session_owner {
 
 class tracker_session : public std::enable_shared_from_this<tracker_session> {
  public:
-  tracker_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<session_owner> owner,
-                  std::uint64_t id, const session_limits& limits);
+  tracker_session(boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& remote,
+                  std::shared_ptr<session_owner> owner, std::uint64_t id,
+                  const session_limits& limits);
   ~tracker_session();
   tracker_session(const tracker_session&) = delete;
   tracker_session& operator=(const tracker_session&) = delete;
 
   void start() { read(); }
   void close();
+  std::chrono::steady_clock::time_point deadline() const { return deadline_; }
 
  private:
   void read();
@@ -73,7 +77,7 @@ class tracker_session : public std::enable_shared_from_this<tracker_session> {
   void write(tracker_reply reply, bool close_after);
   void on_write(boost::beast::error_code ec, bool close_after);
 
-  boost::beast::tcp_stream stream_;
+  boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   tracker_reply reply_;
@@ -81,6 +85,7 @@ class tracker_session : public std::enable_shared_from_this<tracker_session> {
   std::uint64_t id_;
   session_limits limits_;
   boost::asio::ip::tcp::endpoint remote_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 }  // namespace swarmsim::sim::real
