@@ -16,6 +16,7 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -150,6 +151,26 @@ class view_loop {
   bool stopped_ = false;
 };
 
+// The tracker's settings from the flags (already checked).
+http_tracker_options http_options_of(const tracker_command_options& o, protocol::duration interval,
+                                     const std::vector<known_torrent>& torrents) {
+  http_tracker_options options;
+  options.tracker.interval = interval;
+  options.tracker.min_interval = std::min<protocol::duration>(interval, std::chrono::seconds(60));
+  options.tracker.expire_after = 3 * interval;
+  options.tracker.max_torrents = o.max_torrents;
+  if (o.whitelist) {
+    options.tracker.allowed_torrents.emplace();
+    for (const auto& t : torrents)
+      options.tracker.allowed_torrents->push_back(t.info_hash);
+  }
+  options.max_connections_per_address = o.max_per_address;
+  options.scrape_all = o.no_full_scrape ? full_scrape::refused : full_scrape::allowed;
+  options.seed =
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  return options;
+}
+
 int run_tracker(const tracker_command_options& o) {
   const auto listen = parse_listen_endpoint(o.listen);
   if (!listen) {
@@ -176,21 +197,7 @@ int run_tracker(const tracker_command_options& o) {
     return 2;
   }
 
-  http_tracker_options options;
-  options.tracker.interval = *interval;
-  options.tracker.min_interval = std::min<protocol::duration>(*interval, std::chrono::seconds(60));
-  options.tracker.expire_after = 3 * *interval;
-  options.tracker.max_torrents = o.max_torrents;
-  if (o.whitelist) {
-    options.tracker.allowed_torrents.emplace();
-    for (const auto& t : torrents)
-      options.tracker.allowed_torrents->push_back(t.info_hash);
-  }
-  options.max_connections_per_address = o.max_per_address;
-  options.scrape_all = o.no_full_scrape ? full_scrape::refused : full_scrape::allowed;
-  options.seed =
-      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-
+  const http_tracker_options options = http_options_of(o, *interval, torrents);
   const output_mode mode = o.quiet                   ? output_mode::quiet
                            : ::isatty(STDOUT_FILENO) ? output_mode::live_view
                                                      : output_mode::log_lines;
@@ -252,7 +259,7 @@ command add_tracker_command(CLI::App& app) {
   sub->add_option("--max-torrents", o->max_torrents,
                   "Most torrents tracked at once; announces for new ones past it are refused")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(std::uint32_t{1}, std::numeric_limits<std::uint32_t>::max()));
   sub->add_option("--max-connections-per-address", o->max_per_address,
                   "Most open connections from one IP address (512 in all)")
       ->capture_default_str()
