@@ -406,8 +406,7 @@ void peer::handle_request(session& s, const msg::request& r, time_point now) {
   if (s.super_seeded &&
       std::find(s.upload_queue.begin(), s.upload_queue.end(), *b) != s.upload_queue.end())
     return;
-  s.last_request = now;
-  s.idled = false;
+  s.idled = false;  // it asks: no longer demoted (choker rule 10)
   const bool was_empty = s.upload_queue.empty();
   s.upload_queue.push_back(*b);
   if (was_empty) actions_.emplace_back(action::upload_ready{s.id});
@@ -467,10 +466,11 @@ void peer::collect_candidates(time_point now, bool snapshot) {
     c.unchoked = !s.am_choking;
     c.unchoked_since = s.unchoked_since;
     c.bytes_sent_since_unchoke = s.bytes_sent_since_unchoke;
-    // Choker rule 10: a seed's slot holder that asked for nothing for a rechoke
-    // interval is idle, and demoted from then until it asks.
-    if (seed && c.unchoked && c.peer_interested &&
-        now - std::max(s.unchoked_since, s.last_request) >= options_.choker.rechoke_interval)
+    // Choker rule 10: a seed's slot holder with no request queued that was sent
+    // nothing for a rechoke interval (it asked for nothing) is idle, and demoted
+    // from then until it asks.
+    if (seed && c.unchoked && c.peer_interested && s.upload_queue.empty() &&
+        now - std::max(s.unchoked_since, s.last_sent) >= options_.choker.rechoke_interval)
       s.idled = c.idle = true;
     c.demoted = seed && s.idled;
     choke_scratch_.push_back(c);

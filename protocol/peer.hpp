@@ -386,7 +386,8 @@ class peer {
   void check_invariants() const;
 
  private:
-  session* get(connection_id c);
+  // Inline: every message looks its session up.
+  session* get(connection_id c) { return const_cast<session*>(std::as_const(*this).find(c)); }
   template <typename M>
   void receive(connection_id conn, const M& m, time_point now);
   template <typename M>
@@ -508,6 +509,8 @@ class peer {
   // closed normally (tried again after reconnect_delay, last).
   std::vector<endpoint> candidates_;
   std::vector<endpoint> connected_to_;  // remotes with an open or pending connection
+  // Open incoming connections by remote address (max_connections_per_address).
+  std::unordered_map<std::uint32_t, std::uint32_t> incoming_per_address_;
   // When the last connection to each address closed or failed (reconnect_delay).
   std::unordered_map<std::uint64_t, time_point> last_closed_;
   std::vector<choke_candidate> choke_scratch_;

@@ -30,11 +30,11 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
   if (!outgoing && !stopped_ && num_open_ >= options_.max_connections && remote != self_ &&
       std::find(connected_to_.begin(), connected_to_.end(), remote) == connected_to_.end())
     make_room(now);  // may change connected_to_
-  if (!outgoing && options_.max_connections_per_address > 0 &&
-      std::ranges::count_if(all_sessions(), [&](const session& o) {
-        return o.open && o.remote.address == remote.address;
-      }) >= options_.max_connections_per_address)
-    return std::nullopt;
+  if (!outgoing && options_.max_connections_per_address > 0) {
+    const auto it = incoming_per_address_.find(remote.address);
+    if (it != incoming_per_address_.end() && it->second >= options_.max_connections_per_address)
+      return std::nullopt;
+  }
   const auto known = std::find(connected_to_.begin(), connected_to_.end(), remote);
   if (known != connected_to_.end()) {
     // Already connected, or both sides connecting at once: of two simultaneous
@@ -72,6 +72,8 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
   s.down_rate.t_prev = s.down_rate.t_last = now;
   s.up_rate.t_prev = s.up_rate.t_last = now;
   ++num_open_;
+  if (!outgoing && options_.max_connections_per_address > 0)
+    ++incoming_per_address_[remote.address];
   if (outgoing) {
     ++num_outgoing_;
     send(s, msg::handshake{info_hash_, id_, reserved_bits()});
@@ -124,10 +126,6 @@ void peer::on_disconnected(connection_id conn, time_point now) {
   connect_more(now);
 }
 
-session* peer::get(connection_id c) {
-  return const_cast<session*>(std::as_const(*this).find(c));
-}
-
 // Drops the closed sessions from order_, keeping the open ones in the order
 // they were opened (the order every loop over the sessions sees), and frees
 // their slots. Runs before a new session is added, never while a session
@@ -171,7 +169,12 @@ void peer::close(session& s, time_point now, std::optional<disconnect_reason> te
   s.open = false;
   ++num_closed_;  // compact_sessions() frees it
   --num_open_;
-  if (s.outgoing) --num_outgoing_;
+  if (s.outgoing) {
+    --num_outgoing_;
+  } else if (options_.max_connections_per_address > 0) {
+    const auto it = incoming_per_address_.find(s.remote.address);
+    if (it != incoming_per_address_.end() && --it->second == 0) incoming_per_address_.erase(it);
+  }
   auto it = std::find(connected_to_.begin(), connected_to_.end(), s.remote);
   if (it != connected_to_.end()) connected_to_.erase(it);
   last_closed_[key_of(s.remote)] = now;

@@ -111,6 +111,7 @@ struct alignas(64) session {
   time_point last_sent{};
   bool outgoing = false;
   bool handshake_sent = false;
+  bool idled = false;  // held a seed slot and was sent nothing (choker rule 10)
 
   time_point last_block{};  // last block received (or when requests started)
   std::uint64_t payload_down = 0;
@@ -121,8 +122,6 @@ struct alignas(64) session {
   time_point connected_at{};
   time_point interest_seen{};  // last rechoke at which either side was interested
   time_point unchoked_since{};
-  time_point last_request{};  // the remote's last REQUEST to us
-  bool idled = false;         // held a seed slot without asking (choker rule 10)
   rate_window down_rate;
   rate_window up_rate;
 
