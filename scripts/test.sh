@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs the whole test suite twice:
-# an optimised build, and a build under AddressSanitizer + UndefinedBehaviorSanitizer;
-# then runs every libFuzzer target (scripts/fuzz.sh) for FUZZ_SECONDS each
-# (default 15; 0 skips it).
+# an optimised build, and a build under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Usage: scripts/test.sh [release|asan]...   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +15,3 @@ for preset in "${presets[@]}"; do
   echo "=== ${preset}: test"
   ctest --preset "$preset"
 done
-fuzz_seconds=${FUZZ_SECONDS:-15}
-if ((fuzz_seconds > 0)); then
-  echo "=== fuzz: every target for ${fuzz_seconds}s"
-  bash scripts/fuzz.sh "$fuzz_seconds"
-fi
