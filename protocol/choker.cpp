@@ -147,28 +147,36 @@ void choker::regular_leecher(std::span<const choke_candidate> candidates) {
 
 void choker::regular_fastest_upload(std::span<const choke_candidate> candidates) {
   rank_by_rate(
-      candidates, [](const choke_candidate&) { return true; },
-      [](const choke_candidate& c) { return c.upload_rate; });
+      candidates, [](const choke_candidate& c) { return !c.idle; },
+      [](const choke_candidate& c) { return c.demoted ? -1.0 : c.upload_rate; });
   take_first(regular_slots());
 }
 
 void choker::regular_round_robin(std::span<const choke_candidate> candidates, time_point now) {
   // Rank: regular holders still within their quota (earliest unchoke first),
   // then waiting peers (longest wait first), then holders whose quota is used up
-  // (they keep a slot only if nobody waits). A peer whose optimistic slot still
-  // runs is left out; one whose optimistic slot runs out now waits from now.
+  // (they keep a slot only if nobody waits), then demoted peers (rule 10). A
+  // peer whose optimistic slot still runs is left out; one whose optimistic slot
+  // runs out now waits from now. Idle peers get nothing.
   std::vector<keyed>& ranked = keyed_;
   ranked.clear();
   for (const auto& c : candidates) {
-    if (!c.peer_interested) continue;
+    if (!c.peer_interested || c.idle) continue;
+    if (c.demoted) {
+      const time_point* since = choked_since(c.conn);
+      ranked.push_back({3, since ? *since : c.connected_at, &c});
+      continue;
+    }
     auto slot = std::find_if(optimistic_.begin(), optimistic_.end(),
                              [&](const optimistic_slot& s) { return s.conn == c.conn; });
     if (slot != optimistic_.end()) {
       if (slot->until > now) continue;
       ranked.push_back({1, now, &c});
     } else if (c.unchoked) {
-      const bool quota_used = c.bytes_sent_since_unchoke >= options_.round_robin_bytes &&
-                              now - c.unchoked_since >= options_.round_robin_min_time;
+      const duration held = now - c.unchoked_since;
+      const bool quota_used = (c.bytes_sent_since_unchoke >= options_.round_robin_bytes &&
+                               held >= options_.round_robin_min_time) ||
+                              held >= options_.round_robin_max_time;
       ranked.push_back({quota_used ? 2 : 0, c.unchoked_since, &c});
     } else {
       const time_point* since = choked_since(c.conn);
@@ -192,8 +200,13 @@ void choker::update_optimistic(std::span<const choke_candidate> candidates, time
   // Eligible: interested and without a regular slot, in connection-id order.
   ranking& eligible = eligible_;
   eligible.clear();
+  // Demoted peers only when no other is eligible, idle ones never (rule 10).
+  bool others = false;
+  for (const auto& c : candidates)
+    others = others || (c.peer_interested && !c.idle && !c.demoted && !contains(regular, c.conn));
   for (const auto& c : candidates) {
-    if (c.peer_interested && !contains(regular, c.conn)) eligible.push_back(&c);
+    if (c.peer_interested && !c.idle && !(others && c.demoted) && !contains(regular, c.conn))
+      eligible.push_back(&c);
   }
   const auto by_conn = [](const choke_candidate* a, const choke_candidate* b) {
     return a->conn < b->conn;

@@ -52,6 +52,12 @@
 //    mainline: 2 below 9 KiB/s, 3 below 15, 4 below 42, else
 //    floor(sqrt(0.6 x KiB/s)) (BitTorrent 3.x/4.x max_uploads when unset);
 //    never fewer than optimistic_slots. Without a capacity, upload_slots holds.
+// 10. Seed (hostile remotes): a candidate marked idle (unchoked for a rechoke
+//    interval without sending a request; protocol::peer decides) gets no slot,
+//    regular or optimistic. One marked demoted (idle before) ranks after every
+//    other waiting peer, regular or optimistic: it gets a slot only when nobody
+//    else wants one. round_robin also rotates by time: a holder that kept its
+//    slot for round_robin_max_time yields it whatever it was sent.
 //
 // Defaults and where they come from:
 //   upload_slots 4, optimistic 1 .. BEP 3 ("four peers", one of them optimistic);
@@ -62,6 +68,7 @@
 //   snub_timeout 60 s ............ Cohen 2003 (mainline snub_time: 30 s)
 //   seed round_robin, 20 pieces of 256 KiB, 1 min ... libtorrent seed_choking_algorithm
 //                                   default, and its round-robin quota
+//   round_robin_max_time 5 min ... a slot is not held forever by a slow remote
 
 #include <cstdint>
 #include <optional>
@@ -92,6 +99,7 @@ struct choker_options {
   seed_choking seed_mode = seed_choking::round_robin;        // libtorrent default
   std::uint32_t round_robin_bytes = 20 * 256 * 1024;         // libtorrent: 20 pieces
   duration round_robin_min_time = std::chrono::seconds(60);  // libtorrent: 1 minute
+  duration round_robin_max_time = std::chrono::minutes(5);   // rule 10
   // BEP 16 super-seeding while we are a seed: no bitfield, pieces revealed one
   // per peer with HAVE (carried out by protocol::peer; see peer.hpp).
   bool super_seeding = false;
@@ -110,6 +118,8 @@ struct choke_candidate {
   bool unchoked = false;        // currently unchoked by us
   time_point unchoked_since{};  // valid when unchoked
   std::uint64_t bytes_sent_since_unchoke = 0;
+  bool idle = false;     // rule 10: holds a slot and asks for nothing
+  bool demoted = false;  // rule 10: was idle before
 };
 
 class choker {

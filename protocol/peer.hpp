@@ -17,8 +17,9 @@
 //    to the connections peer_options::send_have chooses.
 // 5. Connections turn over: one on which neither side was interested for
 //    inactivity_timeout is closed; a peer with every connection in use makes room
-//    for an incoming one by closing one on which neither side is interested (the
-//    one idle longest; libtorrent's disconnect ranking also puts peers that are
+//    for an incoming one by closing one that held a seed slot without asking
+//    for anything (choker rule 10), else one on which neither side is
+//    interested (the one idle longest; libtorrent's disconnect ranking also puts peers that are
 //    not interesting first); a remote whose connection closed without fault
 //    goes back to the address list, to be tried again after reconnect_delay;
 //    and a peer left with fewer than min_peers connections announces again
@@ -39,6 +40,25 @@
 //    driver that re-arms its timer whenever it drains actions need not ask after
 //    a message that pushed none. on_message checks it where assertions are on
 //    (std::logic_error).
+// 9. Every REQUEST is answered with its block or, where BEP 6 allows it, a
+//    REJECT_REQUEST (while we choke, past max_request_queue, when cancelled, when
+//    we choke with requests queued); without the fast extension a request past
+//    the queue closes the connection (too_many_requests). None is dropped silently.
+// 10. Our requests outstanding on a connection: pipeline_depth
+//    (request_queue::fixed), or its download rate x request_queue_time / block
+//    size between pipeline_depth and max_pipeline_depth (adaptive); never more
+//    than the remote's BEP 10 `reqq`.
+// 11. piece_check::by_driver: a failed piece blames only the remotes proven to
+//    have corrupted it (piece_blame: the only sender of the piece, or a sender
+//    whose block differs from the one in the piece that later passed). A
+//    remote blamed more than max_hash_failures times is disconnected and
+//    banned: its address is not dialled again and a handshake with its peer id
+//    is refused (disconnect_reason::banned).
+// 12. A PIECE is accepted only for a block requested on that connection: still
+//    outstanding, or withdrawn lately (our CANCEL, or the remote's CHOKE, may
+//    cross the block on the wire); any other counts as wasted and changes
+//    nothing else, so a remote cannot spoil pieces with blocks nobody asked it
+//    for.
 
 #include <array>
 #include <cstdint>
@@ -54,6 +74,7 @@
 #include "protocol/bitfield.hpp"
 #include "protocol/choker.hpp"
 #include "protocol/message.hpp"
+#include "protocol/piece_blame.hpp"
 #include "protocol/piece_picker.hpp"
 #include "protocol/session.hpp"
 #include "protocol/torrent_geometry.hpp"
@@ -65,7 +86,6 @@ namespace swarmsim::protocol {
 // Who checks a completed piece: nobody (the simulator moves no bytes), or the
 // driver, which hashes the bytes and reports back with peer::on_piece_checked.
 enum class piece_check : std::uint8_t { none, by_driver };
-enum class piece_verdict : std::uint8_t { passed, failed };
 
 // Why the peer closed a connection (action::disconnect). The reasons from
 // handshake_expected on are protocol errors (is_protocol_error): the remote
@@ -77,6 +97,7 @@ enum class disconnect_reason : std::uint8_t {
   both_seeds,               // the remote and we are both seeds: nothing to exchange
   hash_failures,            // the remote sent parts of more than max_hash_failures bad pieces
   duplicate,                // another connection to the same remote peer id won (invariant 7)
+  banned,                   // the remote was proven to send corrupt data (invariant 11)
   handshake_expected,       // a message before the remote's handshake
   wrong_info_hash,          // a handshake for another torrent
   connected_to_self,        // a handshake with our own peer id
@@ -139,6 +160,10 @@ struct peer_options {
   std::uint32_t max_connections = 50;
   static constexpr std::uint32_t max_connections_limit = 1u << 20;
   std::uint32_t max_initiate = 40;  // outgoing connections we open (mainline: 40)
+  // Incoming connections accepted from one IP address (0: any number): one host
+  // cannot take every connection slot. libtorrent allows 1 unless told
+  // otherwise; 8 leaves room for several clients behind one NAT.
+  std::uint32_t max_connections_per_address = 8;
   // Fewer open (or pending) connections than this: announce again before the
   // interval is up (no sooner than the tracker's min interval after the last
   // announce). Mainline's min_peers.
@@ -198,9 +223,11 @@ struct piece_completed {
   piece_index piece;
 };
 // Every block of `piece` has arrived (piece_check::by_driver): hash it and call
-// peer::on_piece_checked. The piece counts as ours only once it passed.
+// peer::on_piece_checked, with the SHA-1 of each block too when block_digests
+// (invariant 11). The piece counts as ours only once it passed.
 struct check_piece {
   piece_index piece;
+  bool block_digests = false;
 };
 struct download_completed {};
 }  // namespace action
@@ -242,7 +269,8 @@ class peer {
   // --- connections ---
   // A connection was established (outgoing: we asked for it with action::connect).
   // Returns nullopt if we refuse it (full and no idle connection to close for it
-  // (invariant 5), already connected to `remote`, stopped).
+  // (invariant 5), already connected to `remote`, max_connections_per_address
+  // incoming ones from its address already, stopped).
   std::optional<connection_id> on_connected(endpoint remote, bool outgoing, time_point now);
   // An action::connect could not be carried out.
   void on_connect_failed(endpoint remote, time_point now);
@@ -260,10 +288,14 @@ class peer {
   template <typename M>
   void on_message(connection_id conn, const M& m, time_point now);
   void on_tracker_response(const announce_response& r, time_point now);
-  // The driver's verdict on an action::check_piece. A failed piece is fetched
-  // again; each remote that sent part of it is blamed, and one blamed more than
-  // max_hash_failures times is disconnected.
-  void on_piece_checked(piece_index p, piece_verdict verdict, time_point now);
+  // The driver's verdict on an action::check_piece, with one SHA-1 per block when
+  // it asked for them. A failed piece is fetched again; the remotes proven to
+  // have corrupted it are blamed (invariant 11).
+  void on_piece_checked(piece_index p, piece_verdict verdict, time_point now,
+                        std::span<const sha1_hash> block_digests = {});
+  // Whether a PIECE `m` arriving on `conn` would be accepted (invariant 12): a
+  // driver that stores blocks writes only those.
+  bool wants_block(connection_id conn, const msg::piece& m) const;
 
   // --- upload pull ---
   // The next block to send on `conn` (data empty: the driver fills it if it moves
@@ -354,7 +386,8 @@ class peer {
   void check_invariants() const;
 
  private:
-  session* get(connection_id c);
+  // Inline: every message looks its session up.
+  session* get(connection_id c) { return const_cast<session*>(std::as_const(*this).find(c)); }
   template <typename M>
   void receive(connection_id conn, const M& m, time_point now);
   template <typename M>
@@ -408,7 +441,9 @@ class peer {
   bool hears_have(bool remote_has) const {
     return options_.send_have == have_to::all || !remote_has;
   }
-  void note_contributor(piece_index p, const session& s);
+  void punish(const std::vector<wire_peer_id>& culprits, time_point now);
+  void withdraw(session& s, block_ref b);
+  bool banned(const wire_peer_id& remote) const;
   void rechoke(time_point now);
   void reselect(time_point now);
   void collect_candidates(time_point now, bool snapshot);
@@ -474,11 +509,19 @@ class peer {
   // closed normally (tried again after reconnect_delay, last).
   std::vector<endpoint> candidates_;
   std::vector<endpoint> connected_to_;  // remotes with an open or pending connection
+  // Open incoming connections by remote address (max_connections_per_address).
+  std::unordered_map<std::uint32_t, std::uint32_t> incoming_per_address_;
   // When the last connection to each address closed or failed (reconnect_delay).
   std::unordered_map<std::uint64_t, time_point> last_closed_;
   std::vector<choke_candidate> choke_scratch_;
-  // piece_check::by_driver: who sent blocks of each unfinished or unchecked piece.
-  std::unordered_map<std::uint32_t, std::vector<connection_id>> contributors_;
+  // piece_check::by_driver: the pieces awaiting their check, who sent which
+  // block, the remotes' proven corruptions, and those banned for them.
+  bitfield checking_;
+  std::uint32_t num_checking_ = 0;
+  piece_blame blame_;
+  std::vector<std::pair<wire_peer_id, std::uint32_t>> strikes_;
+  std::vector<wire_peer_id> banned_;
+  std::vector<endpoint> banned_addresses_;  // of banned remotes we had dialled
   // Super-seeding: how many remotes each piece was revealed to (empty until used).
   std::vector<std::uint32_t> revealed_;
   // The remote's peer id of each active session, at the session's slot (a cold

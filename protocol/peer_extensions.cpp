@@ -74,6 +74,7 @@ void peer::handle_fast(session& s, const msg::reject_request& m, time_point now)
   if (!s.fast) return protocol_error(s, disconnect_reason::not_negotiated, now);
   const auto b = geometry_.block_at(m.index, m.begin, m.length);
   if (!b) return;
+  std::erase(s.withdrawn, *b);  // it will not come
   const auto it = std::find(s.outstanding.begin(), s.outstanding.end(), *b);
   if (it == s.outstanding.end()) return;
   s.outstanding.erase(it);

@@ -24,6 +24,16 @@ void peer::check_invariants() const {
             c.value());
   require(num_unchoked() <= choker_.upload_slots(),
           "peer: {} connections unchoked, {} upload slots", num_unchoked(), choker_.upload_slots());
+  // Invariant 11: pieces awaiting their check are had by the picker, and counted.
+  require(num_checking_ == checking_.count(), "peer: {} pieces counted awaiting a check, {} listed",
+          num_checking_, checking_.count());
+  for (std::uint32_t p = 0; p < checking_.size(); ++p)
+    require(!checking_.test(p) || picker_.have(piece_index{p}),
+            "peer: piece {} awaits its check but the picker does not have it", p);
+  for (const auto& id : banned_)
+    for (const session& s : all_sessions())
+      require(!s.open || s.state != session_state::active || remote_ids_[slot_of(s.id)] != id,
+              "peer invariant 11: connection {} is open to a banned remote", s.id.value());
 }
 
 // The table behind sessions(): slots, ids and counters (see sessions_).

@@ -111,7 +111,7 @@ struct alignas(64) session {
   time_point last_sent{};
   bool outgoing = false;
   bool handshake_sent = false;
-  std::uint32_t hash_failures = 0;  // pieces it sent part of that failed their check
+  bool idled = false;  // held a seed slot and was sent nothing (choker rule 10)
 
   time_point last_block{};  // last block received (or when requests started)
   std::uint64_t payload_down = 0;
@@ -124,6 +124,11 @@ struct alignas(64) session {
   time_point unchoked_since{};
   rate_window down_rate;
   rate_window up_rate;
+
+  // Requests we withdrew (a CANCEL, or dropped at the remote's CHOKE) whose
+  // block may still be on its way: a late answer is taken like any other
+  // (peer invariant 12). At most peer::max_request_depth(), the oldest go first.
+  std::vector<block_ref> withdrawn;
 
   // BEP 16: the connection began while we super-seeded (super_seeded); we sent no
   // bitfield and reveal one piece at a time (superseed_piece: the one revealed last).

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <queue>
-#include <tuple>
+#include <string_view>
 #include <unordered_map>
 
 #include "protocol/invariant.hpp"
@@ -25,20 +26,28 @@ struct id_hash {
 };
 
 // One torrent's peers. Each peer sits in a slot that does not move while it stays;
-// `order` lists the occupied slots densely, for O(1) removal and for shuffling.
+// `order` lists the occupied slots densely, for O(1) removal and for shuffling,
+// and `listed` beside it what a response lists of each: picking peers reads and
+// swaps these dense arrays only, not the slots (fewer cache misses).
 // 1. index[id] == s  <=>  slots[s] is occupied by the peer `id`; ids are unique.
-// 2. order[slots[s].pos] == s for every occupied slot s; order holds each
-//    occupied slot once and nothing else.
+// 2. order[pos[s]] == s for every occupied slot s; order holds each occupied
+//    slot once and nothing else.
 // 3. complete == number of occupied slots with left == 0.
+// 4. An occupied slot's `occupant` is unique over the tracker's life; a free
+//    slot's is 0, so no expiry entry matches it.
+// 5. listed[i] is the id and address of the peer in slot order[i].
 struct swarm {
   struct member {
     tracked_peer info;
-    std::uint32_t pos = 0;            // in `order`
+    std::uint64_t occupant = 0;
     bool counted_completion = false;  // its "completed" event is in `downloaded`
   };
+  sha1_hash hash{};
   std::vector<member> slots;
+  std::vector<std::uint32_t> pos;  // per slot: its place in `order`
   std::vector<std::uint32_t> free_slots;
   std::vector<std::uint32_t> order;
+  std::vector<peer_entry> listed;  // beside `order`
   std::unordered_map<wire_peer_id, std::uint32_t, id_hash> index;
   std::uint32_t complete = 0;
   std::uint32_t downloaded = 0;
@@ -54,6 +63,7 @@ struct swarm {
     if (free_slots.empty()) {
       s = static_cast<std::uint32_t>(slots.size());
       slots.emplace_back();
+      pos.push_back(0);
     } else {
       s = free_slots.back();
       free_slots.pop_back();
@@ -61,39 +71,46 @@ struct swarm {
     }
     it->second = s;
     slots[s].info.peer = id;
-    slots[s].pos = size();
+    pos[s] = size();
     order.push_back(s);
+    listed.push_back({id, {}});
     return s;
   }
 
   void swap_order(std::uint32_t a, std::uint32_t b) {
     std::swap(order[a], order[b]);
-    slots[order[a]].pos = a;
-    slots[order[b]].pos = b;
+    std::swap(listed[a], listed[b]);
+    pos[order[a]] = a;
+    pos[order[b]] = b;
   }
 
   void remove_slot(std::uint32_t s) {
     member& m = slots[s];
     if (m.info.left == 0) --complete;
     index.erase(m.info.peer);
-    swap_order(m.pos, size() - 1);
+    swap_order(pos[s], size() - 1);
     order.pop_back();
+    listed.pop_back();
+    m.occupant = 0;
     free_slots.push_back(s);
   }
-
-  void remove(const wire_peer_id& id) {
-    if (auto it = index.find(id); it != index.end()) remove_slot(it->second);
-  }
 };
 
-// A pending expiry check: the occupant of `slot` expires at last_announce +
-// expire_after unless it has announced since, or left (then the entry is stale).
+// A pending expiry check of the peer `occupant` in `slot`: it expires at
+// stamp + expire_after unless it announced after `stamp` (then the entry is
+// re-pushed with its last announce) or left (then the entry is stale).
 struct expiry_entry {
-  time_point last_announce;
+  time_point stamp;
   std::uint32_t torrent;
   std::uint32_t slot;
-  bool operator>(const expiry_entry& o) const { return last_announce > o.last_announce; }
+  std::uint64_t occupant;
+  bool operator>(const expiry_entry& o) const { return stamp > o.stamp; }
 };
+
+using expiry_heap = std::priority_queue<expiry_entry, std::vector<expiry_entry>, std::greater<>>;
+
+// Stale expiry entries tolerated beyond one per peer before the heap is rebuilt.
+constexpr std::size_t stale_entry_slack = 1024;
 
 // The entries of a priority_queue, in heap order (its container is protected).
 template <typename Queue>
@@ -105,15 +122,18 @@ const typename Queue::container_type& entries_of(const Queue& q) {
 }
 
 void check_swarm(const swarm& s, std::uint32_t torrent) {
-  require(
-      s.index.size() == s.order.size() && s.order.size() + s.free_slots.size() == s.slots.size(),
-      "tracker invariant 1: torrent {} has {} ids, {} peers in order, {} free of {} slots", torrent,
-      s.index.size(), s.order.size(), s.free_slots.size(), s.slots.size());
+  require(s.index.size() == s.order.size() && s.listed.size() == s.order.size() &&
+              s.order.size() + s.free_slots.size() == s.slots.size() &&
+              s.pos.size() == s.slots.size(),
+          "tracker invariant 1: torrent {} has {} ids, {} peers in order, {} listed, {} free of {} "
+          "slots",
+          torrent, s.index.size(), s.order.size(), s.listed.size(), s.free_slots.size(),
+          s.slots.size());
   std::vector<std::uint8_t> used(s.slots.size(), 0);
   std::uint32_t complete = 0, completions = 0;
   for (std::size_t i = 0; i < s.order.size(); ++i) {
     const std::uint32_t slot = s.order[i];
-    require(slot < s.slots.size() && !used[slot] && s.slots[slot].pos == i,
+    require(slot < s.slots.size() && !used[slot] && s.pos[slot] == i,
             "tracker invariant 1: torrent {} order[{}] = slot {}, out of range, listed twice or "
             "not at its pos",
             torrent, i, slot);
@@ -123,11 +143,16 @@ void check_swarm(const swarm& s, std::uint32_t torrent) {
     require(it != s.index.end() && it->second == slot,
             "tracker invariant 1: torrent {} slot {} holds a peer id indexed elsewhere", torrent,
             slot);
+    require(m.occupant != 0, "tracker: torrent {} slot {} is occupied by occupant 0", torrent,
+            slot);
+    require(s.listed[i] == peer_entry{m.info.peer, m.info.address},
+            "tracker: torrent {} lists another id or address at {} than slot {} holds", torrent, i,
+            slot);
     complete += m.info.left == 0;
     completions += m.counted_completion;
   }
   for (const std::uint32_t slot : s.free_slots) {
-    require(slot < s.slots.size() && !used[slot],
+    require(slot < s.slots.size() && !used[slot] && s.slots[slot].occupant == 0,
             "tracker: torrent {} free slot {} is out of range, occupied or free twice", torrent,
             slot);
     used[slot] = 2;
@@ -145,45 +170,139 @@ void check_swarm(const swarm& s, std::uint32_t torrent) {
 struct tracker::impl {
   tracker_options options;
   rng random;
+  std::vector<sha1_hash> allowed;  // sorted; consulted when options.allowed_torrents
   std::map<sha1_hash, std::uint32_t> torrent_index;
-  std::vector<swarm> swarms;
-  // Min-heap by last_announce; pruned of stale entries lazily, hence mutable.
-  mutable std::priority_queue<expiry_entry, std::vector<expiry_entry>, std::greater<>> expiry;
+  std::vector<swarm> swarms;  // tracked ones, and free ones (empty) listed below
+  std::vector<std::uint32_t> free_swarms;
+  std::size_t peers = 0;
+  std::uint64_t next_occupant = 1;
+  // Min-heap by stamp; refreshed and pruned lazily, hence mutable.
+  mutable expiry_heap expiry;
 
-  impl(tracker_options o, std::uint64_t seed) : options(o), random(seed) {}
-
-  bool is_live(const expiry_entry& e) const {
-    const auto& s = swarms[e.torrent];
-    if (e.slot >= s.slots.size()) return false;
-    const auto& m = s.slots[e.slot];
-    // A free slot has pos out of range or points elsewhere in `order`.
-    return m.pos < s.size() && s.order[m.pos] == e.slot && m.info.last_announce == e.last_announce;
+  impl(tracker_options o, std::uint64_t seed) : options(std::move(o)), random(seed) {
+    if (options.allowed_torrents) {
+      allowed = *options.allowed_torrents;
+      std::sort(allowed.begin(), allowed.end());
+    }
   }
 
-  void prune_stale() const {
-    while (!expiry.empty() && !is_live(expiry.top()))
+  bool admits(const sha1_hash& h) const {
+    return !options.allowed_torrents || std::binary_search(allowed.begin(), allowed.end(), h);
+  }
+
+  // The peer an entry is about, if it is still there.
+  const swarm::member* occupant_of(const expiry_entry& e) const {
+    const auto& s = swarms[e.torrent];
+    if (e.slot >= s.slots.size()) return nullptr;
+    const auto& m = s.slots[e.slot];
+    return m.occupant == e.occupant ? &m : nullptr;
+  }
+
+  // Brings a live entry stamped with its peer's last announce to the top (rule 7).
+  void refresh_top() const {
+    while (!expiry.empty()) {
+      const expiry_entry e = expiry.top();
+      const swarm::member* m = occupant_of(e);
+      if (m && m->info.last_announce == e.stamp) return;
       expiry.pop();
+      if (m) expiry.push({m->info.last_announce, e.torrent, e.slot, e.occupant});
+    }
+  }
+
+  std::uint32_t create_swarm(const sha1_hash& h) {
+    std::uint32_t t;
+    if (free_swarms.empty()) {
+      t = static_cast<std::uint32_t>(swarms.size());
+      swarms.emplace_back();
+    } else {
+      t = free_swarms.back();
+      free_swarms.pop_back();
+    }
+    swarms[t].hash = h;
+    torrent_index.emplace(h, t);
+    return t;
+  }
+
+  // Rule 8: a torrent without peers is forgotten, its memory released.
+  void drop_if_empty(std::uint32_t t) {
+    if (swarms[t].size() > 0) return;
+    torrent_index.erase(swarms[t].hash);
+    swarms[t] = swarm{};
+    free_swarms.push_back(t);
+  }
+
+  void remove_peer(std::uint32_t t, std::uint32_t slot) {
+    swarms[t].remove_slot(slot);
+    --peers;
+    if (expiry.size() > 2 * peers + stale_entry_slack) compact_expiry();
+  }
+
+  void compact_expiry() {
+    std::vector<expiry_entry> live;
+    live.reserve(peers);
+    for (const expiry_entry& e : entries_of(expiry))
+      if (occupant_of(e)) live.push_back(e);
+    expiry = expiry_heap(std::greater<>(), std::move(live));
+  }
+
+  // Records the announce of a peer that stays; returns its slot.
+  std::uint32_t update_peer(std::uint32_t t, const announce_request& request, time_point now) {
+    swarm& s = swarms[t];
+    bool added = false;
+    const std::uint32_t slot = s.find_or_add(request.peer, added);
+    swarm::member& m = s.slots[slot];
+    if (added) {
+      m.occupant = next_occupant++;
+      ++peers;
+      expiry.push({now, t, slot, m.occupant});
+    } else if (m.info.left == 0) {
+      --s.complete;
+    }
+    m.info.address = request.address;
+    s.listed[s.pos[slot]].address = request.address;
+    m.info.uploaded = request.uploaded;
+    m.info.downloaded = request.downloaded;
+    m.info.left = request.left;
+    m.info.last_announce = now;
+    if (request.left == 0) ++s.complete;
+    if (request.event == announce_event::completed && !m.counted_completion) {
+      m.counted_completion = true;
+      ++s.downloaded;
+    }
+    return slot;
   }
 
   // Up to `k` distinct random peers other than `asker`: a partial Fisher-Yates
   // shuffle of the swarm's `order` (which carries no meaning), O(k).
   std::vector<peer_entry> select(swarm& s, std::uint32_t asker, std::uint32_t k) {
-    s.swap_order(s.slots[asker].pos, s.size() - 1);
+    s.swap_order(s.pos[asker], s.size() - 1);
     const std::uint32_t n = s.size() - 1;
     k = std::min(k, n);
     std::vector<peer_entry> out;
     out.reserve(k);
     for (std::uint32_t i = 0; i < k; ++i) {
       s.swap_order(i, std::uniform_int_distribution<std::uint32_t>(i, n - 1)(random));
-      const auto& info = s.slots[s.order[i]].info;
-      out.push_back({info.peer, info.address});
+      out.push_back(s.listed[i]);
     }
     return out;
   }
+
+  void check_torrents() const;
+  void check_expiry() const;
 };
 
+std::string_view to_string(announce_refusal r) {
+  switch (r) {
+    case announce_refusal::unlisted_torrent:
+      return "unregistered torrent: this tracker serves only the torrents it was given";
+    case announce_refusal::torrent_limit:
+      return "tracker full: it tracks as many torrents as it allows, try again later";
+  }
+  return "refused";
+}
+
 tracker::tracker(tracker_options options, std::uint64_t seed)
-    : impl_(std::make_unique<impl>(options, seed)) {}
+    : impl_(std::make_unique<impl>(std::move(options), seed)) {}
 tracker::~tracker() = default;
 tracker::tracker(tracker&&) noexcept = default;
 tracker& tracker::operator=(tracker&&) noexcept = default;
@@ -197,42 +316,36 @@ announce_response tracker::announce(const announce_request& request, time_point 
   announce_response response;
   response.interval = d.options.interval;
   response.min_interval = d.options.min_interval;
+  const auto refuse = [&](announce_refusal why) {
+    response.refusal = why;
+    response.failure = std::string(to_string(why));
+    return response;
+  };
+  if (!d.admits(request.info_hash)) return refuse(announce_refusal::unlisted_torrent);
 
-  auto found = d.torrent_index.find(request.info_hash);
-  if (found == d.torrent_index.end()) {
+  std::uint32_t torrent;
+  if (auto found = d.torrent_index.find(request.info_hash); found != d.torrent_index.end()) {
+    torrent = found->second;
+  } else {
     if (request.event == announce_event::stopped) return response;
-    found = d.torrent_index.emplace(request.info_hash, static_cast<std::uint32_t>(d.swarms.size()))
-                .first;
-    d.swarms.emplace_back();
+    if (d.torrent_index.size() >= d.options.max_torrents)
+      return refuse(announce_refusal::torrent_limit);
+    torrent = d.create_swarm(request.info_hash);
   }
-  const std::uint32_t torrent = found->second;
   swarm& s = d.swarms[torrent];
 
   if (request.event == announce_event::stopped) {
-    s.remove(request.peer);
+    if (auto it = s.index.find(request.peer); it != s.index.end())
+      d.remove_peer(torrent, it->second);
   } else {
-    bool added = false;
-    const std::uint32_t slot = s.find_or_add(request.peer, added);
-    swarm::member& m = s.slots[slot];
-    if (!added && m.info.left == 0) --s.complete;
-    m.info.address = request.address;
-    m.info.uploaded = request.uploaded;
-    m.info.downloaded = request.downloaded;
-    m.info.left = request.left;
-    m.info.last_announce = now;
-    if (request.left == 0) ++s.complete;
-    if (request.event == announce_event::completed && !m.counted_completion) {
-      m.counted_completion = true;
-      ++s.downloaded;
-    }
-    d.expiry.push({now, torrent, slot});
-
+    const std::uint32_t slot = d.update_peer(torrent, request, now);
     const auto numwant =
         std::min(request.numwant.value_or(d.options.default_numwant), d.options.max_numwant);
     response.peers = d.select(s, slot, numwant);
   }
   response.complete = s.complete;
   response.incomplete = s.size() - s.complete;
+  d.drop_if_empty(torrent);
   return response;
 }
 
@@ -243,70 +356,105 @@ std::optional<scrape_entry> tracker::scrape(const sha1_hash& info_hash) const {
   return scrape_entry{s.complete, s.size() - s.complete, s.downloaded};
 }
 
-std::vector<sha1_hash> tracker::torrents() const {
+std::vector<sha1_hash> tracker::torrents(std::size_t limit) const {
   std::vector<sha1_hash> out;
-  out.reserve(impl_->torrent_index.size());
-  for (const auto& [hash, index] : impl_->torrent_index)
-    out.push_back(hash);
+  out.reserve(std::min(limit, impl_->torrent_index.size()));
+  for (auto it = impl_->torrent_index.begin();
+       it != impl_->torrent_index.end() && out.size() < limit; ++it)
+    out.push_back(it->first);
   return out;
 }
 
-std::vector<tracked_peer> tracker::peers(const sha1_hash& info_hash) const {
+std::size_t tracker::torrent_count() const {
+  return impl_->torrent_index.size();
+}
+
+std::size_t tracker::peer_count() const {
+  return impl_->peers;
+}
+
+std::vector<tracked_peer> tracker::peers(const sha1_hash& info_hash, std::size_t limit) const {
   std::vector<tracked_peer> out;
   auto found = impl_->torrent_index.find(info_hash);
   if (found == impl_->torrent_index.end()) return out;
   const swarm& s = impl_->swarms[found->second];
-  out.reserve(s.size());
-  for (auto slot : s.order)
-    out.push_back(s.slots[slot].info);
+  const std::size_t n = std::min<std::size_t>(limit, s.size());
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back(s.slots[s.order[i]].info);
   return out;
 }
 
-void tracker::check_invariants() const {
-  const impl& d = *impl_;
-  require(d.torrent_index.size() == d.swarms.size(), "tracker: {} torrents indexed, {} swarms",
-          d.torrent_index.size(), d.swarms.size());
-  std::vector<std::uint8_t> indexed(d.swarms.size(), 0);
-  for (const auto& [hash, t] : d.torrent_index) {
-    require(t < d.swarms.size() && !indexed[t], "tracker: swarm {} indexed twice or out of range",
-            t);
-    indexed[t] = 1;
+void tracker::impl::check_torrents() const {
+  require(torrent_index.size() + free_swarms.size() == swarms.size(),
+          "tracker: {} torrents indexed and {} free, of {} swarms", torrent_index.size(),
+          free_swarms.size(), swarms.size());
+  require(torrent_index.size() <= options.max_torrents,
+          "tracker invariant 10: {} torrents tracked, at most {} allowed", torrent_index.size(),
+          options.max_torrents);
+  std::vector<std::uint8_t> seen(swarms.size(), 0);
+  std::size_t total = 0;
+  for (const auto& [hash, t] : torrent_index) {
+    require(t < swarms.size() && !seen[t] && swarms[t].hash == hash,
+            "tracker: swarm {} indexed twice, out of range or under another hash", t);
+    seen[t] = 1;
+    require(swarms[t].size() > 0, "tracker invariant 8: torrent {} is tracked with no peers",
+            to_hex(hash));
+    require(admits(hash), "tracker invariant 9: torrent {} is tracked but not allowed",
+            to_hex(hash));
+    check_swarm(swarms[t], t);
+    total += swarms[t].size();
   }
-  for (std::uint32_t t = 0; t < d.swarms.size(); ++t)
-    check_swarm(d.swarms[t], t);
-  // Invariant 7: a heap entry for every peer's last announce.
-  const auto& heap = entries_of(d.expiry);
+  for (const std::uint32_t t : free_swarms) {
+    require(t < swarms.size() && !seen[t] && swarms[t].slots.empty(),
+            "tracker invariant 8: free swarm {} is tracked, listed twice or holds slots", t);
+    seen[t] = 2;
+  }
+  require(total == peers, "tracker: {} peers counted, {} in the swarms", peers, total);
+}
+
+void tracker::impl::check_expiry() const {
+  const auto& heap = entries_of(expiry);
   require(std::is_heap(heap.begin(), heap.end(), std::greater<>()),
           "tracker invariant 7: the expiry entries are not a min-heap");
-  std::vector<std::tuple<std::uint32_t, std::uint32_t, time_point>> entries;
-  entries.reserve(heap.size());
-  for (const expiry_entry& e : heap)
-    entries.emplace_back(e.torrent, e.slot, e.last_announce);
-  std::sort(entries.begin(), entries.end());
-  for (std::uint32_t t = 0; t < d.swarms.size(); ++t) {
-    for (const std::uint32_t slot : d.swarms[t].order) {
-      const time_point last = d.swarms[t].slots[slot].info.last_announce;
-      require(std::binary_search(entries.begin(), entries.end(), std::tuple{t, slot, last}),
-              "tracker invariant 7: torrent {} slot {} (last announce {} ns) has no expiry entry",
-              t, slot, last.time_since_epoch().count());
-    }
+  require(heap.size() <= 2 * peers + stale_entry_slack,
+          "tracker invariant 7: {} expiry entries for {} peers", heap.size(), peers);
+  std::map<std::uint64_t, std::size_t> live;  // occupant -> entries
+  for (const expiry_entry& e : heap) {
+    const swarm::member* m = occupant_of(e);
+    if (!m) continue;
+    ++live[e.occupant];
+    require(e.stamp <= m->info.last_announce,
+            "tracker invariant 7: torrent {} slot {} has an entry stamped after its last announce",
+            e.torrent, e.slot);
   }
+  require(live.size() == peers &&
+              std::all_of(live.begin(), live.end(), [](const auto& kv) { return kv.second == 1; }),
+          "tracker invariant 7: {} of {} peers have exactly one live expiry entry", live.size(),
+          peers);
+}
+
+void tracker::check_invariants() const {
+  impl_->check_torrents();
+  impl_->check_expiry();
 }
 
 std::optional<time_point> tracker::next_deadline() const {
-  impl_->prune_stale();
+  impl_->refresh_top();
   if (impl_->expiry.empty()) return std::nullopt;
-  return impl_->expiry.top().last_announce + impl_->options.expire_after;
+  return impl_->expiry.top().stamp + impl_->options.expire_after;
 }
 
 std::size_t tracker::on_deadline(time_point now) {
   auto& d = *impl_;
   std::size_t removed = 0;
-  while (!d.expiry.empty() && d.expiry.top().last_announce + d.options.expire_after <= now) {
+  for (;;) {
+    d.refresh_top();
+    if (d.expiry.empty() || d.expiry.top().stamp + d.options.expire_after > now) break;
     const expiry_entry e = d.expiry.top();
     d.expiry.pop();
-    if (!d.is_live(e)) continue;
-    d.swarms[e.torrent].remove_slot(e.slot);
+    d.remove_peer(e.torrent, e.slot);
+    d.drop_if_empty(e.torrent);
     ++removed;
   }
   return removed;

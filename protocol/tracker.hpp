@@ -17,14 +17,28 @@
 //    max_numwant; 0 gives no peers.
 // 6. A "stopped" announce returns the counts and no peers; for a torrent never
 //    seen it does not create the torrent.
-// 7. Expiry costs O(log n) per announce: a min-heap of (last announce, peer)
-//    whose stale entries are skipped lazily.
+// 7. Each tracked peer has exactly one live expiry entry, stamped at or before
+//    its last announce, in a min-heap: a re-announce pushes nothing; an entry
+//    that surfaces with an old stamp is re-pushed with the peer's last announce.
+//    Entries of removed peers are skipped when they surface, and the heap is
+//    rebuilt from the live entries when it holds more than twice as many
+//    entries as peers (plus a constant): memory O(peers), O(log n) per new peer.
+// 8. A torrent is tracked only while it has peers: the first announce that is
+//    not "stopped" creates it; it is dropped, with its "downloaded" count, when
+//    its last peer leaves ("stopped") or expires.
+// 9. allowed_torrents set: an announce for any other torrent is refused
+//    (announce_refusal::unlisted_torrent) and changes nothing.
+// 10. At most max_torrents torrents are tracked: an announce that would create
+//    one more is refused (announce_refusal::torrent_limit) and changes nothing.
 
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/types.hpp"
@@ -39,7 +53,16 @@ struct tracker_options {
   duration expire_after = std::chrono::seconds(900);  // ~3 missed re-announces
   std::uint32_t default_numwant = 50;                 // mainline default
   std::uint32_t max_numwant = 200;
+  // Rule 10; each tracked torrent costs a few hundred bytes plus its peers.
+  std::uint32_t max_torrents = 100'000;
+  // Rule 9: nullopt tracks any torrent; otherwise only these.
+  std::optional<std::vector<sha1_hash>> allowed_torrents{};
 };
+
+// Why an announce was refused (announce_response::failure holds to_string of it).
+enum class announce_refusal : std::uint8_t { unlisted_torrent, torrent_limit };
+// The failure reason sent to the client.
+std::string_view to_string(announce_refusal r);
 
 struct announce_request {
   sha1_hash info_hash{};
@@ -59,7 +82,8 @@ struct peer_entry {
 };
 
 struct announce_response {
-  std::optional<std::string> failure;  // set: the announce was refused
+  std::optional<std::string> failure;       // set: the announce was refused
+  std::optional<announce_refusal> refusal;  // set with failure by the tracker
   duration interval{};
   duration min_interval{};
   std::uint32_t complete = 0;    // seeders
@@ -95,16 +119,22 @@ class tracker {
   announce_response announce(const announce_request& request, time_point now);
   // nullopt for a torrent the tracker has never seen.
   std::optional<scrape_entry> scrape(const sha1_hash& info_hash) const;
-  // Sorted by info hash.
-  std::vector<sha1_hash> torrents() const;
-  std::vector<tracked_peer> peers(const sha1_hash& info_hash) const;
+  // The first `limit` tracked torrents by info hash.
+  std::vector<sha1_hash> torrents(
+      std::size_t limit = std::numeric_limits<std::size_t>::max()) const;
+  std::size_t torrent_count() const;
+  std::size_t peer_count() const;  // over every torrent
+  // At most `limit` of the torrent's peers, in no particular order.
+  std::vector<tracked_peer> peers(
+      const sha1_hash& info_hash,
+      std::size_t limit = std::numeric_limits<std::size_t>::max()) const;
 
   // Expiry timer: the earliest time a peer could expire (nullopt: no peers).
   std::optional<time_point> next_deadline() const;
   // Removes peers whose last announce is older than expire_after; returns how many.
   std::size_t on_deadline(time_point now);
-  // Throws std::logic_error naming the first invariant (1, 2, 7 above, and the
-  // swarm tables behind them) that does not hold, with the offending values.
+  // Throws std::logic_error naming the first invariant (1, 2, 7, 8, 10 above,
+  // and the swarm tables behind them) that does not hold, with the offending values.
   // O(peers + expiry entries): for tests and checked simulator builds.
   void check_invariants() const;
 

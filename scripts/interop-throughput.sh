@@ -6,14 +6,25 @@
 # last verified piece (client start-up included), and every copy is compared
 # with the original.
 #
-# Usage: scripts/interop-throughput.sh [SIZE_MIB] [SWARMSIM_BINARY]
-#   (defaults: 64, build/release/swarmsim). Needs python3-libtorrent, aria2,
-#   transmission-cli (scripts/setup.sh). Pin it with taskset on a shared machine.
+# Usage: scripts/interop-throughput.sh [SIZE_MIB] [SWARMSIM_BINARY] [ENCRYPTION]
+#   (defaults: 64, build/release/swarmsim, enabled). ENCRYPTION "required" makes
+#   every client require encryption (MSE with RC4): swarmsim --encryption
+#   required, libtorrent forced, aria2c --bt-require-crypto, Transmission -er;
+#   "enabled" leaves each at its default (Transmission at -et, plaintext
+#   preferred). Needs python3-libtorrent, aria2, transmission-cli
+#   (scripts/setup.sh). Pin it with taskset on a shared machine.
 set -euo pipefail
 
 size_mib=${1:-64}
 S=$(realpath "${2:-build/release/swarmsim}")
 LT="/usr/bin/python3 $(realpath "$(dirname "$0")/../tests/sim/real/lt_client.py")"
+case ${3:-enabled} in
+  enabled) ss_enc=(--encryption enabled) lt_enc=(--encryption enabled) aria2_enc=() tr_enc=-et ;;
+  required)
+    ss_enc=(--encryption required) lt_enc=(--encryption forced) tr_enc=-er
+    aria2_enc=(--bt-require-crypto=true --bt-min-crypto-level=arc4) ;;
+  *) echo "ENCRYPTION must be enabled or required" >&2; exit 2 ;;
+esac
 work=$(mktemp -d /tmp/swarmsim-interop.XXXXXX)
 pids=()
 cleanup() {
@@ -35,10 +46,10 @@ wait_listen() { # PORT: until something accepts on it (60 s at most)
 }
 transmission_conf() { # DIR PORT
   mkdir -p "$1"
-  printf '{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false, "port-forwarding-enabled": false, "encryption": 0, "peer-port": %s, "rpc-enabled": false}\n' "$2" >"$1/settings.json"
+  printf '{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false, "port-forwarding-enabled": false, "peer-port": %s, "rpc-enabled": false}\n' "$2" >"$1/settings.json"
 }
 aria2_opts=(--enable-dht=false --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false
-  --file-allocation=none --summary-interval=0 --console-log-level=error)
+  --file-allocation=none --summary-interval=0 --console-log-level=error "${aria2_enc[@]}")
 
 head -c $((size_mib << 20)) /dev/urandom >data.bin
 tracker_port=$(port)
@@ -51,13 +62,13 @@ $S torrent create data.bin --announce "http://127.0.0.1:$tracker_port/announce" 
 start_seed() {
   seed_port=$(port)
   case $1 in
-    swarmsim) $S seed t.torrent --data data.bin --listen 127.0.0.1:"$seed_port" -q & ;;
-    libtorrent) $LT seed t.torrent . --timeout 600 >lt-seed.log 2>&1 & ;;
+    swarmsim) $S seed t.torrent --data data.bin --listen 127.0.0.1:"$seed_port" "${ss_enc[@]}" -q & ;;
+    libtorrent) $LT seed t.torrent . --timeout 600 "${lt_enc[@]}" >lt-seed.log 2>&1 & ;;
     aria2c) aria2c --dir=. --listen-port="$seed_port" "${aria2_opts[@]}" --check-integrity=true \
       --seed-ratio=0.0 --seed-time=10 t.torrent >aria2-seed.log 2>&1 & ;;
     transmission-cli)
       transmission_conf tr-seed "$seed_port"
-      transmission-cli -w . -g tr-seed -p "$seed_port" -M -et t.torrent >tr-seed.log 2>&1 & ;;
+      transmission-cli -w . -g tr-seed -p "$seed_port" -M "$tr_enc" t.torrent >tr-seed.log 2>&1 & ;;
   esac
   seed_pid=$!
   pids+=("$seed_pid")
@@ -72,14 +83,16 @@ download() {
   p=$(port)
   t0=$(now)
   case $1 in
-    swarmsim) $S download t.torrent --out "$out" --peer 127.0.0.1:"$seed_port" -q --timeout 5min ;;
-    libtorrent) $LT download t.torrent "$out" --timeout 300 >/dev/null ;;
+    swarmsim) $S download t.torrent --out "$out" --peer 127.0.0.1:"$seed_port" "${ss_enc[@]}" -q \
+      --timeout 5min ;;
+    libtorrent) $LT download t.torrent "$out" --timeout 300 "${lt_enc[@]}" >/dev/null ;;
     aria2c) aria2c --dir="$out" --listen-port="$p" "${aria2_opts[@]}" --seed-time=0 t.torrent >/dev/null ;;
     transmission-cli)
       transmission_conf "tr-$out" "$p"
       printf '#!/bin/sh\ntouch %s/tr.done\n' "$work" >done.sh && chmod +x done.sh
       rm -f tr.done
-      transmission-cli -w "$out" -g "tr-$out" -p "$p" -M -et -f "$work/done.sh" t.torrent >tr-dl.log 2>&1 &
+      transmission-cli -w "$out" -g "tr-$out" -p "$p" -M "$tr_enc" -f "$work/done.sh" t.torrent \
+        >tr-dl.log 2>&1 &
       local tp=$!
       wait_listen "$p"
       # Transmission ignores tracker peers on 127.x: the swarmsim seed is
@@ -90,7 +103,7 @@ download() {
         # started the torrent; a refused dial is retried only after 60 s.
         sleep 3
         kill "$seed_pid" 2>/dev/null || true
-        $S seed t.torrent --data data.bin --peer 127.0.0.1:"$p" -q >/dev/null 2>&1 &
+        $S seed t.torrent --data data.bin --peer 127.0.0.1:"$p" "${ss_enc[@]}" -q >/dev/null 2>&1 &
         dialer=$!
       fi
       until [[ -e tr.done ]]; do sleep 0.05; done

@@ -292,7 +292,7 @@ constexpr std::array<field<protocol::picker_options>, 5> picker_table{{
 
 using protocol::choker_options;
 
-constexpr std::array<field<choker_options>, 11> choker_table{{
+constexpr std::array<field<choker_options>, 12> choker_table{{
     // A whole number, or `auto`: slots scale with the upload capacity (mainline).
     {"upload_slots",
      [](const reading& r, const located& v, choker_options& c) {
@@ -318,6 +318,7 @@ constexpr std::array<field<choker_options>, 11> choker_table{{
     plain<named<seed_mode_names>, &choker_options::seed_mode>("seed_mode"),
     plain<size<u32_max>, &choker_options::round_robin_bytes>("round_robin_bytes"),
     plain<time_span<false>, &choker_options::round_robin_min_time>("round_robin_min_time"),
+    plain<time_span<true>, &choker_options::round_robin_max_time>("round_robin_max_time"),
     plain<boolean, &choker_options::super_seeding>("super_seeding"),
 }};
 

@@ -15,6 +15,7 @@
 #include "fuzz/announce_request_target.hpp"
 #include "fuzz/bencode_target.hpp"
 #include "fuzz/metainfo_target.hpp"
+#include "fuzz/peer_target.hpp"
 #include "fuzz/wire_codec_target.hpp"
 
 namespace swarmsim::fuzz {
@@ -55,6 +56,10 @@ TEST(FuzzCorpus, WireCodec) {
 
 TEST(FuzzCorpus, Metainfo) {
   EXPECT_GT(replay("metainfo", metainfo_one), 0u);
+}
+
+TEST(FuzzCorpus, Peer) {
+  EXPECT_GT(replay("peer", peer_one), 0u);
 }
 
 TEST(FuzzCorpus, AnnounceRequest) {

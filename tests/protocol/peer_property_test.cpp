@@ -97,8 +97,10 @@ class peer_run {
       resolve_connect();
     } else if (op < 20) {
       disconnect();
-    } else if (op < 70) {
+    } else if (op < 62) {
       deliver_message();
+    } else if (op < 70) {
+      answer_requests();
     } else if (op < 80) {
       last_op_ = "deadline";
       peer_.on_deadline(now_);
@@ -235,6 +237,26 @@ class peer_run {
     peer_.on_message(*c, m, now_);
   }
 
+  // A well-behaved remote's turn: it sends every block we asked it for, in
+  // order, if it unchoked us, and asks for a block if we unchoke it.
+  void answer_requests() {
+    const auto c = random_conn();
+    if (!c) return;
+    remote_conn& r = conns_.at(*c);
+    if (!r.handshaken) return;
+    last_op_ = "blocks and a request on " + std::to_string(c->value());
+    if (r.unchoked_peer) {
+      std::vector<block_ref> asked;
+      asked.swap(r.requested);
+      for (const block_ref b : asked) {
+        if (!peer_.find(*c)) return;
+        peer_.on_message(
+            *c, msg::piece{b.piece, geometry.block_offset(b), geometry.block_length(b), {}}, now_);
+      }
+    }
+    if (!r.choked_by_peer && peer_.find(*c)) peer_.on_message(*c, request(false), now_);
+  }
+
   message handshake(const remote_conn& r) {
     if (rng_() % 30 == 0) return msg::handshake{sha1_hash{7}, wire_peer_id{}, {}};  // wrong torrent
     return msg::handshake{info_hash, wire_peer_id{static_cast<std::uint8_t>(r.remote + 20)}, {}};
@@ -310,9 +332,10 @@ class peer_run {
     return msg::request{b.piece, geometry.block_offset(b), geometry.block_length(b)};
   }
 
-  // A block the peer asked for, else (or sometimes) any block.
+  // A block the peer asked for, else (or now and then) any block: one nobody
+  // asked this remote for is wasted (peer invariant 12).
   message piece(remote_conn& r, bool broken) {
-    if (!r.requested.empty() && !broken && rng_() % 5 != 0) {
+    if (!r.requested.empty() && !broken && rng_() % 20 != 0) {
       const auto i = rng_() % r.requested.size();
       const block_ref b = r.requested[i];
       r.requested.erase(r.requested.begin() + static_cast<std::ptrdiff_t>(i));
@@ -452,7 +475,9 @@ TEST(peer_property, a_leecher_checking_pieces_keeps_its_invariants_under_random_
 TEST(peer_property, a_seed_keeps_its_invariants_under_random_events) {
   const coverage c = run_seeds({.seed = true}, 201);
   EXPECT_GT(c.connections, 100u);
-  EXPECT_GT(c.uploads, 50u);
+  // Random remotes often hold a slot without asking, which costs them it
+  // (choker rule 10): fewer blocks leave than they would from a mainline seed.
+  EXPECT_GT(c.uploads, 25u);
 }
 
 TEST(peer_property, a_super_seed_keeps_its_invariants_under_random_events) {

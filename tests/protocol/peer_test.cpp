@@ -568,6 +568,7 @@ TEST(peer, a_full_peer_makes_room_for_an_incoming_connection_by_closing_an_idle_
   ASSERT_TRUE(wanted && idle);
   p.on_message(*wanted, msg::handshake{sha1_hash{}, wire_peer_id{2}, {}}, t0);
   p.on_message(*wanted, msg::interested{}, t0);
+  p.on_message(*wanted, msg::request{piece_index{0}, 0, 16384}, t0);  // it downloads
   p.on_message(*idle, msg::handshake{sha1_hash{}, wire_peer_id{3}, {}}, t0);
   std::vector<peer_action> acts;
   p.drain_actions(acts);
@@ -575,6 +576,7 @@ TEST(peer, a_full_peer_makes_room_for_an_incoming_connection_by_closing_an_idle_
   EXPECT_FALSE(p.can_accept(t0 + seconds(1)));
   EXPECT_FALSE(p.on_connected(endpoint{4, 1}, false, t0 + seconds(1)));
   const auto t = t0 + o.choker.rechoke_interval;
+  p.on_message(*wanted, msg::request{piece_index{0}, 16384, 16384}, t);  // and keeps at it
   EXPECT_TRUE(p.can_accept(t));
   const auto fresh = p.on_connected(endpoint{5, 1}, false, t);
   ASSERT_TRUE(fresh);

@@ -1,8 +1,10 @@
 // The tracker under random announces from several torrents' peers (every event,
 // random numwant, time running past expiry) against a shadow model: its
 // invariants hold after every step, every response lists at most numwant
-// distinct peers of the swarm, never the asker (rule 5), and the counts match
-// the model (rules 2-4, 6).
+// distinct peers of the swarm, never the asker (rule 5), the counts match the
+// model (rules 2-4, 6), a torrent is known exactly while it has peers (rule 8),
+// and announces for unlisted torrents or past the torrent limit are refused
+// without changing anything (rules 9, 10).
 
 #include <gtest/gtest.h>
 
@@ -20,7 +22,7 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr std::uint32_t torrents = 3;
+constexpr std::uint32_t torrents = 6;
 constexpr std::uint32_t peers_per_torrent = 12;
 
 sha1_hash torrent(std::uint32_t t) {
@@ -96,6 +98,20 @@ class tracker_run {
   }
 
  private:
+  bool allowed(std::uint32_t t) const {
+    return !options_.allowed_torrents ||
+           std::count(options_.allowed_torrents->begin(), options_.allowed_torrents->end(),
+                      torrent(t)) > 0;
+  }
+
+  // Rules 9 and 10: the announce is refused and the tracker does not know t.
+  void expect_refused(std::uint32_t t, const announce_response& response, announce_refusal why) {
+    EXPECT_EQ(response.refusal, why) << "torrent " << t;
+    EXPECT_EQ(response.failure, std::string(to_string(why)));
+    EXPECT_TRUE(response.peers.empty());
+    EXPECT_FALSE(tracker_.scrape(torrent(t))) << "torrent " << t;
+  }
+
   void announce() {
     const auto t = static_cast<std::uint32_t>(rng_() % torrents);
     const auto p = static_cast<std::uint32_t>(rng_() % peers_per_torrent);
@@ -107,6 +123,10 @@ class tracker_run {
     r.event = random_event(rng_);
     r.numwant = random_numwant(rng_);
     const announce_response response = tracker_.announce(r, now_);
+    if (!allowed(t)) return expect_refused(t, response, announce_refusal::unlisted_torrent);
+    if (r.event != announce_event::stopped && !swarms_.contains(t) &&
+        swarms_.size() >= options_.max_torrents)
+      return expect_refused(t, response, announce_refusal::torrent_limit);
     if (r.event == announce_event::stopped && !swarms_.contains(t)) {
       // Rule 6: a torrent never seen is not created.
       EXPECT_EQ(response.complete + response.incomplete, 0u);
@@ -129,6 +149,7 @@ class tracker_run {
     ASSERT_FALSE(response.failure);
     EXPECT_EQ(response.complete, s.complete()) << "torrent " << t << " peer " << p;
     EXPECT_EQ(response.incomplete, s.incomplete()) << "torrent " << t << " peer " << p;
+    if (s.peers.empty()) swarms_.erase(t);  // rule 8
     if (r.event == announce_event::stopped) {
       EXPECT_TRUE(response.peers.empty()) << "rule 6";
       return;
@@ -136,14 +157,14 @@ class tracker_run {
     // Rule 5: at most numwant (clamped), distinct, never the asker, all in the swarm.
     const std::uint32_t numwant =
         std::min(r.numwant.value_or(options_.default_numwant), options_.max_numwant);
-    const auto others = static_cast<std::uint32_t>(s.peers.size() - 1);
+    const auto others = static_cast<std::uint32_t>(swarms_.at(t).peers.size() - 1);
     EXPECT_EQ(response.peers.size(), std::min(numwant, others)) << "torrent " << t;
     std::set<std::uint32_t> listed;
     for (const peer_entry& e : response.peers) {
       const std::uint32_t q = e.peer[19];
       EXPECT_NE(q, p) << "rule 5: the asker is listed";
       EXPECT_TRUE(listed.insert(q).second) << "rule 5: peer " << q << " listed twice";
-      EXPECT_TRUE(s.peers.contains(q)) << "peer " << q << " is not in torrent " << t;
+      EXPECT_TRUE(swarms_.at(t).peers.contains(q)) << "peer " << q << " is not in torrent " << t;
     }
   }
 
@@ -154,12 +175,18 @@ class tracker_run {
         return entry.second.last_announce + options_.expire_after <= now_;
       });
     }
+    std::erase_if(swarms_, [](const auto& entry) { return entry.second.peers.empty(); });
     EXPECT_EQ(tracker_.on_deadline(now_), expired) << "rule 4";
   }
 
   void check_counts() {
     std::optional<time_point> first_expiry;
+    std::size_t peers = 0;
+    for (std::uint32_t t = 0; t < torrents; ++t)
+      EXPECT_EQ(tracker_.scrape(torrent(t)).has_value(), swarms_.contains(t))
+          << "rule 8, torrent " << t;
     for (const auto& [t, s] : swarms_) {
+      peers += s.peers.size();
       const auto scrape = tracker_.scrape(torrent(t));
       ASSERT_TRUE(scrape) << "torrent " << t;
       EXPECT_EQ(scrape->complete, s.complete()) << "rule 2, torrent " << t;
@@ -177,20 +204,18 @@ class tracker_run {
       EXPECT_EQ(known, expected) << "torrent " << t;
     }
     EXPECT_EQ(tracker_.next_deadline(), first_expiry) << "rule 7";
+    EXPECT_EQ(tracker_.torrent_count(), swarms_.size());
+    EXPECT_EQ(tracker_.peer_count(), peers);
   }
 
   tracker_options options_;
   tracker tracker_;
   std::mt19937_64 rng_;
-  std::map<std::uint32_t, shadow_swarm> swarms_;  // torrents the tracker has seen
+  std::map<std::uint32_t, shadow_swarm> swarms_;  // torrents with peers
   time_point now_ = time_origin;
 };
 
-TEST(tracker_property, random_announces_keep_the_invariants_and_match_a_shadow_model) {
-  tracker_options options;
-  options.default_numwant = 5;
-  options.max_numwant = 8;
-  options.expire_after = seconds(900);
+void run_seeds(const tracker_options& options) {
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     SCOPED_TRACE(::testing::Message() << "seed " << seed);
     tracker_run run(options, seed);
@@ -199,6 +224,32 @@ TEST(tracker_property, random_announces_keep_the_invariants_and_match_a_shadow_m
       if (::testing::Test::HasFailure()) FAIL() << "seed " << seed << " step " << i;
     }
   }
+}
+
+tracker_options small_options() {
+  tracker_options options;
+  options.default_numwant = 5;
+  options.max_numwant = 8;
+  options.expire_after = seconds(900);
+  return options;
+}
+
+TEST(tracker_property, random_announces_keep_the_invariants_and_match_a_shadow_model) {
+  run_seeds(small_options());
+}
+
+TEST(tracker_property, torrent_limit_refuses_new_torrents_only_while_full) {
+  tracker_options options = small_options();
+  options.max_torrents = 2;
+  options.expire_after = seconds(300);  // torrents empty out often, making room
+  run_seeds(options);
+}
+
+TEST(tracker_property, whitelist_refuses_every_other_torrent) {
+  tracker_options options = small_options();
+  options.allowed_torrents = std::vector<sha1_hash>{torrent(4), torrent(1), torrent(2)};
+  options.max_torrents = 2;
+  run_seeds(options);
 }
 
 }  // namespace

@@ -219,7 +219,7 @@ TEST(tracker, peers_expire_after_missing_re_announces_and_not_before) {
   EXPECT_EQ(tr.on_deadline(at(1499)), 0u);
   EXPECT_EQ(tr.on_deadline(at(1500)), 1u);
   EXPECT_FALSE(tr.next_deadline());
-  EXPECT_EQ(tr.scrape(torrent(1))->incomplete, 0u);
+  EXPECT_FALSE(tr.scrape(torrent(1)));  // rule 8: a torrent without peers is forgotten
 }
 
 TEST(tracker, expiry_keeps_the_counts_right) {

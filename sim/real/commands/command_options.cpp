@@ -36,6 +36,20 @@ CLI::Option* add_duration_option(CLI::App& sub, const std::string& name,
       help);
 }
 
+CLI::Option* add_encryption_option(CLI::App& sub, protocol::encryption_policy& into) {
+  return sub.add_option_function<std::string>(
+      "--encryption",
+      [&into](const std::string& text) {
+        const auto p = protocol::parse_encryption_policy(text);
+        if (!p)
+          throw CLI::ValidationError(
+              fmt::format("--encryption: '{}' is not one of disabled, enabled, required", text));
+        into = *p;
+      },
+      "Message stream encryption (MSE/PE): disabled, enabled (offer and accept it, "
+      "prefer plaintext; the default) or required (RC4 only, refuse plaintext peers)");
+}
+
 std::optional<std::vector<protocol::endpoint>> parse_peer_options(
     const std::vector<std::string>& texts) {
   std::vector<protocol::endpoint> peers;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "protocol/metainfo.hpp"
+#include "protocol/mse_handshake.hpp"
 #include "protocol/types.hpp"
 
 #include "sim/command.hpp"
@@ -46,6 +47,10 @@ CLI::Option* add_rate_option(CLI::App& sub, const std::string& name, double& int
 CLI::Option* add_duration_option(CLI::App& sub, const std::string& name,
                                  std::optional<std::chrono::milliseconds>& into,
                                  const std::string& help);
+
+// Adds --encryption disabled|enabled|required (protocol/mse_handshake.hpp) into
+// `into`; another value fails the parse with a message listing the choices.
+CLI::Option* add_encryption_option(CLI::App& sub, protocol::encryption_policy& into);
 
 // What `seed` and `download` both start from: the .torrent file, --listen and
 // --peer. nullopt, after an error message on stderr naming the file or the bad

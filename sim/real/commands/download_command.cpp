@@ -137,6 +137,7 @@ int run_download(const download_settings& s) {
   o.peer = s.peer;
   o.listen = inputs->listen;
   o.upload_rate = s.upload_rate;
+  o.encryption = s.encryption;
   o.download_rate = s.download_rate;
   std::unique_ptr<peer_host> host;
   try {
@@ -258,6 +259,7 @@ command add_download_command(CLI::App& app) {
                   "Upload limit, e.g. 1MiB/s (default: none)");
   add_rate_option(*sub, "--download-rate", settings->download_rate,
                   "Download limit (default: none)");
+  add_encryption_option(*sub, settings->encryption);
   add_duration_option(*sub, "--timeout", settings->timeout,
                       "Give up after this long, e.g. 10min (default: never)");
   sub->add_flag("-q,--quiet", settings->quiet, "No progress bar or messages");

@@ -20,6 +20,7 @@ struct download_settings {
   std::filesystem::path out;
   std::string listen = "127.0.0.1:0";
   double upload_rate = 0;  // bytes per second; 0: unlimited
+  protocol::encryption_policy encryption = protocol::encryption_policy::enabled;
   double download_rate = 0;
   std::vector<std::string> peers;  // "HOST:PORT" to connect to besides the tracker's
   std::optional<std::chrono::milliseconds> timeout;  // give up (exit 1) after this long

@@ -83,6 +83,7 @@ int run_seed(const seed_settings& s) {
   o.peer = s.peer;
   o.listen = inputs->listen;
   o.upload_rate = s.upload_rate;
+  o.encryption = s.encryption;
   std::unique_ptr<peer_host> host;
   try {
     host = std::make_unique<peer_host>(io, meta, *store, *tracker, o);
@@ -158,6 +159,7 @@ command add_seed_command(CLI::App& app) {
   sub->add_option("--peer", settings->peers, "Also connect to this HOST:PORT (repeatable)");
   add_rate_option(*sub, "--upload-rate", settings->upload_rate,
                   "Upload limit, e.g. 10MiB/s (default: none)");
+  add_encryption_option(*sub, settings->encryption);
   add_duration_option(*sub, "--for", settings->run_for,
                       "Stop after this long, e.g. 10min (default: until Ctrl-C)");
   sub->add_flag("-q,--quiet", settings->quiet, "No status line or log messages");

@@ -21,6 +21,7 @@ struct seed_settings {
   std::string listen = "127.0.0.1:0";
   std::vector<std::string> peers;  // HOST:PORT to dial, besides the tracker's list
   double upload_rate = 0;          // bytes per second; 0: unlimited
+  protocol::encryption_policy encryption = protocol::encryption_policy::enabled;
   std::optional<std::chrono::milliseconds> run_for;  // nullopt: until SIGINT/SIGTERM
   bool quiet = false;
   protocol::peer_options peer = real_peer_options();

@@ -16,6 +16,7 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,10 @@ struct tracker_command_options {
   std::string listen = "127.0.0.1:6969";
   std::string interval = "30s";
   std::vector<std::string> torrents;
+  bool whitelist = false;
+  std::uint32_t max_torrents = protocol::tracker_options{}.max_torrents;
+  std::size_t max_per_address = 32;
+  bool no_full_scrape = false;
   bool quiet = false;
 };
 
@@ -146,6 +151,26 @@ class view_loop {
   bool stopped_ = false;
 };
 
+// The tracker's settings from the flags (already checked).
+http_tracker_options http_options_of(const tracker_command_options& o, protocol::duration interval,
+                                     const std::vector<known_torrent>& torrents) {
+  http_tracker_options options;
+  options.tracker.interval = interval;
+  options.tracker.min_interval = std::min<protocol::duration>(interval, std::chrono::seconds(60));
+  options.tracker.expire_after = 3 * interval;
+  options.tracker.max_torrents = o.max_torrents;
+  if (o.whitelist) {
+    options.tracker.allowed_torrents.emplace();
+    for (const auto& t : torrents)
+      options.tracker.allowed_torrents->push_back(t.info_hash);
+  }
+  options.max_connections_per_address = o.max_per_address;
+  options.scrape_all = o.no_full_scrape ? full_scrape::refused : full_scrape::allowed;
+  options.seed =
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  return options;
+}
+
 int run_tracker(const tracker_command_options& o) {
   const auto listen = parse_listen_endpoint(o.listen);
   if (!listen) {
@@ -167,13 +192,12 @@ int run_tracker(const tracker_command_options& o) {
     return 2;
   }
 
-  http_tracker_options options;
-  options.tracker.interval = *interval;
-  options.tracker.min_interval = std::min<protocol::duration>(*interval, std::chrono::seconds(60));
-  options.tracker.expire_after = 3 * *interval;
-  options.seed =
-      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  if (o.whitelist && torrents.empty()) {
+    fmt::print(stderr, "swarmsim: error: --whitelist: give the allowed torrents with --torrent\n");
+    return 2;
+  }
 
+  const http_tracker_options options = http_options_of(o, *interval, torrents);
   const output_mode mode = o.quiet                   ? output_mode::quiet
                            : ::isatty(STDOUT_FILENO) ? output_mode::live_view
                                                      : output_mode::log_lines;
@@ -230,6 +254,18 @@ command add_tracker_command(CLI::App& app) {
   sub->add_option("--torrent", o->torrents,
                   "A .torrent file whose size and name the live view should show (repeatable)")
       ->type_name("FILE");
+  sub->add_flag("--whitelist", o->whitelist,
+                "Track only the --torrent files; announces for other torrents are refused");
+  sub->add_option("--max-torrents", o->max_torrents,
+                  "Most torrents tracked at once; announces for new ones past it are refused")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint32_t{1}, std::numeric_limits<std::uint32_t>::max()));
+  sub->add_option("--max-connections-per-address", o->max_per_address,
+                  "Most open connections from one IP address (512 in all)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{512}));
+  sub->add_flag("--no-full-scrape", o->no_full_scrape,
+                "Refuse /scrape without info_hash (a full scrape lists up to 10000 torrents)");
   sub->add_flag("--quiet,-q", o->quiet, "Print nothing (no live view, no log lines)");
   return {sub, [o] { return run_tracker(*o); }};
 }

@@ -21,14 +21,17 @@ std::optional<protocol::endpoint> to_protocol_endpoint(const tcp::endpoint& e) {
 
 connection_set::connection_set(asio::io_context& io, const tcp::endpoint& listen,
                                std::uint32_t num_pieces, token_bucket* upload,
-                               token_bucket* download, std::chrono::milliseconds connect_timeout)
+                               token_bucket* download, std::chrono::milliseconds connect_timeout,
+                               encryption_setup encryption)
     : io_(io),
       acceptor_(io),
       accept_timer_(io),
       num_pieces_(num_pieces),
       upload_(upload),
       download_(download),
-      connect_timeout_(connect_timeout) {
+      connect_timeout_(connect_timeout),
+      encryption_(encryption),
+      random_(encryption.seed) {
   acceptor_.open(listen.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(listen);
@@ -64,43 +67,44 @@ void connection_set::accept() {
         const auto remote = socket.remote_endpoint(rec);
         const auto e = rec ? std::nullopt : to_protocol_endpoint(remote);
         const auto c = e ? events_->on_inbound(*e) : std::nullopt;
-        if (c)
-          attach(*c, std::move(socket));
-        else
+        if (c) {
+          transport stream;
+          if (encryption_.policy != protocol::encryption_policy::disabled)
+            stream.responder = protocol::mse_handshake::responder(
+                {encryption_.info_hash}, encryption_.policy, protocol::rng(random_()));
+          attach(*c, std::move(socket), std::move(stream));
+        } else {
           socket.close(rec);
+        }
         events_->settle();
         if (*alive) accept();
       });
 }
 
 void connection_set::connect(protocol::endpoint remote) {
-  auto pc = std::make_shared<pending_connect>(io_, remote);
-  connecting_.push_back(pc);
-  pc->timer.expires_after(connect_timeout_);
-  pc->timer.async_wait([pc](const boost::system::error_code& ec) {
-    boost::system::error_code ignored;
-    if (!ec) pc->socket.close(ignored);
-  });
-  const tcp::endpoint target(asio::ip::address_v4(remote.address), remote.port);
-  pc->socket.async_connect(target, [this, alive = alive_, pc](const boost::system::error_code& ec) {
-    pc->timer.cancel();
+  const auto policy = encryption_.policy;
+  std::optional<protocol::mse_handshake> exchange;
+  if (policy != protocol::encryption_policy::disabled)
+    exchange =
+        protocol::mse_handshake::initiator(encryption_.info_hash, policy, protocol::rng(random_()));
+  auto done = [this, alive = alive_](const dial& self, std::optional<dialed> result) {
     if (!*alive) return;
-    connecting_.remove(pc);
-    const bool ok = !ec && pc->socket.is_open();
-    if (const auto c = events_->on_outbound(pc->remote, ok)) {
-      attach(*c, std::move(pc->socket));
-    } else {
-      boost::system::error_code ignored;
-      pc->socket.close(ignored);
-    }
+    connecting_.remove_if([&](const auto& d) { return d.get() == &self; });
+    const auto c = events_->on_outbound(self.remote(), result.has_value());
+    if (c && result) attach(*c, std::move(result->socket), std::move(result->stream));
     events_->settle();
-  });
+  };
+  auto d =
+      std::make_shared<dial>(io_, remote, std::move(exchange), protocol::retry_in_plaintext(policy),
+                             connect_timeout_, std::move(done));
+  connecting_.push_back(d);
+  d->start();
 }
 
-void connection_set::attach(protocol::connection_id c, tcp::socket socket) {
+void connection_set::attach(protocol::connection_id c, tcp::socket socket, transport stream) {
   slot& s = slots_[c];
   s.conn = std::make_shared<peer_connection>(std::move(socket), c, num_pieces_, *events_, upload_,
-                                             download_);
+                                             download_, std::move(stream));
   s.conn->start();
 }
 
@@ -123,10 +127,8 @@ void connection_set::close_all() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   accept_timer_.cancel();
-  for (auto& pc : connecting_) {
-    pc->timer.cancel();
-    pc->socket.close(ignored);
-  }
+  for (auto& d : connecting_)
+    d->cancel();
   connecting_.clear();
   for (auto& [id, s] : slots_)
     if (s.conn) s.conn->close();

@@ -10,8 +10,12 @@
 // 2. Every inbound accept and every finished outbound connect is followed by one
 //    connection_events::settle(), after the new connection (if any) is attached,
 //    so messages the peer queued for it can be sent.
-// 3. An outgoing connect that has not completed within connect_timeout fails.
+// 3. An outgoing connect (with its MSE exchange, dial.hpp) that has not completed
+//    within connect_timeout fails.
 // 4. After close_all() no handler reaches the events and no socket stays open.
+// 5. Connections follow the encryption policy: outgoing ones run the MSE exchange
+//    before the events hear of them; incoming ones start with the responder's
+//    side of it, which also passes a plaintext handshake through when allowed.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -24,7 +28,9 @@
 #include <optional>
 #include <vector>
 
+#include "protocol/mse_handshake.hpp"
 #include "protocol/types.hpp"
+#include "sim/real/network/dial.hpp"
 #include "sim/real/network/peer_connection.hpp"
 #include "sim/real/network/token_bucket.hpp"
 
@@ -45,6 +51,12 @@ class connection_events : public connection_owner {
   ~connection_events() = default;
 };
 
+struct encryption_setup {
+  protocol::encryption_policy policy = protocol::encryption_policy::enabled;
+  protocol::sha1_hash info_hash{};  // of the torrent the connections are for
+  std::uint64_t seed = 1;           // for the exchanges' keys and padding
+};
+
 // An IPv4 (or IPv4-mapped) TCP endpoint as a protocol endpoint.
 std::optional<protocol::endpoint> to_protocol_endpoint(const boost::asio::ip::tcp::endpoint& e);
 
@@ -53,7 +65,7 @@ class connection_set {
   // Binds and listens on `listen`; throws boost::system::system_error if it cannot.
   connection_set(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& listen,
                  std::uint32_t num_pieces, token_bucket* upload, token_bucket* download,
-                 std::chrono::milliseconds connect_timeout);
+                 std::chrono::milliseconds connect_timeout, encryption_setup encryption);
   ~connection_set();
   connection_set(const connection_set&) = delete;
   connection_set& operator=(const connection_set&) = delete;
@@ -80,16 +92,8 @@ class connection_set {
   struct slot {
     std::shared_ptr<peer_connection> conn;
   };
-  struct pending_connect {
-    pending_connect(boost::asio::io_context& io, protocol::endpoint e)
-        : socket(io), timer(io), remote(e) {}
-    boost::asio::ip::tcp::socket socket;
-    boost::asio::steady_timer timer;
-    protocol::endpoint remote;
-  };
-
   void accept();
-  void attach(protocol::connection_id c, boost::asio::ip::tcp::socket socket);
+  void attach(protocol::connection_id c, boost::asio::ip::tcp::socket socket, transport stream);
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
@@ -100,7 +104,9 @@ class connection_set {
   std::chrono::milliseconds connect_timeout_;
   connection_events* events_ = nullptr;
   std::map<protocol::connection_id, slot> slots_;  // by connection id (ids are sparse)
-  std::list<std::shared_ptr<pending_connect>> connecting_;
+  encryption_setup encryption_;
+  protocol::rng random_;
+  std::list<std::shared_ptr<dial>> connecting_;
   // Shared with handlers so a handler that runs after close_all() does nothing.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -14,7 +14,7 @@ namespace asio = boost::asio;
 
 peer_connection::peer_connection(asio::ip::tcp::socket socket, protocol::connection_id id,
                                  std::uint32_t num_pieces, connection_owner& owner,
-                                 token_bucket* upload, token_bucket* download)
+                                 token_bucket* upload, token_bucket* download, transport stream)
     : socket_(std::move(socket)),
       read_timer_(socket_.get_executor()),
       write_timer_(socket_.get_executor()),
@@ -24,7 +24,11 @@ peer_connection::peer_connection(asio::ip::tcp::socket socket, protocol::connect
       upload_(upload),
       download_(download),
       read_buffer_(read_buffer_size),
+      exchange_(std::move(stream.responder)),
+      encryptor_(std::move(stream.encryptor)),
+      decryptor_(std::move(stream.decryptor)),
       last_received_(clock::now()) {
+  if (!stream.received.empty()) decoder_.feed(stream.received);
   boost::system::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
 }
@@ -40,6 +44,7 @@ asio::ip::tcp::endpoint peer_connection::remote_endpoint() const {
 }
 
 void peer_connection::start() {
+  decode({});  // what arrived with the end of an outbound exchange
   read_when_allowed();
 }
 
@@ -70,25 +75,56 @@ void peer_connection::on_read(const boost::system::error_code& ec, std::size_t n
   if (!open_) return;
   if (ec) {
     if (ec == asio::error::eof)
-      fail({close_cause::remote_closed, std::nullopt, "closed by the remote"});
+      fail({close_cause::remote_closed, std::nullopt, std::nullopt, "closed by the remote"});
     else
-      fail({close_cause::io_error, std::nullopt, ec.message()});
+      fail({close_cause::io_error, std::nullopt, std::nullopt, ec.message()});
     return;
   }
   last_received_ = clock::now();
   bytes_received_ += n;
   if (download_) download_->consume(n, last_received_);
-  decoder_.feed(std::span<const std::uint8_t>(read_buffer_.data(), n));
+  const std::span<std::uint8_t> bytes(read_buffer_.data(), n);
+  if (exchange_) {
+    if (!feed_exchange(bytes)) return;
+  } else {
+    if (decryptor_) decryptor_->apply(bytes);
+    decode(bytes);
+  }
+  read_when_allowed();
+}
+
+bool peer_connection::feed_exchange(std::span<const std::uint8_t> bytes) {
+  exchange_->feed(bytes);
+  if (const auto error = exchange_->error()) {
+    fail({close_cause::encryption, std::nullopt, error, std::string(protocol::to_string(*error))});
+    return false;
+  }
+  auto out = exchange_->take_output();
+  exchange_out_.insert(exchange_out_.end(), out.begin(), out.end());
+  std::vector<std::uint8_t> payload;
+  if (exchange_->done()) {
+    auto r = exchange_->take_result();
+    exchange_.reset();
+    encryptor_ = std::move(r.encryptor);
+    decryptor_ = std::move(r.decryptor);
+    payload = std::move(r.payload);
+  }
+  if (!writing_) write_next();
+  decode(payload);
+  return open_;
+}
+
+void peer_connection::decode(std::span<const std::uint8_t> bytes) {
+  if (!bytes.empty()) decoder_.feed(bytes);
   while (open_) {
     auto r = decoder_.next();
     if (r.needs_more()) break;
     if (r.has_error()) {
-      fail({close_cause::undecodable, r.error().code, r.error().text});
+      fail({close_cause::undecodable, r.error().code, std::nullopt, r.error().text});
       return;
     }
     owner_->on_wire_message(id_, std::move(r.get()));
   }
-  read_when_allowed();
 }
 
 void peer_connection::send(const protocol::message& m) {
@@ -106,16 +142,20 @@ void peer_connection::upload_ready() {
 void peer_connection::write_next() {
   writing_ = false;
   if (!open_) return;
+  if (!exchange_out_.empty()) {
+    in_flight_.clear();
+    in_flight_.swap(exchange_out_);
+    block_data_.clear();
+    write_in_flight();
+    return;
+  }
+  if (exchange_) return;  // messages wait for the exchange (invariant 5)
   if (!queued_.empty()) {
     in_flight_.clear();
     in_flight_.swap(queued_);
     block_data_.clear();
-    writing_ = true;
-    socket_writing_ = true;
-    write_started_ = clock::now();
-    asio::async_write(socket_, asio::buffer(in_flight_),
-                      [self = shared_from_this()](const boost::system::error_code& ec,
-                                                  std::size_t n) { self->on_written(ec, n); });
+    if (encryptor_) encryptor_->apply(in_flight_);
+    write_in_flight();
     return;
   }
   if (!upload_wanted_) return;
@@ -152,6 +192,10 @@ void peer_connection::pull_block() {
   in_flight_.swap(queued_);  // anything queued meanwhile goes first
   protocol::encode_header(*block, in_flight_);
   block_data_ = std::move(block->data);
+  if (encryptor_) {
+    encryptor_->apply(in_flight_);
+    encryptor_->apply(block_data_);
+  }
   if (upload_) upload_->consume(in_flight_.size() + block_data_.size(), clock::now());
   socket_writing_ = true;
   write_started_ = clock::now();
@@ -162,12 +206,21 @@ void peer_connection::pull_block() {
                                                 std::size_t n) { self->on_written(ec, n); });
 }
 
+void peer_connection::write_in_flight() {
+  writing_ = true;
+  socket_writing_ = true;
+  write_started_ = clock::now();
+  asio::async_write(socket_, asio::buffer(in_flight_),
+                    [self = shared_from_this()](const boost::system::error_code& ec,
+                                                std::size_t n) { self->on_written(ec, n); });
+}
+
 void peer_connection::on_written(const boost::system::error_code& ec, std::size_t n) {
   writing_ = false;
   socket_writing_ = false;
   if (!open_) return;
   if (ec) {
-    fail({close_cause::io_error, std::nullopt, ec.message()});
+    fail({close_cause::io_error, std::nullopt, std::nullopt, ec.message()});
     return;
   }
   bytes_sent_ += n;

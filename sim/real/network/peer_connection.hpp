@@ -15,6 +15,10 @@
 //    or such a failure no callback reaches the owner and no new I/O starts.
 // 4. Handlers keep the connection alive (shared_from_this), so the owner may drop
 //    its pointer at any time.
+// 5. While an inbound MSE exchange runs (transport::responder) only its bytes are
+//    written; messages sent meanwhile wait for it. Once RC4 is established every
+//    byte written goes through the encryptor and every byte read through the
+//    decryptor, each exactly once and in stream order.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -28,6 +32,8 @@
 #include <vector>
 
 #include "protocol/message.hpp"
+#include "protocol/mse_handshake.hpp"
+#include "protocol/rc4_stream.hpp"
 #include "protocol/types.hpp"
 #include "protocol/wire_codec.hpp"
 #include "sim/real/network/token_bucket.hpp"
@@ -39,11 +45,13 @@ enum class close_cause : std::uint8_t {
   remote_closed,  // end of stream
   io_error,       // a read or write failed
   undecodable,    // bytes the wire decoder refused: a protocol error of the remote
+  encryption,     // the MSE exchange failed, or the policy refused a plaintext remote
 };
 
 struct connection_closed {
   close_cause cause;
   std::optional<protocol::wire_error_code> wire_error;  // exactly with undecodable
+  std::optional<protocol::mse_error> mse_error;         // exactly with encryption
   std::string detail;  // the I/O error's or the decoder's text, for logs
 };
 
@@ -59,6 +67,14 @@ class connection_owner {
   ~connection_owner() = default;
 };
 
+// The state of a connection's byte stream when its socket is handed over.
+struct transport {
+  std::optional<protocol::mse_handshake> responder;  // inbound: the exchange still to run
+  std::optional<protocol::rc4_stream> encryptor;     // RC4 established (dial.hpp)
+  std::optional<protocol::rc4_stream> decryptor;
+  std::vector<std::uint8_t> received;  // stream bytes already read, decrypted
+};
+
 class peer_connection : public std::enable_shared_from_this<peer_connection> {
  public:
   using clock = std::chrono::steady_clock;
@@ -68,7 +84,7 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   // handler of this connection (the owner's stop() closes it first).
   peer_connection(boost::asio::ip::tcp::socket socket, protocol::connection_id id,
                   std::uint32_t num_pieces, connection_owner& owner, token_bucket* upload,
-                  token_bucket* download);
+                  token_bucket* download, transport stream = {});
 
   // Starts reading.
   void start();
@@ -79,6 +95,8 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   void close();
 
   bool is_open() const { return open_; }
+  // Whether the stream runs RC4 (MSE established; false while an exchange runs).
+  bool encrypted() const { return encryptor_.has_value(); }
   protocol::connection_id id() const { return id_; }
   std::uint64_t bytes_received() const { return bytes_received_; }
   std::uint64_t bytes_sent() const { return bytes_sent_; }
@@ -93,7 +111,11 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   void read_when_allowed();
   void read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
+  // Feeds the inbound exchange; false when it failed (the connection is closed).
+  bool feed_exchange(std::span<const std::uint8_t> bytes);
+  void decode(std::span<const std::uint8_t> bytes);
   void write_next();
+  void write_in_flight();
   void pull_block();
   void on_written(const boost::system::error_code& ec, std::size_t n);
   void fail(connection_closed why);
@@ -110,6 +132,10 @@ class peer_connection : public std::enable_shared_from_this<peer_connection> {
   std::vector<std::uint8_t> queued_;     // encoded control messages not yet written
   std::vector<std::uint8_t> in_flight_;  // being written (messages, or a block's header)
   std::vector<std::uint8_t> block_data_;
+  std::optional<protocol::mse_handshake> exchange_;  // inbound MSE in progress
+  std::vector<std::uint8_t> exchange_out_;           // its bytes, written before any message
+  std::optional<protocol::rc4_stream> encryptor_;
+  std::optional<protocol::rc4_stream> decryptor_;
   bool open_ = true;
   bool writing_ = false;         // a write (or the wait for upload tokens) is pending
   bool socket_writing_ = false;  // a write is pending on the socket itself

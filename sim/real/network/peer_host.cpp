@@ -72,7 +72,8 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
         geometry(meta.geometry()),
         up(options.upload_rate),
         down(options.download_rate),
-        links(io, options.listen, geometry.num_pieces(), &up, &down, options.connect_timeout),
+        links(io, options.listen, geometry.num_pieces(), &up, &down, options.connect_timeout,
+              {options.encryption, meta.info_hash, seed ^ 0xc0ffeeull}),
         self(to_protocol_endpoint(links.local_endpoint())
                  .value_or(protocol::endpoint{0, links.local_endpoint().port()})),
         peer(geometry, meta.info_hash, id, self, by_driver(options.peer), seed ^ 0x5eedull),
@@ -110,6 +111,7 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
   bool complete_fired = false;
   std::uint32_t dropped = 0;
   std::uint32_t announces = 0;
+  std::uint32_t encrypted_connections = 0;
   std::string tracker_error;
   std::string fatal_error;
   std::function<void()> complete_cb;
@@ -271,15 +273,24 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
 
   void handle(protocol::action::check_piece& c) {
     bool ok = false;
+    std::vector<protocol::sha1_hash> digests;
     try {
       ok = piece_matches(store, meta, c.piece, piece_buffer);
+      if (c.block_digests) {  // the peer's smart ban compares them (piece_blame.hpp)
+        const auto block = geometry.block_size();
+        for (std::size_t at = 0; at < piece_buffer.size(); at += block)
+          digests.push_back(protocol::sha1(
+              std::span(piece_buffer)
+                  .subspan(at, std::min<std::size_t>(block, piece_buffer.size() - at))));
+      }
     } catch (const storage_error& e) {
       fatal(e.what());
     }
     if (!ok)
       log(fmt::format("piece {} failed its SHA-1 check; fetching it again", c.piece.value()));
-    peer.on_piece_checked(
-        c.piece, ok ? protocol::piece_verdict::passed : protocol::piece_verdict::failed, now());
+    peer.on_piece_checked(c.piece,
+                          ok ? protocol::piece_verdict::passed : protocol::piece_verdict::failed,
+                          now(), digests);
   }
 
   // ---- tracker ----
@@ -408,10 +419,9 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
 
   void settle() override { drain(); }
 
-  void store_block(const protocol::msg::piece& m) {
-    const auto b = geometry.block_at(m.index, m.begin, m.length);
-    if (!b || m.data.size() != m.length) return;
-    if (peer.have().test(m.index) || peer.picker().is_received(*b)) return;
+  // Invariant 2: only a block the peer will accept (requested on `c`, not had).
+  void store_block(connection_id c, const protocol::msg::piece& m) {
+    if (m.data.size() != m.length || !peer.wants_block(c, m)) return;
     try {
       store.write(geometry.piece_offset(m.index) + m.begin, m.data);
     } catch (const storage_error& e) {
@@ -424,8 +434,10 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
   void on_wire_message(connection_id c, protocol::message&& m) override {
     if (!alive || stopping) return;
     if (const auto* p = std::get_if<protocol::msg::piece>(&m)) {
-      store_block(*p);
+      store_block(c, *p);
       if (stopping) return;
+    } else if (std::holds_alternative<protocol::msg::handshake>(m)) {
+      if (const auto* k = conn(c); k && k->encrypted()) ++encrypted_connections;
     }
     peer.on_message(c, m, now());
     drain();
@@ -433,13 +445,14 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
 
   void on_connection_closed(connection_id c, const connection_closed& why) override {
     if (!alive || stopping) return;
-    if (why.cause == close_cause::undecodable) {
+    if (why.cause == close_cause::undecodable || why.cause == close_cause::encryption) {
       ++dropped;
       const protocol::session* s = peer.find(c);
+      const std::string_view what = why.wire_error  ? protocol::to_string(*why.wire_error)
+                                    : why.mse_error ? protocol::to_string(*why.mse_error)
+                                                    : std::string_view("undecodable");
       log(fmt::format("dropped {}: protocol error: {} ({})",
-                      s ? protocol::to_string(s->remote) : std::string("?"),
-                      why.wire_error ? protocol::to_string(*why.wire_error) : "undecodable",
-                      why.detail));
+                      s ? protocol::to_string(s->remote) : std::string("?"), what, why.detail));
     }
     links.release(c);
     peer.on_disconnected(c, now());
@@ -474,6 +487,7 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
     s.hash_failures = st.hash_failures;
     s.protocol_errors = st.protocol_errors;
     s.dropped = dropped;
+    s.encrypted_connections = encrypted_connections;
     s.announces = announces;
     s.complete = peer.is_seed();
     s.tracker_error = tracker_error;

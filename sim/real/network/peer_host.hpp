@@ -12,11 +12,13 @@
 // 1. Connection c has a socket exactly while the peer has it open; when the
 //    socket breaks the peer hears on_disconnected, when the peer asks to
 //    disconnect the socket is closed, never both for one close.
-// 2. A received block is written to the store only if its piece is not had and
-//    the block not received yet, so a late or duplicate block never overwrites
-//    checked data. A piece counts as had only after its SHA-1 matched
+// 2. A received block is written to the store only if the peer accepts it
+//    (protocol::peer::wants_block: requested on that connection, piece not had,
+//    block not received yet), so an unrequested, late or duplicate block never
+//    overwrites checked data. A piece counts as had only after its SHA-1 matched
 //    (piece_check::by_driver); a failed piece is fetched again by the peer, which
-//    blames and past max_hash_failures drops the connections that sent it.
+//    blames the remotes proven to have corrupted it (with the block digests
+//    computed here when it asks) and past max_hash_failures bans them.
 // 3. A connection is dropped when it stalls (stall_check.hpp: no handshake,
 //    requests unanswered, nothing received, writes not read, past the timeouts
 //    below), and when its bytes do not decode.
@@ -40,6 +42,7 @@
 
 #include "protocol/bitfield.hpp"
 #include "protocol/metainfo.hpp"
+#include "protocol/mse_handshake.hpp"
 #include "protocol/peer.hpp"
 #include "protocol/types.hpp"
 #include "sim/real/storage/piece_store.hpp"
@@ -58,10 +61,13 @@ protocol::peer_options real_peer_options();
 struct peer_host_options {
   protocol::peer_options peer = real_peer_options();  // `check` becomes by_driver
   boost::asio::ip::tcp::endpoint listen{boost::asio::ip::address_v4::loopback(), 0};
+  // Message stream encryption (protocol/mse_handshake.hpp): enabled offers and
+  // accepts it, preferring plaintext; required refuses plaintext remotes.
+  protocol::encryption_policy encryption = protocol::encryption_policy::enabled;
   double upload_rate = 0;  // bytes per second; 0: unlimited
   double download_rate = 0;
   std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds handshake_timeout{20'000};
+  std::chrono::milliseconds handshake_timeout{10'000};  // libtorrent handshake_timeout
   std::chrono::milliseconds request_timeout{60'000};
   std::chrono::milliseconds idle_timeout{180'000};  // keep-alives come every 120 s
   std::chrono::milliseconds write_timeout{60'000};
@@ -83,6 +89,7 @@ struct host_status {
   std::uint64_t uploaded = 0;
   std::uint64_t wasted = 0;
   std::uint32_t connections = 0;
+  std::uint32_t encrypted_connections = 0;  // handshakes received over RC4, since start
   std::uint32_t hash_failures = 0;
   std::uint32_t protocol_errors = 0;  // closed by the peer for a forbidden message
   std::uint32_t dropped = 0;          // closed by a timeout or undecodable bytes

@@ -259,6 +259,7 @@ class driver {
     const cue_list next = script_->on_arrive(i);
     peer_host_options o;
     o.peer = group_options_[p.plan.group];
+    o.peer.max_connections_per_address = 0;  // every peer is on 127.0.0.1
     o.upload_rate = p.plan.upload;
     o.download_rate = p.plan.download;
     o.numwant = spec_.tracker.numwant;

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "sim/real/tracker/announce_request.hpp"
+#include "sim/real/tracker/connection_table.hpp"
+#include "sim/real/tracker/tracker_session.hpp"
 
 namespace swarmsim::sim::real {
 
@@ -24,10 +26,8 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-using request = http::request<http::string_body>;
-using response = http::response<http::string_body>;
-
 constexpr auto accept_pause = std::chrono::milliseconds(100);
+constexpr auto sweep_period = std::chrono::milliseconds(50);
 constexpr std::string_view bencode_type = "text/plain";
 
 // What the tracker knows about a torrent besides its swarm.
@@ -38,21 +38,11 @@ struct torrent_info {
   std::string name;
 };
 
-response make_response(http::status status, unsigned version, bool keep_alive,
-                       std::string_view content_type, std::string body) {
-  response res{status, version};
-  res.set(http::field::server, "swarmsim");
-  res.set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));
-  res.keep_alive(keep_alive);
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
-}
-
-// An error found before a request could be read whole: the connection closes.
-response early_error(http::status status, std::string_view text) {
-  return make_response(status, 11, false, "text/plain", std::string(text) + "\n");
-}
+// A body built at most once per cache_lifetime, shared by its readers.
+struct body_cache {
+  std::shared_ptr<const std::string> body;
+  std::chrono::steady_clock::time_point built{};
+};
 
 // The IPv4 address of a remote endpoint (IPv4-mapped IPv6 included).
 std::optional<std::uint32_t> ipv4_of(const tcp::endpoint& e) {
@@ -71,25 +61,28 @@ std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
 
 }  // namespace
 
-class tracker_session;
-
-struct http_tracker::impl : std::enable_shared_from_this<impl> {
+struct http_tracker::impl : session_owner, std::enable_shared_from_this<impl> {
   asio::io_context& io;
   tcp::acceptor acceptor;
   asio::steady_timer expiry_timer;
   asio::steady_timer accept_timer;
+  asio::steady_timer sweep_timer;  // closes sessions past their deadline
+  bool sweeping = false;
+  tcp::endpoint accepted_from;  // filled by the pending accept
   http_tracker_options options;
+  session_limits limits;
   protocol::tracker logic;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::map<protocol::sha1_hash, torrent_info> info;
+  std::size_t exact_torrents = 0;  // entries of `info` from add_torrent_info
+  connection_table table;
   std::unordered_map<std::uint64_t, std::weak_ptr<tracker_session>> sessions;
-  std::uint64_t next_session = 0;
+  body_cache stats_cache;
+  body_cache scrape_cache;
   std::function<void(const announce_record&)> callback;
-  std::uint64_t announces = 0;
-  std::uint64_t scrapes = 0;
-  std::uint64_t refused = 0;
+  tracker_counters counters;
   std::optional<protocol::time_point> armed_deadline;
-  bool stopped = false;
+  bool is_stopped = false;
   tcp::endpoint local;  // kept after stop() closes the acceptor
   std::string url;
 
@@ -98,8 +91,12 @@ struct http_tracker::impl : std::enable_shared_from_this<impl> {
         acceptor(context),
         expiry_timer(context),
         accept_timer(context),
+        sweep_timer(context),
         options(std::move(o)),
-        logic(options.tracker, options.seed) {
+        limits{options.max_header_bytes, options.max_body_bytes, options.header_timeout,
+               options.write_timeout},
+        logic(options.tracker, options.seed),
+        table({options.max_connections, options.max_connections_per_address}) {
     if (!options.clock) {
       options.clock = [start = started] {
         return protocol::time_point(std::chrono::duration_cast<protocol::duration>(
@@ -119,119 +116,48 @@ struct http_tracker::impl : std::enable_shared_from_this<impl> {
     url = fmt::format("http://{}:{}/announce", local.address().to_string(), local.port());
   }
 
+  // session_owner
+  bool stopped() const override { return is_stopped; }
+  tracker_reply answer(const tracker_request& req, const tcp::endpoint& remote) override;
+  void waiting(std::uint64_t id) override { table.waiting(id); }
+  void busy(std::uint64_t id) override { table.busy(id); }
+  void closed(std::uint64_t id) override {
+    sessions.erase(id);
+    table.remove(id);
+  }
+
   void accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
+  void admit(tcp::socket socket, const tcp::endpoint& remote);
+  void sweep();
   void arm_expiry();
   void expire() {
-    logic.on_deadline(now());
+    if (logic.on_deadline(now()) > 0) forget_untracked_info();
     arm_expiry();
   }
+  void forget_untracked_info();
   void stop();
 
-  response handle(const request& req, const tcp::endpoint& remote);
   std::string announce(std::string_view query, const tcp::endpoint& remote);
-  std::string scrape(std::string_view query);
+  std::shared_ptr<const std::string> scrape(std::string_view query);
+  std::string scrape_all();
+  std::shared_ptr<const std::string> cached(body_cache& cache,
+                                            const std::function<std::string()>& build);
   tracker_snapshot snapshot() const;
-};
-
-// One HTTP connection: reads requests one at a time and answers each.
-// 1. Exactly one read or write is pending at a time (or none, once it is done);
-//    each holds a shared_ptr to the session, so it lives until its last handler.
-// 2. Its entry in owner_->sessions exists from start() to its destruction.
-class tracker_session : public std::enable_shared_from_this<tracker_session> {
- public:
-  tracker_session(tcp::socket socket, std::shared_ptr<http_tracker::impl> owner, std::uint64_t id)
-      : stream_(std::move(socket)),
-        buffer_(std::size_t{owner->options.max_header_bytes} + owner->options.max_body_bytes +
-                4096),
-        owner_(std::move(owner)),
-        id_(id) {
-    beast::error_code ec;
-    remote_ = stream_.socket().remote_endpoint(ec);
-  }
-
-  ~tracker_session() { owner_->sessions.erase(id_); }
-
-  void start() { read(); }
-
-  void close() {
-    beast::error_code ec;
-    stream_.socket().close(ec);
-  }
-
- private:
-  void read() {
-    if (owner_->stopped) return;
-    parser_.emplace();
-    parser_->header_limit(owner_->options.max_header_bytes);
-    parser_->body_limit(owner_->options.max_body_bytes);
-    stream_.expires_after(owner_->options.request_timeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
-  }
-
-  void on_read(beast::error_code ec) {
-    if (owner_->stopped || ec == asio::error::operation_aborted) return;
-    if (ec == http::error::end_of_stream) {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-      return;
-    }
-    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-      write(early_error(http::status::request_header_fields_too_large, "request too large"), true);
-      return;
-    }
-    if (ec == http::error::body_limit) {
-      write(early_error(http::status::payload_too_large, "request body too large"), true);
-      return;
-    }
-    if (ec && ec.category() == beast::error_code(http::error::bad_target).category()) {
-      write(early_error(http::status::bad_request, "bad request"), true);
-      return;
-    }
-    if (ec) return;  // timeout or a socket error: the socket closes with the session
-    const request& req = parser_->get();
-    const bool keep_alive = req.keep_alive();
-    write(owner_->handle(req, remote_), !keep_alive);
-  }
-
-  void write(response res, bool close_after) {
-    response_ = std::move(res);
-    if (close_after) response_.keep_alive(false);
-    stream_.expires_after(owner_->options.request_timeout);
-    http::async_write(stream_, response_,
-                      [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
-                        self->on_write(ec, close_after);
-                      });
-  }
-
-  void on_write(beast::error_code ec, bool close_after) {
-    if (ec || owner_->stopped) return;
-    if (close_after) {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-      return;
-    }
-    read();
-  }
-
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  response response_;
-  std::shared_ptr<http_tracker::impl> owner_;
-  std::uint64_t id_;
-  tcp::endpoint remote_;
+  torrent_snapshot torrent_of(const protocol::sha1_hash& hash, std::size_t peer_limit,
+                              protocol::time_point t_now) const;
 };
 
 void http_tracker::impl::accept() {
-  if (stopped) return;
-  acceptor.async_accept(io, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-    self->on_accept(ec, std::move(socket));
-  });
+  if (is_stopped) return;
+  acceptor.async_accept(io, accepted_from,
+                        [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                          self->on_accept(ec, std::move(socket));
+                        });
 }
 
 void http_tracker::impl::on_accept(beast::error_code ec, tcp::socket socket) {
-  if (stopped || ec == asio::error::operation_aborted) return;
+  if (is_stopped || ec == asio::error::operation_aborted) return;
   if (ec) {
     accept_timer.expires_after(accept_pause);
     accept_timer.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
@@ -239,20 +165,53 @@ void http_tracker::impl::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  if (sessions.size() >= options.max_connections) {
-    beast::error_code ignored;
-    socket.close(ignored);
-  } else {
-    const std::uint64_t id = next_session++;
-    auto s = std::make_shared<tracker_session>(std::move(socket), shared_from_this(), id);
-    sessions.emplace(id, s);
-    s->start();
-  }
+  admit(std::move(socket), accepted_from);
   accept();
 }
 
+void http_tracker::impl::admit(tcp::socket socket, const tcp::endpoint& remote) {
+  const auto verdict = table.admit(remote.address());
+  if (verdict.evicted) {
+    ++counters.evicted_connections;
+    if (auto it = sessions.find(*verdict.evicted); it != sessions.end()) {
+      if (auto s = it->second.lock()) s->close();
+      sessions.erase(it);
+    }
+  }
+  if (verdict.outcome != connection_table::verdict::admitted) {
+    ++counters.refused_connections;
+    return;  // the socket closes here
+  }
+  auto s = std::make_shared<tracker_session>(std::move(socket), remote, shared_from_this(),
+                                             verdict.admitted, limits);
+  sessions.emplace(verdict.admitted, s);
+  s->start();
+  if (!sweeping) sweep();
+}
+
+// Every sweep_period while connections are open: closes those past their
+// deadline (invariant 4), at most a period late.
+void http_tracker::impl::sweep() {
+  sweeping = !sessions.empty() && !is_stopped;
+  if (!sweeping) return;
+  const auto t = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<tracker_session>> late;
+  for (const auto& [id, weak] : sessions)
+    if (auto s = weak.lock(); s && s->deadline() <= t) late.push_back(std::move(s));
+  for (const auto& s : late)
+    s->close();
+  sweep_timer.expires_after(sweep_period);
+  sweep_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec) {
+      self->sweeping = false;
+      return;
+    }
+    self->sweep();
+  });
+}
+
 void http_tracker::impl::arm_expiry() {
-  if (stopped) return;
+  if (is_stopped) return;
   const auto deadline = logic.next_deadline();
   if (deadline == armed_deadline) return;
   armed_deadline = deadline;
@@ -264,19 +223,28 @@ void http_tracker::impl::arm_expiry() {
                                protocol::duration(std::chrono::hours(24)));
   expiry_timer.expires_after(wait);
   expiry_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (ec || self->stopped) return;
+    if (ec || self->is_stopped) return;
     self->armed_deadline.reset();
     self->expire();
   });
 }
 
+// Size estimates of torrents the logic dropped go too, once they are half the
+// map (amortised O(1) per dropped torrent); names from .torrent files stay.
+void http_tracker::impl::forget_untracked_info() {
+  if (info.size() <= 2 * (logic.torrent_count() + exact_torrents) + 1024) return;
+  std::erase_if(
+      info, [&](const auto& entry) { return !entry.second.exact && !logic.scrape(entry.first); });
+}
+
 void http_tracker::impl::stop() {
-  if (stopped) return;
-  stopped = true;
+  if (is_stopped) return;
+  is_stopped = true;
   beast::error_code ignored;
   acceptor.close(ignored);
   expiry_timer.cancel();
   accept_timer.cancel();
+  sweep_timer.cancel();
   std::vector<std::shared_ptr<tracker_session>> open;
   for (const auto& [id, weak] : sessions)
     if (auto s = weak.lock()) open.push_back(std::move(s));
@@ -284,28 +252,37 @@ void http_tracker::impl::stop() {
     s->close();
 }
 
-response http_tracker::impl::handle(const request& req, const tcp::endpoint& remote) {
+std::shared_ptr<const std::string> http_tracker::impl::cached(
+    body_cache& cache, const std::function<std::string()>& build) {
+  const auto t = std::chrono::steady_clock::now();
+  if (!cache.body || t - cache.built >= options.cache_lifetime) {
+    cache.body = std::make_shared<const std::string>(build());
+    cache.built = t;
+  }
+  return cache.body;
+}
+
+tracker_reply http_tracker::impl::answer(const tracker_request& req, const tcp::endpoint& remote) {
   const unsigned version = req.version();
   const bool keep_alive = req.keep_alive();
   if (req.method() != http::verb::get)
-    return make_response(http::status::method_not_allowed, version, keep_alive, "text/plain",
-                         "only GET is supported\n");
+    return make_reply(http::status::method_not_allowed, version, keep_alive, "text/plain",
+                      "only GET is supported\n");
   expire();
   const auto target = req.target();
   const auto [path, query] = split_target(std::string_view(target.data(), target.size()));
   if (path == "/announce")
-    return make_response(http::status::ok, version, keep_alive, bencode_type,
-                         announce(query, remote));
+    return make_reply(http::status::ok, version, keep_alive, bencode_type, announce(query, remote));
   if (path == "/scrape")
-    return make_response(http::status::ok, version, keep_alive, bencode_type, scrape(query));
+    return make_reply(http::status::ok, version, keep_alive, bencode_type, scrape(query));
   if (path == "/stats")
-    return make_response(http::status::ok, version, keep_alive, "application/json",
-                         to_json(snapshot()) + "\n");
+    return make_reply(http::status::ok, version, keep_alive, "application/json",
+                      cached(stats_cache, [this] { return to_json(snapshot()) + "\n"; }));
   if (path == "/")
-    return make_response(http::status::ok, version, keep_alive, "text/plain",
-                         "swarmsim tracker: GET /announce, /scrape, /stats\n");
-  return make_response(http::status::not_found, version, keep_alive, "text/plain",
-                       "not found: the tracker serves /announce, /scrape and /stats\n");
+    return make_reply(http::status::ok, version, keep_alive, "text/plain",
+                      "swarmsim tracker: GET /announce, /scrape, /stats\n");
+  return make_reply(http::status::not_found, version, keep_alive, "text/plain",
+                    "not found: the tracker serves /announce, /scrape and /stats\n");
 }
 
 std::string http_tracker::impl::announce(std::string_view query, const tcp::endpoint& remote) {
@@ -313,7 +290,7 @@ std::string http_tracker::impl::announce(std::string_view query, const tcp::endp
   const auto address = ipv4_of(remote);
   record.from = protocol::endpoint{address.value_or(0), remote.port()};
   const auto refuse = [&](std::string reason) {
-    ++refused;
+    ++counters.refused;
     record.failure = std::move(reason);
     if (callback) callback(record);
     return encode_failure(*record.failure);
@@ -327,29 +304,44 @@ std::string http_tracker::impl::announce(std::string_view query, const tcp::endp
   if (!address) return refuse("IPv6 peers are not supported by this tracker");
   record.from.port = q->port;
 
-  ++announces;
   const auto result = logic.announce(to_tracker_request(*q, *address), now());
+  if (result.failure) return refuse(*result.failure);
+  ++counters.announces;
   if (q->event != protocol::announce_event::stopped) {
     auto& t = info[q->info_hash];
     t.estimate = std::max(t.estimate, saturating_add(q->left, q->downloaded));
+  } else {
+    forget_untracked_info();
   }
   arm_expiry();
   record.complete = result.complete;
   record.incomplete = result.incomplete;
   record.peers_returned = result.peers.size();
-  if (result.failure) record.failure = result.failure;
   if (callback) callback(record);
   return encode_announce_response(result, q->form, q->peer_ids);
 }
 
-std::string http_tracker::impl::scrape(std::string_view query) {
+std::shared_ptr<const std::string> http_tracker::impl::scrape(std::string_view query) {
+  const auto refuse = [&](std::string_view reason) {
+    ++counters.refused;
+    return std::make_shared<const std::string>(encode_failure(reason));
+  };
   const auto q = parse_scrape(query);
-  if (!q) {
-    ++refused;
-    return encode_failure(q.error);
-  }
-  ++scrapes;
-  const auto hashes = q->info_hashes.empty() ? logic.torrents() : q->info_hashes;
+  if (!q) return refuse(q.error);
+  if (q->info_hashes.empty() && options.scrape_all == full_scrape::refused)
+    return refuse(
+        "scrape without info_hash is disabled on this tracker: name each torrent with info_hash");
+  ++counters.scrapes;
+  if (q->info_hashes.empty()) return cached(scrape_cache, [this] { return scrape_all(); });
+  std::vector<std::pair<protocol::sha1_hash, protocol::scrape_entry>> files;
+  files.reserve(q->info_hashes.size());
+  for (const auto& h : q->info_hashes)
+    files.emplace_back(h, logic.scrape(h).value_or(protocol::scrape_entry{}));
+  return std::make_shared<const std::string>(encode_scrape_response(files));
+}
+
+std::string http_tracker::impl::scrape_all() {
+  const auto hashes = logic.torrents(options.scrape_all_limit);
   std::vector<std::pair<protocol::sha1_hash, protocol::scrape_entry>> files;
   files.reserve(hashes.size());
   for (const auto& h : hashes)
@@ -357,44 +349,53 @@ std::string http_tracker::impl::scrape(std::string_view query) {
   return encode_scrape_response(files);
 }
 
+torrent_snapshot http_tracker::impl::torrent_of(const protocol::sha1_hash& hash,
+                                                std::size_t peer_limit,
+                                                protocol::time_point t_now) const {
+  torrent_snapshot t;
+  t.info_hash = hash;
+  if (auto it = info.find(hash); it != info.end()) {
+    t.name = it->second.name;
+    if (it->second.exact) {
+      t.size = it->second.size;
+      t.size_from = size_source::torrent_file;
+    } else if (it->second.estimate > 0) {
+      t.size = it->second.estimate;
+      t.size_from = size_source::estimated;
+    }
+  }
+  const auto counts = logic.scrape(hash).value_or(protocol::scrape_entry{});
+  t.complete = counts.complete;
+  t.incomplete = counts.incomplete;
+  t.downloaded = counts.downloaded;
+  for (const auto& p : logic.peers(hash, peer_limit)) {
+    peer_snapshot ps;
+    ps.peer = p.peer;
+    ps.address = p.address;
+    ps.uploaded = p.uploaded;
+    ps.downloaded = p.downloaded;
+    ps.left = p.left;
+    ps.seconds_since_announce = protocol::to_seconds(t_now - p.last_announce);
+    ps.progress = peer_progress(p.left, t.size, t.size_from);
+    t.peers.push_back(ps);
+  }
+  return t;
+}
+
 tracker_snapshot http_tracker::impl::snapshot() const {
   tracker_snapshot s;
   s.announce_url = url;
   s.uptime_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  s.announces = announces;
-  s.scrapes = scrapes;
-  s.refused = refused;
+  s.counters = counters;
+  s.counters.connections = sessions.size();
+  s.torrent_count = logic.torrent_count();
+  s.peer_count = logic.peer_count();
   const auto t_now = now();
-  for (const auto& hash : logic.torrents()) {
-    torrent_snapshot t;
-    t.info_hash = hash;
-    if (auto it = info.find(hash); it != info.end()) {
-      t.name = it->second.name;
-      if (it->second.exact) {
-        t.size = it->second.size;
-        t.size_from = size_source::torrent_file;
-      } else if (it->second.estimate > 0) {
-        t.size = it->second.estimate;
-        t.size_from = size_source::estimated;
-      }
-    }
-    const auto counts = logic.scrape(hash).value_or(protocol::scrape_entry{});
-    t.complete = counts.complete;
-    t.incomplete = counts.incomplete;
-    t.downloaded = counts.downloaded;
-    for (const auto& p : logic.peers(hash)) {
-      peer_snapshot ps;
-      ps.peer = p.peer;
-      ps.address = p.address;
-      ps.uploaded = p.uploaded;
-      ps.downloaded = p.downloaded;
-      ps.left = p.left;
-      ps.seconds_since_announce = protocol::to_seconds(t_now - p.last_announce);
-      ps.progress = peer_progress(p.left, t.size, t.size_from);
-      t.peers.push_back(ps);
-    }
-    s.torrents.push_back(std::move(t));
+  std::size_t peers_left = options.stats_peer_limit;
+  for (const auto& hash : logic.torrents(options.stats_torrent_limit)) {
+    s.torrents.push_back(torrent_of(hash, peers_left, t_now));
+    peers_left -= s.torrents.back().peers.size();
   }
   return s;
 }
@@ -425,6 +426,7 @@ std::string http_tracker::announce_url() const {
 void http_tracker::add_torrent_info(const protocol::sha1_hash& info_hash, std::uint64_t size,
                                     std::string name) {
   auto& t = impl_->info[info_hash];
+  if (!t.exact) ++impl_->exact_torrents;
   t.size = size;
   t.exact = true;
   t.name = std::move(name);

@@ -4,7 +4,9 @@
 //
 //   GET /announce  BEP 3 announce, BEP 23 compact peers (see announce_request.hpp)
 //   GET /scrape    BEP 48; with info_hash parameters, or every torrent without
-//   GET /stats     tracker_snapshot as JSON
+//                  (a "full scrape": at most scrape_all_limit torrents, or refused)
+//   GET /stats     tracker_snapshot as JSON (at most stats_torrent_limit torrents
+//                  and stats_peer_limit peers listed; the totals always)
 //
 // A refused announce or scrape is answered HTTP 200 with a bencoded
 // "failure reason", as clients expect; other paths get 404, other methods 405.
@@ -23,12 +25,18 @@
 // 3. A request whose request line and headers exceed max_header_bytes, or whose
 //    body exceeds max_body_bytes, is answered 431 / 413 and its connection closed.
 //    A request that is not HTTP gets 400 and the connection is closed.
-// 4. Each read and each write must finish within request_timeout, else the
-//    connection is closed (slow, half-sent and idle keep-alive connections).
-// 5. At most max_connections are open at once; a connection beyond that is
-//    closed as soon as it is accepted. An accept error (e.g. out of descriptors)
-//    pauses accepting briefly instead of spinning.
-// 6. After stop() (the destructor calls it) the acceptor and every connection are
+// 4. A request must arrive whole within header_timeout of when the connection
+//    started waiting for it (accepted, or its previous answer written); an answer
+//    must be written within write_timeout. Otherwise the connection is closed.
+// 5. Connections are admitted by a connection_table: at most max_connections
+//    open, at most max_connections_per_address from one address. When the table
+//    is full, a new connection evicts the one that has waited longest for its
+//    request; when none is waiting it is closed as soon as it is accepted. An
+//    accept error (e.g. out of descriptors) pauses accepting briefly.
+// 6. The /stats and full-scrape bodies are built at most once per
+//    cache_lifetime and shared by every reader until rebuilt: many readers cost
+//    one copy, and answers may be that old.
+// 7. After stop() (the destructor calls it) the acceptor and every connection are
 //    closed and no handler starts new work; pending handlers finish with errors.
 
 #include <boost/asio/io_context.hpp>
@@ -47,15 +55,24 @@
 
 namespace swarmsim::sim::real {
 
-class tracker_session;
+enum class full_scrape : std::uint8_t { allowed, refused };
 
 struct http_tracker_options {
   protocol::tracker_options tracker{};
   std::uint64_t seed = 1;  // the tracker's peer-selection generator
   std::uint32_t max_header_bytes = 8 * 1024;
   std::uint32_t max_body_bytes = 1024;
-  std::chrono::milliseconds request_timeout{10'000};
+  std::chrono::milliseconds header_timeout{2'000};
+  std::chrono::milliseconds write_timeout{10'000};
   std::size_t max_connections = 512;
+  // In-process runs announce hundreds of local peers at once from 127.0.0.1;
+  // `swarmsim tracker` sets a smaller cap.
+  std::size_t max_connections_per_address = 512;
+  full_scrape scrape_all = full_scrape::allowed;
+  std::size_t scrape_all_limit = 10'000;
+  std::size_t stats_torrent_limit = 1'000;
+  std::size_t stats_peer_limit = 1'000;
+  std::chrono::milliseconds cache_lifetime{1'000};
   // nullptr: steady clock since construction.
   std::function<protocol::time_point()> clock;
 };
@@ -94,13 +111,13 @@ class http_tracker {
   // Called after each announce is answered (and for each refused one).
   void on_announce(std::function<void(const announce_record&)> callback);
 
+  // Bounded like /stats (built afresh, not the cached copy).
   tracker_snapshot snapshot() const;
   const protocol::tracker& logic() const;
 
   void stop();
 
  private:
-  friend class tracker_session;  // one HTTP connection (http_tracker.cpp)
   struct impl;
   std::shared_ptr<impl> impl_;
 };

@@ -137,8 +137,13 @@ std::string client_tag(const protocol::wire_peer_id& id, std::size_t length) {
 std::string to_json(const tracker_snapshot& s) {
   std::string out = "{\"announce_url\":";
   append_json_string(out, s.announce_url);
+  const tracker_counters& c = s.counters;
   out += fmt::format(",\"uptime_seconds\":{:.3f},\"announces\":{},\"scrapes\":{},\"refused\":{}",
-                     s.uptime_seconds, s.announces, s.scrapes, s.refused);
+                     s.uptime_seconds, c.announces, c.scrapes, c.refused);
+  out += fmt::format(
+      ",\"connections\":{},\"evicted_connections\":{},\"refused_connections\":{}"
+      ",\"torrent_count\":{},\"peer_count\":{}",
+      c.connections, c.evicted_connections, c.refused_connections, s.torrent_count, s.peer_count);
   out += ",\"torrents\":[";
   for (std::size_t i = 0; i < s.torrents.size(); ++i) {
     const auto& t = s.torrents[i];
@@ -174,8 +179,8 @@ std::vector<std::string> render_view(const tracker_snapshot& s, std::size_t widt
   std::vector<std::string> lines;
   lines.push_back(cut(fmt::format("swarmsim tracker  {}  up {}  torrents {}  announces {}  "
                                   "scrapes {}  refused {}",
-                                  s.announce_url, clock_text(s.uptime_seconds), s.torrents.size(),
-                                  s.announces, s.scrapes, s.refused),
+                                  s.announce_url, clock_text(s.uptime_seconds), s.torrent_count,
+                                  s.counters.announces, s.counters.scrapes, s.counters.refused),
                       width));
   if (s.torrents.empty()) {
     lines.push_back(cut("  (no torrents yet: waiting for announces)", width));

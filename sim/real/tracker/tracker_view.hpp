@@ -47,12 +47,23 @@ struct torrent_snapshot {
   std::vector<peer_snapshot> peers;
 };
 
+struct tracker_counters {
+  std::uint64_t announces = 0;
+  std::uint64_t scrapes = 0;
+  std::uint64_t refused = 0;              // announces and scrapes answered with a failure reason
+  std::uint64_t connections = 0;          // open now
+  std::uint64_t evicted_connections = 0;  // closed to make room while waiting for a request
+  std::uint64_t refused_connections = 0;  // closed at accept: table or address full
+};
+
+// `torrents` may list fewer torrents than torrent_count, and fewer peers than
+// peer_count, when the snapshot is bounded (see http_tracker_options).
 struct tracker_snapshot {
   std::string announce_url;
   double uptime_seconds = 0;
-  std::uint64_t announces = 0;
-  std::uint64_t scrapes = 0;
-  std::uint64_t refused = 0;  // announces and scrapes answered with a failure reason
+  tracker_counters counters;
+  std::uint64_t torrent_count = 0;
+  std::uint64_t peer_count = 0;
   std::vector<torrent_snapshot> torrents;
 };
 

@@ -5,6 +5,9 @@
   lt_client.py seed     TORRENT SAVE_DIR [--timeout S] [--port P] [--peer HOST:PORT]
   lt_client.py download TORRENT SAVE_DIR [--timeout S] [--port P] [--peer HOST:PORT]
 
+--encryption: enabled (libtorrent's default: MSE offered and accepted, plaintext
+preferred), forced (MSE with RC4 only, both ways) or disabled (plaintext only).
+
 --port: listen there (default: any free port); --peer: dial that peer until one
 is connected (for a client that ignores tracker peers on 127.x); --dial-when
 FILE: only once FILE exists (a peer that refuses early dials would be given up).
@@ -27,7 +30,16 @@ except ImportError:
     sys.exit(3)
 
 
-def session(port):
+ENCRYPTION = {
+    # (in and out policy, allowed level, prefer RC4)
+    "enabled": (lt.enc_policy.enabled, lt.enc_level.both, False),
+    "forced": (lt.enc_policy.forced, lt.enc_level.rc4, True),
+    "disabled": (lt.enc_policy.disabled, lt.enc_level.both, False),
+}
+
+
+def session(port, encryption):
+    policy, level, prefer_rc4 = ENCRYPTION[encryption]
     s = lt.session({
         "listen_interfaces": "127.0.0.1:%d" % port,
         "enable_dht": False,
@@ -41,9 +53,10 @@ def session(port):
         # waits seconds for it to time out.
         "enable_outgoing_utp": False,
         "enable_incoming_utp": False,
-        # swarmsim speaks plain BEP 3: no encrypted handshakes.
-        "out_enc_policy": int(lt.enc_policy.disabled),
-        "in_enc_policy": int(lt.enc_policy.enabled),
+        "out_enc_policy": int(policy),
+        "in_enc_policy": int(policy),
+        "allowed_enc_level": int(level),
+        "prefer_rc4": prefer_rc4,
         "alert_mask": int(lt.alert.category_t.error_notification
                           | lt.alert.category_t.status_notification),
     })
@@ -59,9 +72,10 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--peer")
     p.add_argument("--dial-when")
+    p.add_argument("--encryption", choices=sorted(ENCRYPTION), default="enabled")
     a = p.parse_args()
 
-    s = session(a.port)
+    s = session(a.port, a.encryption)
     info = lt.torrent_info(a.torrent)
     h = s.add_torrent({"ti": info, "save_path": a.save_dir})
     print("listening", s.listen_port(), flush=True)

@@ -45,7 +45,7 @@ groups:
     choker: {upload_slots: 6, optimistic_slots: 2, rechoke_interval: 5s,
              optimistic_interval: 20s, snub_timeout: 40s, new_peer_window: 10s,
              new_peer_weight: 2, seed_mode: fastest_upload, round_robin_bytes: 1MiB,
-             round_robin_min_time: 30s, super_seeding: true}
+             round_robin_min_time: 30s, round_robin_max_time: 3min, super_seeding: true}
     pipeline_depth: 7
     max_connections: 60
     max_initiate: 30

@@ -1,10 +1,12 @@
-// The interop matrix: swarmsim against aria2c and transmission-cli in both
-// directions, on 127.0.0.1 with the in-process HTTP tracker. Each cell also runs
-// libtorrent (tests/sim/real/lt_client.py) in swarmsim's place with the same
-// client in the same direction, and passes when the content arrives whole
-// (every file compared byte for byte) within 3x libtorrent's time, so a stall
-// fails it. A cell is
-// skipped only when its client (or libtorrent, the baseline) is not installed.
+// The interop matrix: swarmsim against libtorrent, aria2c, transmission-cli and
+// itself in both directions, on 127.0.0.1 with the in-process HTTP tracker, and
+// against aria2c and Transmission set to require encryption (MSE with RC4). Each
+// cell also runs libtorrent (tests/sim/real/lt_client.py) in swarmsim's place
+// with the same client in the same direction (libtorrent with libtorrent for
+// swarmsim with itself), and passes when the content arrives whole (every file
+// compared byte for byte) within 3x libtorrent's time, so a stall fails it. A
+// cell is skipped only when its client (or libtorrent, the baseline) is not
+// installed.
 
 #include <boost/asio/io_context.hpp>
 
@@ -138,7 +140,8 @@ class interop_matrix : public ::testing::TestWithParam<layout> {
 
   // The command that runs `c` (an external client) seeding from data_root() or
   // downloading into `dir`, listening on `port`, dialling `peer` (lt only: the
-  // others take peers from the tracker or are dialled), logging to `log`.
+  // others take peers from the tracker or are dialled), logging to `log`. aria2c
+  // and Transmission require RC4 when external_requires_encryption_ is set.
   std::string command(client c, role r, const fs::path& dir, std::uint16_t port, std::uint16_t peer,
                       const fs::path& log) const {
     const std::string t = torrent().string();
@@ -155,20 +158,22 @@ class interop_matrix : public ::testing::TestWithParam<layout> {
         return fmt::format(
             "aria2c --dir='{}' --listen-port={} --enable-dht=false --enable-dht6=false "
             "--bt-enable-lpd=false --enable-peer-exchange=false --file-allocation=none "
-            "--summary-interval=0 --console-log-level=notice --bt-stop-timeout=120 {} '{}' "
+            "--summary-interval=0 --console-log-level=notice --bt-stop-timeout=120 {} {} '{}' "
             "> '{}' 2>&1",
             dir.string(), port,
             r == role::seed ? "--check-integrity=true --seed-ratio=0.0 --seed-time=3"
                             : "--seed-time=0",
+            external_requires_encryption_ ? "--bt-require-crypto=true --bt-min-crypto-level=arc4"
+                                          : "",
             t, log.string());
       case client::transmission: {
-        // Plaintext preferred (swarmsim has no MSE), no DHT, LPD, PEX, uTP or
-        // port mapping: a quiet loopback client.
+        // Plaintext preferred (-et) or encryption required (-er), no DHT, LPD,
+        // PEX, uTP or port mapping: a quiet loopback client.
         const fs::path config = dir_ / fmt::format("transmission-{}", port);
         fs::create_directories(config);
         const std::string settings = fmt::format(
             R"({{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,
-"utp-enabled": false, "port-forwarding-enabled": false, "encryption": 0,
+"utp-enabled": false, "port-forwarding-enabled": false,
 "peer-port": {}, "rpc-enabled": false, "message-level": 2}})",
             port);
         testing::write_file(config / "settings.json",
@@ -178,8 +183,10 @@ class interop_matrix : public ::testing::TestWithParam<layout> {
             fmt::format("#!/bin/sh\ntouch '{}'\n", (dir_ / "transmission.done").string());
         testing::write_file(done, std::vector<std::uint8_t>(script.begin(), script.end()));
         fs::permissions(done, fs::perms::owner_all);
-        return fmt::format("transmission-cli -w '{}' -g '{}' -p {} -M -et -f '{}' '{}' > '{}' 2>&1",
-                           dir.string(), config.string(), port, done.string(), t, log.string());
+        return fmt::format("transmission-cli -w '{}' -g '{}' -p {} -M {} -f '{}' '{}' > '{}' 2>&1",
+                           dir.string(), config.string(), port,
+                           external_requires_encryption_ ? "-er" : "-et", done.string(), t,
+                           log.string());
       }
     }
     return "false";
@@ -297,6 +304,10 @@ class interop_matrix : public ::testing::TestWithParam<layout> {
                     << log_of(dl_log) << "\n"
                     << log_of(seed_log);
     EXPECT_TRUE(same_content(out));
+    if (swarmsim_seed && external_requires_encryption_) {
+      EXPECT_GE(swarmsim_seed->status().encrypted_connections, 1u)
+          << "a client requiring encryption got a plaintext stream";
+    }
     if (!ok || ::testing::Test::HasFailure()) return std::nullopt;
     return std::chrono::duration<double>(end - start).count();
   }
@@ -316,15 +327,30 @@ class interop_matrix : public ::testing::TestWithParam<layout> {
     ASSERT_TRUE(baseline) << "the libtorrent baseline failed";
     const auto t = run(client::swarmsim);
     ASSERT_TRUE(t) << "swarmsim with " << name_of(c) << " failed";
+    report(fmt::format("swarmsim {} {} {}{}", swarmsim_role == role::seed ? "seed" : "download",
+                       swarmsim_role == role::seed ? "->" : "<-", name_of(c),
+                       external_requires_encryption_ ? " (requiring encryption)" : ""),
+           *t, *baseline);
+  }
+
+  // swarmsim seeding to swarmsim, against libtorrent seeding to libtorrent.
+  void self_cell() {
+    if (auto why = missing(client::libtorrent); !why.empty()) GTEST_SKIP() << why;
+    const auto baseline = transfer(client::libtorrent, client::libtorrent);
+    ASSERT_TRUE(baseline) << "the libtorrent baseline failed";
+    const auto t = transfer(client::swarmsim, client::swarmsim);
+    ASSERT_TRUE(t) << "swarmsim with itself failed";
+    report("swarmsim seed -> swarmsim download", *t, *baseline);
+  }
+
+  void report(const std::string& what, double t, double baseline) {
     const double mib = static_cast<double>(meta_.total_size()) / (1 << 20);
-    const char* arrow = swarmsim_role == role::seed ? "->" : "<-";
     std::cout << fmt::format(
-        "[ matrix ] swarmsim {} {} {}: {:.2f} s ({:.0f} MiB/s); libtorrent in its place {:.2f} s "
+        "[ matrix ] {}: {:.2f} s ({:.0f} MiB/s); libtorrent in its place {:.2f} s "
         "({:.0f} MiB/s)\n",
-        swarmsim_role == role::seed ? "seed" : "download", arrow, name_of(c), *t, mib / *t,
-        *baseline, mib / *baseline);
-    EXPECT_LE(*t, allowed_factor * *baseline) << "swarmsim took more than " << allowed_factor
-                                              << "x libtorrent's time with " << name_of(c);
+        what, t, mib / t, baseline, mib / baseline);
+    EXPECT_LE(t, allowed_factor * baseline)
+        << what << ": swarmsim took more than " << allowed_factor << "x libtorrent's time";
   }
 
   asio::io_context io_;
@@ -334,8 +360,27 @@ class interop_matrix : public ::testing::TestWithParam<layout> {
   std::vector<std::string> files_;  // relative to data_root()
   fs::path content_;
   protocol::metainfo meta_;
+  bool external_requires_encryption_ = false;
 };
 
+// The same cells with aria2c and Transmission refusing plaintext connections.
+class interop_matrix_encrypted : public interop_matrix {
+ protected:
+  void SetUp() override {
+    interop_matrix::SetUp();
+    external_requires_encryption_ = true;
+  }
+};
+
+TEST_P(interop_matrix, libtorrent_downloads_what_swarmsim_seeds) {
+  cell(client::libtorrent, role::seed);
+}
+TEST_P(interop_matrix, swarmsim_downloads_what_libtorrent_seeds) {
+  cell(client::libtorrent, role::download);
+}
+TEST_P(interop_matrix, swarmsim_downloads_what_swarmsim_seeds) {
+  self_cell();
+}
 TEST_P(interop_matrix, aria2c_downloads_what_swarmsim_seeds) {
   cell(client::aria2, role::seed);
 }
@@ -349,12 +394,27 @@ TEST_P(interop_matrix, swarmsim_downloads_what_transmission_seeds) {
   cell(client::transmission, role::download);
 }
 
+TEST_P(interop_matrix_encrypted, aria2c_downloads_what_swarmsim_seeds) {
+  cell(client::aria2, role::seed);
+}
+TEST_P(interop_matrix_encrypted, transmission_downloads_what_swarmsim_seeds) {
+  cell(client::transmission, role::seed);
+}
+TEST_P(interop_matrix_encrypted, swarmsim_downloads_what_aria2c_seeds) {
+  cell(client::aria2, role::download);
+}
+TEST_P(interop_matrix_encrypted, swarmsim_downloads_what_transmission_seeds) {
+  cell(client::transmission, role::download);
+}
+
+std::string layout_name(const ::testing::TestParamInfo<layout>& info) {
+  return info.param == layout::single_file ? "single_file" : "nested_files";
+}
+
 INSTANTIATE_TEST_SUITE_P(layouts, interop_matrix,
-                         ::testing::Values(layout::single_file, layout::nested_files),
-                         [](const auto& info) {
-                           return info.param == layout::single_file ? "single_file"
-                                                                    : "nested_files";
-                         });
+                         ::testing::Values(layout::single_file, layout::nested_files), layout_name);
+INSTANTIATE_TEST_SUITE_P(layouts, interop_matrix_encrypted, ::testing::Values(layout::single_file),
+                         layout_name);
 
 }  // namespace
 }  // namespace swarmsim::sim::real

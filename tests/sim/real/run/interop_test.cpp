@@ -1,6 +1,8 @@
 // Interop with a real BitTorrent client: libtorrent-rasterbar through Debian's
 // python3-libtorrent (tests/sim/real/lt_client.py), on 127.0.0.1, with the
-// in-process HTTP tracker. Skipped only when python3-libtorrent is missing.
+// in-process HTTP tracker, with libtorrent's default encryption policy (MSE
+// offered, plaintext preferred) and with encryption forced (RC4 only). Skipped
+// only when python3-libtorrent is missing.
 
 #include <boost/asio/io_context.hpp>
 
@@ -39,7 +41,8 @@ bool have_libtorrent() {
   return std::system(cmd.c_str()) == 0;
 }
 
-class interop : public ::testing::Test {
+// lt_client.py --encryption: "enabled" or "forced".
+class interop : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (!have_libtorrent())
@@ -58,9 +61,9 @@ class interop : public ::testing::Test {
 
   std::string client_command(const std::string& mode, const fs::path& save_dir,
                              const std::string& log) const {
-    return fmt::format("{} {} {} {} {} --timeout 25 > {} 2>&1", python, script.string(), mode,
-                       (dir_ / "payload.torrent").string(), save_dir.string(),
-                       (dir_ / log).string());
+    return fmt::format("{} {} {} {} {} --timeout 25 --encryption {} > {} 2>&1", python,
+                       script.string(), mode, (dir_ / "payload.torrent").string(),
+                       save_dir.string(), GetParam(), (dir_ / log).string());
   }
 
   std::string log_of(const std::string& name) const {
@@ -75,7 +78,7 @@ class interop : public ::testing::Test {
   protocol::metainfo meta_;
 };
 
-TEST_F(interop, libtorrent_downloads_what_swarmsim_seeds) {
+TEST_P(interop, libtorrent_downloads_what_swarmsim_seeds) {
   file_storage store(meta_, dir_ / "data" / "payload.bin", storage_mode::existing);
   ASSERT_TRUE(check_pieces(store, meta_).all());
   http_tracker_client client(io_, tracker_->announce_url());
@@ -94,9 +97,11 @@ TEST_F(interop, libtorrent_downloads_what_swarmsim_seeds) {
   file_storage fetched(meta_, dir_ / "lt" / "payload.bin", storage_mode::existing);
   EXPECT_TRUE(check_pieces(fetched, meta_).all());
   EXPECT_GE(seed.status().uploaded, meta_.total_size());
+  // libtorrent offers plaintext and RC4 and we prefer plaintext, unless it forces RC4.
+  EXPECT_EQ(seed.status().encrypted_connections > 0, GetParam() == "forced");
 }
 
-TEST_F(interop, swarmsim_download_fetches_what_libtorrent_seeds) {
+TEST_P(interop, swarmsim_download_fetches_what_libtorrent_seeds) {
   child_process lt(client_command("seed", dir_ / "data", "lt.log"));
   ASSERT_TRUE(lt.started());
   // Wait until the libtorrent seed has checked its data and announced.
@@ -128,6 +133,8 @@ TEST_F(interop, swarmsim_download_fetches_what_libtorrent_seeds) {
   EXPECT_EQ(code, 0) << log_of("lt.log");
   EXPECT_EQ(read_file(download_path(s.out, meta_.name)), content_);
 }
+
+INSTANTIATE_TEST_SUITE_P(encryption, interop, ::testing::Values("enabled", "forced"));
 
 }  // namespace
 }  // namespace swarmsim::sim::real

@@ -18,6 +18,7 @@
 #include "sim/real/storage/file_storage.hpp"
 #include "sim/real/storage/torrent_file.hpp"
 #include "sim/real/storage/torrent_maker.hpp"
+#include "sim/real/swarm_fixture.hpp"
 #include "sim/real/tracker/http_tracker.hpp"
 
 namespace swarmsim::sim::real {
@@ -26,116 +27,13 @@ namespace {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
+using testing::corrupting_store;
+using testing::loopback_swarm;
+using testing::node;
 using testing::random_bytes;
 using testing::read_file;
 using testing::run_until;
 using testing::write_file;
-
-// Sends corrupted bytes: every read flips the first byte.
-class corrupting_store final : public piece_store {
- public:
-  explicit corrupting_store(std::unique_ptr<piece_store> inner) : inner_(std::move(inner)) {}
-  std::uint64_t total_size() const override { return inner_->total_size(); }
-  void read(std::uint64_t offset, std::span<std::uint8_t> out) override {
-    inner_->read(offset, out);
-    if (!out.empty()) out[0] ^= 0xff;
-  }
-  void write(std::uint64_t offset, std::span<const std::uint8_t> data) override {
-    inner_->write(offset, data);
-  }
-
- private:
-  std::unique_ptr<piece_store> inner_;
-};
-
-struct node {
-  fs::path content;
-  std::unique_ptr<piece_store> store;
-  std::unique_ptr<peer_host> host;
-  host_status status() const { return host->status(); }
-};
-
-class loopback_swarm : public ::testing::Test {
- protected:
-  void SetUp() override {
-    tracker_ =
-        std::make_unique<http_tracker>(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-    client_ = std::make_unique<http_tracker_client>(io_, tracker_->announce_url());
-  }
-  void TearDown() override { nodes_.clear(); }
-
-  // A single file of `size` random bytes, or a directory of files of `sizes`.
-  void make_content(const std::vector<std::uint64_t>& sizes, std::uint32_t piece_size) {
-    const fs::path base = dir_ / "seed";
-    std::uint64_t seed = 1;
-    fs::path path;
-    if (sizes.size() == 1) {
-      path = base / "payload.bin";
-      write_file(path, random_bytes(sizes[0], seed));
-    } else {
-      path = base / "payload";
-      for (std::size_t i = 0; i < sizes.size(); ++i)
-        write_file(path / ("part" + std::to_string(i)) / "data.bin",
-                   random_bytes(sizes[i], ++seed));
-    }
-    make_torrent_options o;
-    o.announce = tracker_->announce_url();
-    o.piece_size = piece_size;
-    meta_ = make_torrent(path, o);
-    seed_content_ = path;
-  }
-
-  peer_host_options options(double upload_rate = 0) {
-    peer_host_options o;
-    o.upload_rate = upload_rate;
-    o.seed = ++host_seed_;
-    return o;
-  }
-
-  node& add_seed(peer_host_options o, bool corrupt = false) {
-    node& n = nodes_.emplace_back();
-    n.content = seed_content_;
-    std::unique_ptr<piece_store> files =
-        std::make_unique<file_storage>(meta_, n.content, storage_mode::existing);
-    n.store = corrupt ? std::make_unique<corrupting_store>(std::move(files)) : std::move(files);
-    n.host = std::make_unique<peer_host>(io_, meta_, *n.store, *client_, o);
-    n.host->start(protocol::bitfield(meta_.num_pieces(), true));
-    return n;
-  }
-
-  node& add_leecher(peer_host_options o, const std::string& name) {
-    node& n = nodes_.emplace_back();
-    n.content = dir_ / name / meta_.name;
-    n.store = std::make_unique<file_storage>(meta_, n.content, storage_mode::create);
-    n.host = std::make_unique<peer_host>(io_, meta_, *n.store, *client_, o);
-    n.host->start(check_pieces(*n.store, meta_));
-    return n;
-  }
-
-  // Waits until the hosts' first announces were answered, so later peers find them.
-  void wait_announced(std::initializer_list<node*> ns) {
-    ASSERT_TRUE(run_until(io_, [&] {
-      return std::all_of(ns.begin(), ns.end(), [](node* n) { return n->status().announces > 0; });
-    }));
-  }
-
-  void expect_same_content(const node& n) {
-    for (const auto& p : file_storage::file_paths(meta_, seed_content_)) {
-      const auto rel = fs::relative(p, seed_content_);
-      const fs::path mine = rel == "." ? n.content : n.content / rel;
-      EXPECT_EQ(read_file(mine), read_file(p)) << mine;
-    }
-  }
-
-  asio::io_context io_;
-  testing::scratch_dir dir_;
-  std::unique_ptr<http_tracker> tracker_;
-  std::unique_ptr<http_tracker_client> client_;
-  protocol::metainfo meta_;
-  fs::path seed_content_;
-  std::list<node> nodes_;
-  std::uint64_t host_seed_ = 100;
-};
 
 TEST_F(loopback_swarm, one_seed_four_leechers_all_complete_with_verified_multi_file_content) {
   make_content({1500000, 0, 700000, 1048699}, 32768);
@@ -291,6 +189,7 @@ TEST_F(loopback_swarm, garbage_stalling_and_silent_peers_are_dropped_and_the_dow
   node& seed = add_seed(seed_options);
   wait_announced({&seed});
   auto o = options();
+  o.encryption = protocol::encryption_policy::disabled;  // one plaintext dial per fake
   o.handshake_timeout = std::chrono::milliseconds(300);
   o.request_timeout = std::chrono::milliseconds(300);
   o.sweep_interval = std::chrono::milliseconds(50);
@@ -315,6 +214,75 @@ TEST_F(loopback_swarm, garbage_stalling_and_silent_peers_are_dropped_and_the_dow
   for (const auto& f : fakes)
     EXPECT_EQ(f->connections, 1);
   EXPECT_GE(leecher.status().dropped, 3u);
+}
+
+struct encryption_case {
+  protocol::encryption_policy seed;
+  protocol::encryption_policy leecher;
+  bool encrypted;  // the connection runs RC4
+};
+
+class encrypted_swarm : public loopback_swarm,
+                        public ::testing::WithParamInterface<encryption_case> {};
+
+TEST_P(encrypted_swarm, the_download_completes_over_the_stream_the_policies_agree_on) {
+  const auto [seed_policy, leecher_policy, encrypted] = GetParam();
+  make_content({1500000, 333333}, 32768);
+  auto so = options();
+  so.encryption = seed_policy;
+  so.peer.max_initiate = 0;  // the leecher dials: its policy picks the first attempt
+  node& seed = add_seed(so);
+  wait_announced({&seed});
+  auto lo = options();
+  lo.encryption = leecher_policy;
+  node& leecher = add_leecher(lo, "leecher");
+  ASSERT_TRUE(run_until(io_, [&] { return leecher.status().complete; }));
+  expect_same_content(leecher);
+  EXPECT_EQ(leecher.status().hash_failures, 0u);
+  EXPECT_EQ(leecher.status().encrypted_connections, encrypted ? 1u : 0u);
+  EXPECT_EQ(seed.status().encrypted_connections, encrypted ? 1u : 0u);
+}
+
+using protocol::encryption_policy;
+INSTANTIATE_TEST_SUITE_P(
+    policies, encrypted_swarm,
+    ::testing::Values(
+        // MSE, plaintext selected (both prefer it).
+        encryption_case{encryption_policy::enabled, encryption_policy::enabled, false},
+        encryption_case{encryption_policy::required, encryption_policy::enabled, true},
+        encryption_case{encryption_policy::enabled, encryption_policy::required, true},
+        // The seed hangs up on MSE: the leecher dials again in plaintext.
+        encryption_case{encryption_policy::disabled, encryption_policy::enabled, false},
+        encryption_case{encryption_policy::enabled, encryption_policy::disabled, false}));
+
+TEST_F(loopback_swarm, peers_whose_encryption_policies_exclude_each_other_never_connect) {
+  make_content({500000}, 32768);
+  for (auto [seed_policy, leecher_policy] :
+       {std::pair{encryption_policy::required, encryption_policy::disabled},
+        std::pair{encryption_policy::disabled, encryption_policy::required}}) {
+    nodes_.clear();
+    auto so = options();
+    so.encryption = seed_policy;
+    so.peer.max_initiate = 0;
+    node& seed = add_seed(so);
+    std::vector<std::string> logs;
+    seed.host->on_log([&](std::string_view text) { logs.emplace_back(text); });
+    wait_announced({&seed});
+    auto lo = options();
+    lo.encryption = leecher_policy;
+    lo.connect_timeout = std::chrono::milliseconds(500);
+    node& leecher = add_leecher(lo, "leecher-" + std::string(protocol::to_string(seed_policy)));
+    wait_announced({&leecher});
+    run_until(
+        io_, [] { return false; }, std::chrono::milliseconds(1500));
+    EXPECT_EQ(leecher.status().pieces_had, 0u);
+    EXPECT_EQ(seed.status().uploaded, 0u);
+    if (seed_policy == encryption_policy::required) {
+      EXPECT_TRUE(std::any_of(logs.begin(), logs.end(), [](const std::string& l) {
+        return l.find("plaintext connection refused") != std::string::npos;
+      })) << ::testing::PrintToString(logs);
+    }
+  }
 }
 
 TEST_F(loopback_swarm, an_interrupted_download_resumes_from_the_pieces_on_disk) {
