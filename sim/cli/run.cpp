@@ -4,68 +4,14 @@
 
 #include <fmt/format.h>
 
-#include <cstdint>
-#include <filesystem>
 #include <memory>
-#include <string>
-#include <vector>
 
 #include "sim/cli/commands.hpp"
 #include "sim/engine/run_command.hpp"
 #include "sim/real/run/real_run_command.hpp"
-#include "sim/results/output.hpp"
-#include "sim/results/output_target.hpp"
-#include "sim/scenario/memory_estimate.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/scenario/units.hpp"
 
 namespace swarmsim::cli {
-
-namespace {
-
-enum class run_mode : std::uint8_t { simulate, real, compare };
-
-// What the run command checks before it starts: the scenario fits in memory
-// (simulated runs), and the output folder can take the results; the earlier
-// results there are replaced only once the new ones are written.
-int run_checked(sim::run_request r, run_mode mode) {
-  const auto run = [&] {
-    if (mode == run_mode::simulate) return sim::run_command(r);
-    return sim::real::run_real_command(r, mode == run_mode::compare
-                                              ? sim::real::real_run_mode::compare
-                                              : sim::real::real_run_mode::real);
-  };
-  std::vector<std::string> overrides = r.overrides;
-  if (r.seed) overrides.push_back(fmt::format("simulation.seed={}", *r.seed));
-  sim::scenario s;
-  try {
-    s = sim::load_scenario(r.scenario_path, overrides);
-  } catch (const sim::scenario_error&) {
-    return run();  // which reports the error
-  }
-  if (mode != run_mode::real) {
-    if (auto why = sim::check_memory(s, sim::physical_memory())) {
-      fmt::print(stderr, "swarmsim: error: {}: {}\n", r.scenario_path, *why);
-      return 2;
-    }
-  }
-  // The real modes name their default folder themselves (results/<name>-real).
-  if (mode == run_mode::simulate && !r.out_dir)
-    r.out_dir = std::filesystem::path("results") / s.name;
-  if (!r.out_dir) return run();
-  try {
-    sim::check_run_output(*r.out_dir);
-    sim::earlier_results earlier(*r.out_dir);
-    const int code = run();
-    if (code == 0) earlier.keep_new();
-    return code;
-  } catch (const sim::output_error& e) {
-    fmt::print(stderr, "swarmsim: error: {}\n", e.what());
-    return 1;
-  }
-}
-
-}  // namespace
 
 command add_run_command(CLI::App& app) {
   struct options {
@@ -105,13 +51,13 @@ command add_run_command(CLI::App& app) {
       ->excludes(real_flag);
   return {sub, [o, seed_opt, out_opt] {
             sim::run_request r = o->request;
-            if (out_opt->count() > 0) r.out_dir = o->out;
+            if (out_opt->count() > 0) r.out_dir = o->out;  // "" too: refused by name
             if (seed_opt->count() > 0) r.seed = o->seed;
             r.verbose = o->quiet ? sim::verbosity::quiet : sim::verbosity::normal;
-            const auto mode = o->real      ? run_mode::real
-                              : o->compare ? run_mode::compare
-                                           : run_mode::simulate;
-            return run_checked(r, mode);
+            if (o->real || o->compare)
+              return sim::real::run_real_command(r, o->compare ? sim::real::real_run_mode::compare
+                                                               : sim::real::real_run_mode::real);
+            return sim::run_command(r);
           }};
 }
 

@@ -118,4 +118,12 @@ void earlier_results::keep_new() noexcept {
   aside_.reset();
 }
 
+int replace_results(const fs::path& out, const std::function<int()>& write_results) {
+  check_run_output(out);
+  earlier_results earlier(out);
+  const int code = write_results();
+  if (code == 0) earlier.keep_new();
+  return code;
+}
+
 }  // namespace swarmsim::sim

@@ -16,6 +16,7 @@
 //    of one run, never an earlier run's overlay.csv beside newer results.
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 namespace swarmsim::sim {
@@ -39,5 +40,11 @@ class earlier_results {
   std::filesystem::path out_;
   std::optional<std::filesystem::path> aside_;
 };
+
+// Both rules around one run: checks `out` (throws output_error), moves the
+// earlier results aside, calls write_results (which writes the run's files into
+// `out` and returns its exit code) and keeps the new results if that code is 0,
+// the earlier ones otherwise (and if it throws).
+int replace_results(const std::filesystem::path& out, const std::function<int()>& write_results);
 
 }  // namespace swarmsim::sim

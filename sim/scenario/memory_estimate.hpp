@@ -4,8 +4,7 @@
 // instead of dying of std::bad_alloc half-way through building the swarm.
 //
 // The estimate is linear in what dominates; its coefficients
-// (memory_estimate.cpp) are deliberately on the high side of the documented
-// "a million peers take about a gigabyte" and of sizeof(sample) plus its CSV row:
+// (memory_estimate.cpp) come from the peak memory of the benchmark swarms:
 // 1. each peer: a fixed part plus a part per piece (its own and its
 //    neighbours' piece sets, its picker's availability);
 // 2. each sample of timeseries.csv: the sample and its CSV row, for

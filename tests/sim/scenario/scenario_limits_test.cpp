@@ -39,12 +39,12 @@ TEST(scenario_limits, rates_below_the_floor_are_refused_where_they_are_given) {
   EXPECT_EQ(error_of("groups: [{name: s, role: seed, upload: 1e-9}]"),
             "test.yaml:1:40: upload: rate 1e-09 B/s is below the minimum of 1 B/s");
   EXPECT_EQ(error_of("groups:\n  - {name: s, role: seed, download: 0.5B/s}"),
-            "test.yaml:2:36: download: rate 0.5 B/s is below the minimum of 1 B/s");
+            "test.yaml:2:37: download: rate 0.5 B/s is below the minimum of 1 B/s");
   EXPECT_EQ(error_of("groups: [{name: s, role: seed, upload_cap: 2e-6}]"),
             "test.yaml:1:44: upload_cap: rate 2e-06 B/s is below the minimum of 1 B/s");
   EXPECT_EQ(error_of("groups: [{name: s, role: seed, classes: [{share: 1, upload: 1e-7, "
                      "download: 1Mbit}]}]"),
-            "test.yaml:1:60: upload: rate 1e-07 B/s is below the minimum of 1 B/s");
+            "test.yaml:1:61: upload: rate 1e-07 B/s is below the minimum of 1 B/s");
   EXPECT_EQ(error_of("groups: [{name: s, role: seed}]", {"groups.s.upload=1e-9"}),
             "--set groups.s.upload=1e-9: upload: rate 1e-09 B/s is below the minimum of 1 B/s");
   // The floor itself, 8 bit/s, and a free-rider's cap of 0 are fine.

@@ -1,5 +1,6 @@
 #include "sim/real/storage/file_storage.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <numeric>
@@ -25,7 +26,7 @@ protocol::metainfo multi_file(const std::vector<std::uint64_t>& lengths,
                               std::uint32_t piece_length) {
   std::vector<file_entry> files;
   for (std::size_t i = 0; i < lengths.size(); ++i)
-    files.push_back(file_entry{lengths[i], {"d" + std::to_string(i % 2), "f" + std::to_string(i)}});
+    files.push_back(file_entry{lengths[i], {fmt::format("d{}", i % 2), fmt::format("f{}", i)}});
   return protocol::make_metainfo("multi", std::move(files), piece_length,
                                  protocol::piece_hashes(content, piece_length),
                                  "http://127.0.0.1:1/announce");
@@ -66,7 +67,7 @@ TEST(file_storage, writes_land_at_their_offsets_in_each_file) {
   std::uint64_t offset = 0;
   for (std::size_t i = 0; i < lengths.size(); ++i) {
     const auto on_disk =
-        read_file(dir / "multi" / ("d" + std::to_string(i % 2)) / ("f" + std::to_string(i)));
+        read_file(dir / "multi" / fmt::format("d{}", i % 2) / fmt::format("f{}", i));
     const std::vector<std::uint8_t> expected(
         content.begin() + static_cast<std::ptrdiff_t>(offset),
         content.begin() + static_cast<std::ptrdiff_t>(offset + lengths[i]));
