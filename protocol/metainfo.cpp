@@ -9,6 +9,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 namespace swarmsim::protocol {
@@ -95,6 +96,31 @@ std::optional<std::string_view> bad_component(std::string_view c) {
   return std::nullopt;
 }
 
+// The first file (not a pad file: those are never written) whose path repeats
+// another's or lies inside it, e.g. a/b and a/b/c: writing one would overwrite
+// the other's bytes, or fail.
+std::optional<std::string> path_conflict(const std::vector<file_entry>& files) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < files.size(); ++i)
+    if (!files[i].is_pad()) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return std::tie(files[a].path, a) < std::tie(files[b].path, b);
+  });
+  // Sorted, a path that is a prefix of others comes right before the first of them.
+  for (std::size_t k = 1; k < order.size(); ++k) {
+    const auto& a = files[order[k - 1]].path;
+    const auto& b = files[order[k]].path;
+    if (a.size() > b.size() || !std::equal(a.begin(), a.end(), b.begin())) continue;
+    const std::size_t first = order[k - 1];
+    const std::size_t second = order[k];
+    if (a.size() == b.size())
+      return fmt::format("info.files[{}].path: the same path as info.files[{}]", second, first);
+    return fmt::format("info.files[{}].path: lies inside info.files[{}], which is a file", second,
+                       first);
+  }
+  return std::nullopt;
+}
+
 std::string hashes_string(const std::vector<sha1_hash>& hashes) {
   std::string out;
   out.reserve(hashes.size() * hash_size);
@@ -158,6 +184,7 @@ std::optional<std::string> validate(const metainfo& m) {
       total += f.length;
     }
     if (total == 0) return "info.files: the torrent holds no data";
+    if (auto conflict = path_conflict(m.files)) return conflict;
   }
 
   const std::uint64_t pieces = (total + m.piece_length - 1) / m.piece_length;

@@ -8,7 +8,9 @@
 // 1. files is never empty. A single-file torrent has exactly one entry, with an
 //    empty path: the file is called `name`. Otherwise every file's path is a
 //    non-empty list of components relative to the directory `name`; no component
-//    (nor name) is empty, ".", ".." or contains '/' or '\0'.
+//    (nor name) is empty, ".", ".." or contains '/' or '\0'. No two files but
+//    pad files (BEP 47, never written) share a path, and none lies inside
+//    another (a/b and a/b/c): each byte of the content has one place on disk.
 // 2. total_size() > 0, and piece_hashes holds exactly one hash per piece of
 //    piece_length bytes (the last piece holds the remainder).
 // 3. piece_length is below 16 KiB or a multiple of it, so geometry() is valid.

@@ -398,8 +398,12 @@ class peer {
   template <typename M>
   void send(session& s, M m) {
     stats_.wire_sent += wire_size(m);
+#if __cpp_aggregate_paren_init >= 201902L
     actions_.emplace_back(std::in_place_type<action::send>, s.id,
                           message{std::in_place_type<M>, std::move(m)});
+#else  // compilers without parenthesised aggregate init (clang < 16): one move more
+    actions_.emplace_back(action::send{s.id, message{std::in_place_type<M>, std::move(m)}});
+#endif
   }
   enum class reconnect : bool { no, later };
   // Closes `s`; with a reason, tells the driver (action::disconnect).
@@ -456,7 +460,9 @@ class peer {
   const session* idle_victim(time_point now) const;
   bool has_open_session(endpoint remote) const;
   void protocol_error(session& s, disconnect_reason why, time_point now);
-  bool super_seeding() const { return options_.choker.super_seeding && picker_.is_seed(); }
+  bool super_seeding() const {
+    return options_.choker.super_seeding && picker_.is_seed();
+  }
   void reveal_next_piece(session& s);
   void on_superseed_have(session& from, piece_index p);
   bool keep_over_duplicate(session& s, const wire_peer_id& remote, time_point now);
@@ -482,13 +488,50 @@ class peer {
   std::vector<std::uint32_t> free_slots_;  // freed by compact_sessions(), reused first
   std::uint32_t next_serial_ = 0;
   std::size_t num_closed_ = 0;
-  auto all_sessions() {
-    return std::views::transform(order_,
-                                 [this](std::uint32_t k) -> session& { return sessions_[k]; });
+  // The sessions in opening order, as a range of session& (a hand-written view:
+  // clang-14 rejects libstdc++ 12's std::views, and the fuzz targets build with
+  // it). The vector is read at each step, as order_ is walked.
+  template <class Vec>
+  class session_range {
+   public:
+    class iterator {
+     public:
+      using value_type = session;
+      using difference_type = std::ptrdiff_t;
+      using reference = decltype(std::declval<Vec&>()[0]);
+      iterator() = default;
+      iterator(Vec* v, const std::uint32_t* k) : v_(v), k_(k) {}
+      reference operator*() const { return (*v_)[*k_]; }
+      iterator& operator++() {
+        ++k_;
+        return *this;
+      }
+      iterator operator++(int) {
+        iterator t = *this;
+        ++k_;
+        return t;
+      }
+      bool operator==(const iterator& o) const { return k_ == o.k_; }
+
+     private:
+      Vec* v_ = nullptr;
+      const std::uint32_t* k_ = nullptr;
+    };
+    session_range(Vec& v, const std::vector<std::uint32_t>& order)
+        : v_(&v), b_(order.data()), e_(order.data() + order.size()) {}
+    iterator begin() const { return {v_, b_}; }
+    iterator end() const { return {v_, e_}; }
+
+   private:
+    Vec* v_;
+    const std::uint32_t* b_;
+    const std::uint32_t* e_;
+  };
+  session_range<std::vector<session>> all_sessions() {
+    return {sessions_, order_};
   }
-  auto all_sessions() const {
-    return std::views::transform(
-        order_, [this](std::uint32_t k) -> const session& { return sessions_[k]; });
+  session_range<const std::vector<session>> all_sessions() const {
+    return {sessions_, order_};
   }
   std::vector<peer_action> actions_;
   std::vector<block_ref> pick_scratch_;

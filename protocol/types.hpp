@@ -40,8 +40,14 @@ inline constexpr double to_seconds(duration d) {
 inline constexpr double to_seconds(time_point t) {
   return to_seconds(t.time_since_epoch());
 }
+// Rounded to the nearest nanosecond; saturates at the clock's range (about
+// 292 years either way) instead of overflowing, and NaN is "never".
 inline constexpr duration from_seconds(double s) {
-  return duration{static_cast<std::int64_t>(s * 1e9 + (s >= 0 ? 0.5 : -0.5))};
+  const double ns = s * 1e9;
+  constexpr double limit = 9.2e18;  // below 2^63, exactly representable
+  if (!(ns < limit)) return duration::max();
+  if (ns <= -limit) return duration::min();
+  return duration{static_cast<std::int64_t>(ns + (ns >= 0 ? 0.5 : -0.5))};
 }
 
 // The random generator every protocol object that needs randomness is handed.

@@ -8,9 +8,8 @@
 # Needs clang (clang++-14 on Debian bookworm) and its libFuzzer runtime, which
 # Debian ships in libclang-rt-14-dev; scripts/setup.sh installs both if missing.
 #
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   targets: bencode wire_codec announce_request
-#   (peer, protocol::peer, needs a clang whose concepts accept libstdc++ 12's
-#   std::views: clang-14 does not; its corpus runs in the suite, test_fuzz_corpus)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+#   targets: bencode wire_codec announce_request metainfo peer (default: all)
 # Environment: FUZZ_BUILD (default build-fuzz), CXX_FUZZ (default clang++-14 or clang++).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +17,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 if (($# > 0)); then shift; fi
 targets=("$@")
-if ((${#targets[@]} == 0)); then targets=(bencode wire_codec announce_request); fi
+if ((${#targets[@]} == 0)); then targets=(bencode wire_codec announce_request metainfo peer); fi
 
 cxx=${CXX_FUZZ:-}
 if [[ -z $cxx ]]; then
@@ -30,11 +29,8 @@ fi
 out=${FUZZ_BUILD:-build-fuzz}
 mkdir -p "$out/obj" "$out/artifacts"
 
-# The sources the targets link: the parts of protocol/ and sim/real/ they call
-# (all of protocol/ for the peer target).
-sources=(protocol/bencode.cpp protocol/wire_codec.cpp protocol/message.cpp protocol/bitfield.cpp
-         protocol/types.cpp sim/real/tracker/announce_request.cpp)
-if [[ " ${targets[*]} " == *" peer "* ]]; then sources=(protocol/*.cpp sim/real/tracker/announce_request.cpp); fi
+# The sources the targets link: protocol/ and the announce parser of sim/real/.
+sources=(protocol/*.cpp sim/real/tracker/announce_request.cpp)
 flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
        -fno-sanitize-recover=all -I. -Itests)
 

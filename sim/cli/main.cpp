@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <new>
 #include <string_view>
 #include <vector>
 
@@ -48,7 +49,14 @@ int main(int argc, char** argv) {
     // the same command line again.
     const std::string_view name = c.sub->get_name();
     if (name == "run" || name == "sweep") sim::use_huge_pages(argv);
-    return c.run();
+    try {
+      return c.run();
+    } catch (const std::bad_alloc&) {
+      // Scenarios are estimated before they are built (sim/scenario/memory_estimate.hpp);
+      // an estimate too low, or a machine already busy, still ends here, not in abort().
+      std::cerr << "swarmsim: error: out of memory; simulate fewer peers or sample less often\n";
+      return 1;
+    }
   }
   return 2;
 }

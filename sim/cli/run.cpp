@@ -27,7 +27,9 @@ command add_run_command(CLI::App& app) {
   sub->add_option("scenario", o->request.scenario_path,
                   "Scenario file (YAML); see scenarios/README.md")
       ->required();
-  sub->add_option("--out,-o", o->out, "Output directory (default: results/<scenario name>)");
+  auto* out_opt =
+      sub->add_option("--out,-o", o->out,
+                      "Output directory, replaced as a whole (default: results/<scenario name>)");
   // Read like the file's seed: CLI11 alone takes "-1" as 2^64 - 1 and "010" as octal.
   auto* seed_opt = sub->add_option("--seed", o->seed, "Random seed (overrides simulation.seed)")
                        ->transform(CLI::Validator(
@@ -47,9 +49,9 @@ command add_run_command(CLI::App& app) {
   sub->add_flag("--compare", o->compare,
                 "Simulate the scenario and run it for real, and compare the download times")
       ->excludes(real_flag);
-  return {sub, [o, seed_opt] {
+  return {sub, [o, seed_opt, out_opt] {
             sim::run_request r = o->request;
-            if (!o->out.empty()) r.out_dir = o->out;
+            if (out_opt->count() > 0) r.out_dir = o->out;  // "" too: refused by name
             if (seed_opt->count() > 0) r.seed = o->seed;
             r.verbose = o->quiet ? sim::verbosity::quiet : sim::verbosity::normal;
             if (o->real || o->compare)

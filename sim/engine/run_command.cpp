@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <new>
 
 #include <memory>
 
 #include "sim/engine/swarm.hpp"
 #include "sim/results/output.hpp"
+#include "sim/results/output_target.hpp"
+#include "sim/scenario/memory_estimate.hpp"
 #include "sim/scenario/units.hpp"
 
 namespace swarmsim::sim {
@@ -48,6 +51,10 @@ int run_command(const run_request& request) {
   scenario s;
   try {
     s = load_scenario(request.scenario_path, overrides);
+    if (auto why = check_memory(s, physical_memory())) {
+      fmt::print(stderr, "swarmsim: error: {}: {}\n", request.scenario_path, *why);
+      return 2;
+    }
     swarm check(s);  // driver-level checks before anything is written
   } catch (const scenario_error& e) {
     fmt::print(stderr, "swarmsim: error: {}\n", e.what());
@@ -56,17 +63,21 @@ int run_command(const run_request& request) {
   const std::filesystem::path out =
       request.out_dir ? *request.out_dir : std::filesystem::path("results") / s.name;
   try {
-    const run_summary summary =
-        run_scenario_to(s, out, progress_display_for_stderr(request.verbose));
-    if (request.verbose != verbosity::quiet) {
-      print_summary(stdout, summary);
-      fmt::print("results in {}/\n", out.string());
-    }
+    return replace_results(out, [&] {
+      const run_summary summary =
+          run_scenario_to(s, out, progress_display_for_stderr(request.verbose));
+      if (request.verbose != verbosity::quiet) {
+        print_summary(stdout, summary);
+        fmt::print("results in {}/\n", out.string());
+      }
+      return 0;
+    });
+  } catch (const std::bad_alloc&) {
+    throw;  // main() names it
   } catch (const std::exception& e) {
     fmt::print(stderr, "swarmsim: error: {}\n", e.what());
     return 1;
   }
-  return 0;
 }
 
 }  // namespace swarmsim::sim

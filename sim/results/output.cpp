@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/results/text_escape.hpp"
 #include "sim/results/version.hpp"
 
 namespace swarmsim::sim {
@@ -127,36 +128,32 @@ std::string csv_field(std::string_view text) {
 
 std::string json_string(std::string_view text) {
   std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out += c;
-        }
+  while (!text.empty()) {
+    const std::size_t n = utf8_sequence_length(text);
+    const char c = text.front();
+    if (n == 0) {
+      out += "\\ufffd";  // not UTF-8: the replacement character (JSON is Unicode text)
+    } else if (n > 1) {
+      out.append(text.substr(0, n));
+    } else if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\b') {
+      out += "\\b";
+    } else if (c == '\f') {
+      out += "\\f";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      out += c;
     }
+    text.remove_prefix(n == 0 ? 1 : n);
   }
   out += '"';
   return out;

@@ -101,7 +101,8 @@ void print_summary(std::FILE* out, const run_summary& s);
 // Building blocks, exposed for tests and for other writers.
 // A CSV field quoted per RFC 4180 when it holds a comma, a double quote, CR or LF.
 std::string csv_field(std::string_view text);
-// A JSON string literal, quotes included; control characters escaped.
+// A JSON string literal, quotes included; control characters escaped, and each
+// byte that is not part of well-formed UTF-8 written as U+FFFD.
 std::string json_string(std::string_view text);
 // Seconds with six decimals from integer nanoseconds, rounded half away from zero.
 std::string format_seconds(duration d);

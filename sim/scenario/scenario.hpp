@@ -232,6 +232,10 @@ struct scenario {
 // million peers already take about a gigabyte and a minute per simulated second.
 inline constexpr std::uint64_t max_peers = 10'000'000;
 
+// The largest scenario file load_scenario reads (1 MiB; the scenarios shipped
+// are a few KiB): a larger one, or an endless one such as /dev/zero, is refused.
+inline constexpr std::size_t max_scenario_file_size = 1 << 20;
+
 // A bad scenario. what() is `file:line:column: message` (1-based) for a problem in
 // the file, `--set key.path=value: message` for a problem with an override, and
 // `file: cannot open: reason` for a file that cannot be read.

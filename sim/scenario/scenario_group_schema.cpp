@@ -379,6 +379,8 @@ constexpr std::array<group_field, 23> group_table{{
        }
        const auto cap = parse_rate(r.l.scalar(v, "a rate like 64kbit/s, 0 (free-rider) or none"));
        if (!cap) r.l.fail(v, fmt::format("upload_cap: {}", cap.error));
+       if (*cap > 0)
+         if (auto why = check_rate_floor(*cap)) r.l.fail(v, fmt::format("upload_cap: {}", *why));
        g.spec.upload_cap = *cap;
      },
      [](YAML::Emitter& out, std::string_view k, const group_spec& g) {

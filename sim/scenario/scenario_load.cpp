@@ -150,6 +150,7 @@ double loader::read_rate(const located& v) const {
   const auto r = parse_rate(scalar(v, "a rate like 10Mbit/s"));
   if (!r) fail(v, fmt::format("{}: {}", v.key(), r.error));
   if (*r <= 0) fail(v, fmt::format("{}: rate must be greater than 0", v.key()));
+  if (auto why = check_rate_floor(*r)) fail(v, fmt::format("{}: {}", v.key(), *why));
   return *r;
 }
 
@@ -478,8 +479,14 @@ scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   std::string text;
   char buffer[1 << 14];
   std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0)
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) {
     text.append(buffer, n);
+    if (text.size() > max_scenario_file_size) {  // e.g. /dev/zero: never ends
+      std::fclose(f);
+      throw scenario_error(fmt::format("{}: more than {} bytes; a scenario file is at most that",
+                                       path, max_scenario_file_size));
+    }
+  }
   const bool failed = std::ferror(f) != 0;
   const int error = errno;
   std::fclose(f);

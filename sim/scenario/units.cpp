@@ -295,6 +295,11 @@ parsed<double> parse_rate(std::string_view text) {
   return parsed<double>::ok(rate);
 }
 
+std::optional<std::string> check_rate_floor(double rate) {
+  if (rate >= min_rate) return std::nullopt;
+  return fmt::format("rate {} B/s is below the minimum of {} B/s", rate, min_rate);
+}
+
 parsed<std::uint64_t> parse_size(std::string_view text) {
   return parse_exact(text, "size", size_units, size_unit_names,
                      std::numeric_limits<std::uint64_t>::max(), rounding::exact);

@@ -40,6 +40,14 @@ struct parsed {
 
 // Bytes per second: "10Mbit", "10Mbit/s", "10 Mbps", "2MiB/s", "500KB/s", "1e6".
 parsed<double> parse_rate(std::string_view text);
+
+// The slowest link or limit a scenario or a flag may give: 1 B/s. Below it the
+// time to send one block (at most 128 KiB) no longer fits the clock's 64-bit
+// nanoseconds once shared among connections, and turns negative; a 1 B/s link
+// already takes 36 hours per block.
+inline constexpr double min_rate = 1.0;
+// Why a positive `rate` is too slow to use (naming min_rate), or nothing.
+std::optional<std::string> check_rate_floor(double rate);
 // Bytes: "500MB", "500MiB", "256KiB", "16384".
 parsed<std::uint64_t> parse_size(std::string_view text);
 // "10s", "250ms", "5min", "2h", "1.5s", "10" (seconds); also ns, us, d.

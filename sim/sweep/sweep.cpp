@@ -21,6 +21,7 @@
 #include "sim/results/statistics.hpp"
 #include "sim/results/trace.hpp"
 #include "sim/results/version.hpp"
+#include "sim/scenario/memory_estimate.hpp"
 
 namespace swarmsim::sim {
 namespace fs = std::filesystem;
@@ -174,6 +175,8 @@ prepared_sweep prepare_sweep(const std::string& scenario_path, const std::vector
     overrides.insert(overrides.end(), varied.begin(), varied.end());
     try {
       scenario s = load_scenario(scenario_path, overrides);
+      if (auto why = check_memory(s, physical_memory()))
+        throw scenario_error(fmt::format("{}: {}", scenario_path, *why));
       swarm check(s);
       p.combinations.push_back(std::move(s));
     } catch (const scenario_error& e) {

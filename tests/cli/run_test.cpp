@@ -583,7 +583,7 @@ TEST_F(cli, a_read_only_results_directory_keeps_its_previous_results) {
   const outcome o = swarmsim({"run", "tiny.yaml", "--out", "r", "--seed", "2"}, user::unprivileged);
   EXPECT_EQ(o.status, 1);
   EXPECT_THAT(o.err, StartsWith("swarmsim: error: "));
-  EXPECT_THAT(o.err, HasSubstr("r/peers.csv"));
+  EXPECT_THAT(o.err, HasSubstr("--out r: cannot be replaced"));
   EXPECT_EQ(snapshot(work() / "r"), before);
 }
 

@@ -14,6 +14,7 @@
 
 #include "fuzz/announce_request_target.hpp"
 #include "fuzz/bencode_target.hpp"
+#include "fuzz/metainfo_target.hpp"
 #include "fuzz/peer_target.hpp"
 #include "fuzz/wire_codec_target.hpp"
 
@@ -51,6 +52,10 @@ TEST(FuzzCorpus, Bencode) {
 
 TEST(FuzzCorpus, WireCodec) {
   EXPECT_GT(replay("wire_codec", wire_codec_one), 0u);
+}
+
+TEST(FuzzCorpus, Metainfo) {
+  EXPECT_GT(replay("metainfo", metainfo_one), 0u);
 }
 
 TEST(FuzzCorpus, Peer) {

@@ -283,6 +283,49 @@ TEST(metainfo, pad_file_attributes_survive_a_round_trip) {
   EXPECT_EQ(back.get().info_hash, m.info_hash);
 }
 
+// Two entries writing one file would overwrite each other's verified bytes; a
+// file where another needs a directory cannot be written at all.
+TEST(metainfo, refuses_duplicate_and_nested_file_paths) {
+  const auto nth = [](value::dict& info, std::size_t i) -> value::dict& {
+    return *(*info["files"].as_list())[i].as_dict();
+  };
+  EXPECT_EQ(error_after(
+                [&](auto&, auto& info) {
+                  nth(info, 3).at("path") = value::list{"cd2", "02.flac"};
+                },
+                true),
+            "info.files[3].path: the same path as info.files[2]");
+  EXPECT_EQ(error_after(
+                [&](auto&, auto& info) {
+                  nth(info, 3).at("path") = value::list{"empty.txt", "notes.txt"};
+                },
+                true),
+            "info.files[3].path: lies inside info.files[1], which is a file");
+  EXPECT_EQ(error_after(
+                [&](auto&, auto& info) {
+                  nth(info, 0).at("path") = value::list{"cd2", "02.flac", "x"};
+                },
+                true),
+            "info.files[0].path: lies inside info.files[2], which is a file");
+  const auto data = content(40'000);
+  EXPECT_THROW(
+      make_metainfo("d", {{20'000, {"a"}}, {20'000, {"a"}}}, 16384, piece_hashes(data, 16384), "a"),
+      std::invalid_argument);
+}
+
+// BEP 47 pad files are never written, so several may share a name.
+TEST(metainfo, pad_files_may_share_a_path) {
+  const auto data = content(3 * 16384);
+  const metainfo m = make_metainfo("hybrid",
+                                   {{10000, {"a.bin"}},
+                                    {6384, {".pad", "6384"}, "p"},
+                                    {10000, {"b.bin"}},
+                                    {6384, {".pad", "6384"}, "p"},
+                                    {16384, {"c.bin"}}},
+                                   16384, piece_hashes(data, 16384), "http://a.example/announce");
+  EXPECT_TRUE(parse_torrent(encode_torrent(m)));
+}
+
 TEST(metainfo, rejects_files_that_are_not_bencode) {
   const metainfo_result r = parse_torrent(bytes_of("d8:announcei03ee"));
   ASSERT_FALSE(r);

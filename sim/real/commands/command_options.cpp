@@ -3,6 +3,7 @@
 #include "sim/real/commands/commands.hpp"
 #include "sim/real/storage/torrent_file.hpp"
 #include "sim/real/tracker/http_tracker.hpp"
+#include "sim/results/text_escape.hpp"
 #include "sim/scenario/units.hpp"
 
 namespace swarmsim::sim::real {
@@ -14,6 +15,9 @@ CLI::Option* add_rate_option(CLI::App& sub, const std::string& name, double& int
       [name, &into](const std::string& text) {
         const auto r = parse_rate(text);
         if (!r) throw CLI::ValidationError(fmt::format("{}: {}", name, r.error));
+        if (*r > 0)
+          if (auto why = check_rate_floor(*r))
+            throw CLI::ValidationError(fmt::format("{}: {} (0 means no limit)", name, *why));
         into = *r;
       },
       help);
@@ -65,7 +69,7 @@ std::optional<peer_command_inputs> read_peer_command_inputs(const std::filesyste
                                                             const std::vector<std::string>& peers) {
   auto m = read_torrent_file(torrent);
   if (!m) {
-    fmt::print(stderr, "error: {}\n", m.error);
+    fmt::print(stderr, "error: {}\n", printable(m.error));
     return std::nullopt;
   }
   const auto endpoint = parse_listen_endpoint(listen);

@@ -21,6 +21,7 @@
 #include "sim/real/storage/file_storage.hpp"
 #include "sim/real/storage/torrent_file.hpp"
 #include "sim/real/tracker/http_tracker.hpp"
+#include "sim/results/text_escape.hpp"
 #include "sim/scenario/units.hpp"
 
 namespace swarmsim::sim::real {
@@ -93,6 +94,7 @@ int run_download(const download_settings& s) {
   const fs::path final_path = download_path(s.out, meta.name);
   const fs::path part_path = partial_path(s.out, meta.name);
   std::error_code ec;
+  const bool out_existed = fs::exists(s.out, ec);
   fs::create_directories(s.out, ec);
   if (ec) {
     fmt::print(stderr, "error: --out {}: {}\n", s.out.string(), ec.message());
@@ -101,11 +103,11 @@ int run_download(const download_settings& s) {
   if (fs::exists(final_path, ec)) {
     if (already_complete(meta, final_path)) {
       if (!s.quiet)
-        fmt::print(stderr, "{} is already complete and verified\n", final_path.string());
+        fmt::print(stderr, "{} is already complete and verified\n", printable(final_path.string()));
       return 0;
     }
     fmt::print(stderr, "error: {} exists and does not match {}; move it away first\n",
-               final_path.string(), s.torrent.string());
+               printable(final_path.string()), printable(s.torrent.string()));
     return 1;
   }
 
@@ -122,13 +124,14 @@ int run_download(const download_settings& s) {
                                 meta.num_pieces());
                  });
   } catch (const storage_error& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
+    if (!out_existed) fs::remove(s.out, ec);  // only if file_storage left it empty
+    fmt::print(stderr, "error: {}\n", printable(e.what()));
     return 1;
   }
   if (tty) fmt::print(stderr, "\r\x1b[K");
   if (have.count() > 0 && !s.quiet)
-    fmt::print(stderr, "resuming {}: {} of {} pieces already verified on disk\n", meta.name,
-               have.count(), meta.num_pieces());
+    fmt::print(stderr, "resuming {}: {} of {} pieces already verified on disk\n",
+               printable(meta.name), have.count(), meta.num_pieces());
 
   peer_host_options o;
   o.peer = s.peer;
@@ -147,7 +150,7 @@ int run_download(const download_settings& s) {
   host->on_log([&](std::string_view text) {
     if (s.quiet) return;
     if (progress.on()) fmt::print(stderr, "\r\x1b[K");
-    fmt::print(stderr, "{}\n", text);
+    fmt::print(stderr, "{}\n", printable(text));
   });
 
   outcome result = outcome::running;
@@ -206,7 +209,7 @@ int run_download(const download_settings& s) {
   }
   if (!peers.empty()) host->add_peers(peers);
   if (!s.quiet && result == outcome::running)
-    fmt::print(stderr, "downloading {} ({}) into {} via {}\n", meta.name,
+    fmt::print(stderr, "downloading {} ({}) into {} via {}\n", printable(meta.name),
                human_bytes(static_cast<double>(meta.total_size())), s.out.string(),
                url.empty() ? std::string("--peer") : url);
   tick();
@@ -222,7 +225,8 @@ int run_download(const download_settings& s) {
         fmt::print(stderr,
                    "downloaded {}: {} in {:.1f} s ({}/s), all {} pieces verified ({} failed a "
                    "check and were fetched again)\n",
-                   final_path.string(), human_bytes(static_cast<double>(st.total_bytes)), seconds,
+                   printable(final_path.string()), human_bytes(static_cast<double>(st.total_bytes)),
+                   seconds,
                    human_bytes(static_cast<double>(st.downloaded) / std::max(seconds, 1e-3)),
                    st.num_pieces, st.hash_failures);
       return 0;
@@ -238,7 +242,8 @@ int run_download(const download_settings& s) {
     case outcome::running:
       break;
   }
-  fmt::print(stderr, "error: {}\n", failure.empty() ? std::string("download failed") : failure);
+  fmt::print(stderr, "error: {}\n",
+             failure.empty() ? std::string("download failed") : printable(failure));
   return 1;
 }
 

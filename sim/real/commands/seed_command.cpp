@@ -20,6 +20,7 @@
 #include "sim/real/storage/file_storage.hpp"
 #include "sim/real/storage/torrent_file.hpp"
 #include "sim/real/tracker/http_tracker.hpp"
+#include "sim/results/text_escape.hpp"
 #include "sim/scenario/units.hpp"
 
 namespace swarmsim::sim::real {
@@ -62,7 +63,7 @@ int run_seed(const seed_settings& s) {
         fmt::print(stderr, "\rchecking {} / {} pieces\x1b[K", done, meta.num_pieces());
     });
   } catch (const storage_error& e) {
-    fmt::print(stderr, "\nerror: {}\n", e.what());
+    fmt::print(stderr, "\nerror: {}\n", printable(e.what()));
     return 1;
   }
   if (tty) fmt::print(stderr, "\r\x1b[K");
@@ -94,14 +95,14 @@ int run_seed(const seed_settings& s) {
   host->on_log([&](std::string_view text) {
     if (s.quiet) return;
     if (progress.on()) fmt::print(stderr, "\r\x1b[K");
-    fmt::print(stderr, "{}\n", text);
+    fmt::print(stderr, "{}\n", printable(text));
   });
   host->start(have);
   // A client that ignores tracker peers on 127.x (Transmission) would otherwise
   // wait up to an announce interval for us.
   if (!peers.empty()) host->add_peers(peers);
   if (!s.quiet)
-    fmt::print(stderr, "seeding {} ({}, info hash {}) on {}:{} via {}\n", meta.name,
+    fmt::print(stderr, "seeding {} ({}, info hash {}) on {}:{} via {}\n", printable(meta.name),
                human_bytes(static_cast<double>(meta.total_size())),
                protocol::to_hex(meta.info_hash), host->local_endpoint().address().to_string(),
                host->port(), url);
@@ -140,7 +141,7 @@ int run_seed(const seed_settings& s) {
   progress.finish();
   const auto st = host->status();
   if (!s.quiet)
-    fmt::print(stderr, "stopped seeding {}: uploaded {}\n", meta.name,
+    fmt::print(stderr, "stopped seeding {}: uploaded {}\n", printable(meta.name),
                human_bytes(static_cast<double>(st.uploaded)));
   return st.fatal_error.empty() ? 0 : 1;
 }

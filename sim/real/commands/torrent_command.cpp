@@ -15,6 +15,7 @@
 #include "sim/real/commands/transfer_progress.hpp"
 #include "sim/real/storage/torrent_file.hpp"
 #include "sim/real/storage/torrent_maker.hpp"
+#include "sim/results/text_escape.hpp"
 #include "sim/results/version.hpp"
 #include "sim/scenario/units.hpp"
 
@@ -73,7 +74,7 @@ int create_torrent(const create_settings& s) {
     meta = make_torrent(s.path, o);
   } catch (const torrent_maker_error& e) {
     if (tty) fmt::print(stderr, "\r\x1b[K");
-    fmt::print(stderr, "error: {}\n", e.what());
+    fmt::print(stderr, "error: {}\n", printable(e.what()));
     return 2;
   }
   if (tty) fmt::print(stderr, "\r\x1b[K");
@@ -83,10 +84,10 @@ int create_torrent(const create_settings& s) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;
   }
-  fmt::print("{}: {} ({} in {} file{}, {} pieces of {}), info hash {}\n", s.output, meta.name,
-             human_bytes(static_cast<double>(meta.total_size())), meta.files.size(),
-             meta.files.size() == 1 ? "" : "s", meta.num_pieces(), format_size(meta.piece_length),
-             protocol::to_hex(meta.info_hash));
+  fmt::print("{}: {} ({} in {} file{}, {} pieces of {}), info hash {}\n", s.output,
+             printable(meta.name), human_bytes(static_cast<double>(meta.total_size())),
+             meta.files.size(), meta.files.size() == 1 ? "" : "s", meta.num_pieces(),
+             format_size(meta.piece_length), protocol::to_hex(meta.info_hash));
   return 0;
 }
 
@@ -101,21 +102,22 @@ std::string file_path_text(const protocol::file_entry& f, const std::string& nam
 int show_torrent(const std::string& file) {
   const auto m = read_torrent_file(file);
   if (!m) {
-    fmt::print(stderr, "error: {}\n", m.error);
+    fmt::print(stderr, "error: {}\n", printable(m.error));
     return 2;
   }
   const auto& meta = *m;
-  fmt::print("name:       {}\n", meta.name);
+  fmt::print("name:       {}\n", printable(meta.name));
   fmt::print("info hash:  {}\n", protocol::to_hex(meta.info_hash));
-  fmt::print("announce:   {}\n", announce_url(meta).empty() ? "(none)" : announce_url(meta));
+  const std::string url = announce_url(meta);
+  fmt::print("announce:   {}\n", url.empty() ? "(none)" : printable(url));
   fmt::print("size:       {} bytes ({})\n", meta.total_size(),
              human_bytes(static_cast<double>(meta.total_size())));
   fmt::print("pieces:     {} of {}\n", meta.num_pieces(), format_size(meta.piece_length));
   if (meta.private_torrent) fmt::print("private:    yes\n");
-  if (meta.created_by) fmt::print("created by: {}\n", *meta.created_by);
+  if (meta.created_by) fmt::print("created by: {}\n", printable(*meta.created_by));
   fmt::print("files:      {}\n", meta.files.size());
   for (const auto& f : meta.files)
-    fmt::print("  {:>14}  {}\n", f.length, file_path_text(f, meta.name));
+    fmt::print("  {:>14}  {}\n", f.length, printable(file_path_text(f, meta.name)));
   return 0;
 }
 

@@ -3,13 +3,16 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <new>
 
 #include "sim/engine/swarm.hpp"
 #include "sim/real/commands/commands.hpp"
 #include "sim/real/run/real_compare.hpp"
 #include "sim/real/run/real_run.hpp"
 #include "sim/results/output.hpp"
+#include "sim/results/output_target.hpp"
 #include "sim/results/progress.hpp"
+#include "sim/scenario/memory_estimate.hpp"
 
 namespace swarmsim::sim::real {
 
@@ -108,6 +111,11 @@ int run_real_command(const run_request& request, real_run_mode mode) {
   scenario s;
   try {
     s = load_scenario(request.scenario_path, overrides);
+    if (auto why =
+            mode == real_run_mode::compare ? check_memory(s, physical_memory()) : std::nullopt) {
+      fmt::print(stderr, "swarmsim: error: {}: {}\n", request.scenario_path, *why);
+      return 2;
+    }
     swarm check(s);
     if (auto why = check_real_scenario(s)) {
       fmt::print(stderr, "swarmsim: error: {}: {}: {}\n", flag, request.scenario_path, *why);
@@ -122,8 +130,15 @@ int run_real_command(const run_request& request, real_run_mode mode) {
           ? *request.out_dir
           : fs::path("results") / (s.name + (mode == real_run_mode::real ? "-real" : "-compare"));
   try {
-    return mode == real_run_mode::real ? run_real_only(s, out, request.verbose)
-                                       : run_compare(s, out, request.verbose);
+    int code = 0;  // 1 when cut short: its results are written all the same
+    replace_results(out, [&] {
+      code = mode == real_run_mode::real ? run_real_only(s, out, request.verbose)
+                                         : run_compare(s, out, request.verbose);
+      return 0;
+    });
+    return code;
+  } catch (const std::bad_alloc&) {
+    throw;  // main() names it
   } catch (const std::exception& e) {
     fmt::print(stderr, "swarmsim: error: {}\n", e.what());
     return 1;

@@ -51,14 +51,46 @@ file_storage::file_storage(const protocol::metainfo& meta, fs::path content, sto
     std::error_code ec;
     fresh_ = std::none_of(files_.begin(), files_.end(),
                           [&](const file& f) { return !f.pad && fs::exists(f.path, ec); });
+    check_space();
   }
   try {
     for (std::size_t i = 0; i < files_.size(); ++i)
       prepare(files_[i], i);
   } catch (...) {
     close();
+    remove_created();
     throw;
   }
+}
+
+void file_storage::check_space() const {
+  std::uint64_t needed = 0;
+  for (const file& f : files_) {
+    if (f.pad) continue;
+    std::error_code ec;
+    const std::uint64_t size = fs::file_size(f.path, ec);
+    needed += ec ? f.length : f.length - std::min(size, f.length);
+  }
+  // The filesystem the content goes to: that of its nearest existing ancestor.
+  fs::path at = content_;
+  std::error_code ec;
+  while (!fs::exists(at, ec) && at.has_relative_path())
+    at = at.parent_path();
+  const fs::space_info space = fs::space(at.empty() ? fs::path(".") : at, ec);
+  if (ec || needed <= space.available) return;
+  throw storage_error(fmt::format(
+      "{}: needs {} bytes of disk space, only {} are available there; nothing was written",
+      content_.string(), needed, space.available));
+}
+
+void file_storage::remove_created() noexcept {
+  std::error_code ignored;
+  for (const file& f : files_)
+    if (f.created) fs::remove(f.path, ignored);
+  // Deepest first; only directories left empty go.
+  for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it)
+    fs::remove(*it, ignored);
+  created_dirs_.clear();
 }
 
 file_storage::~file_storage() {
@@ -83,11 +115,17 @@ void file_storage::prepare(file& f, std::size_t index) {
     return;
   }
   if (f.path.has_parent_path()) {
+    std::vector<fs::path> missing;
+    for (fs::path p = f.path.parent_path(); p.has_relative_path() && !fs::exists(p, ec);
+         p = p.parent_path())
+      missing.push_back(p);
+    created_dirs_.insert(created_dirs_.end(), missing.rbegin(), missing.rend());
     fs::create_directories(f.path.parent_path(), ec);
     if (ec)
       throw storage_error(fmt::format("{}: cannot create directory: {}",
                                       f.path.parent_path().string(), ec.message()));
   }
+  f.created = !fs::exists(f.path, ec);
   const int fd = descriptor(index);
   struct stat st {};
   if (::fstat(fd, &st) != 0)

@@ -17,6 +17,9 @@
 //    non-empty pieces of files; zero-length files never appear in it.
 // 5. Pad files (BEP 47) are never created, opened or required: they read as
 //    zeros and writes to them are dropped.
+// 6. storage_mode::create first checks that the filesystem has room for every
+//    byte still to allocate, and a constructor that throws removes the files
+//    and directories it created: a failed start leaves the disk as it was.
 
 #include <cstdint>
 #include <filesystem>
@@ -46,7 +49,8 @@ class file_storage final : public piece_store {
   static constexpr std::size_t max_open_files = 64;
 
   // Throws storage_error naming the file (and the size found) when a file is
-  // missing or of the wrong size (existing), or cannot be created (create).
+  // missing or of the wrong size (existing), or cannot be created or the disk
+  // lacks room for it (create).
   file_storage(const protocol::metainfo& meta, std::filesystem::path content, storage_mode mode);
   ~file_storage() override;
   file_storage(const file_storage&) = delete;
@@ -79,16 +83,20 @@ class file_storage final : public piece_store {
     int fd = -1;
     std::uint64_t last_use = 0;
     bool pad = false;
+    bool created = false;  // by this constructor (invariant 6)
   };
 
   void prepare(file& f, std::size_t index);
   int descriptor(std::size_t index);
   void close_file(file& f);
   void check_range(std::uint64_t offset, std::uint64_t length) const;
+  void check_space() const;
+  void remove_created() noexcept;
 
   std::filesystem::path content_;
   storage_mode mode_;
   std::vector<file> files_;
+  std::vector<std::filesystem::path> created_dirs_;  // by this constructor, outermost first
   std::uint64_t total_ = 0;
   std::size_t num_open_ = 0;
   std::uint64_t use_counter_ = 0;

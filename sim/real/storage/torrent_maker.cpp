@@ -29,7 +29,9 @@ std::vector<found_file> list_directory(const fs::path& dir) {
     if (!it->is_regular_file(sec)) continue;
     found_file f;
     f.path = it->path();
-    for (const auto& c : fs::relative(it->path(), dir))
+    // Lexically: fs::relative would resolve a symlink to its target's name, and
+    // a link beside its target would then list that file twice.
+    for (const auto& c : it->path().lexically_relative(dir))
       f.components.push_back(c.string());
     f.length = it->file_size(sec);
     if (sec) throw torrent_maker_error(fmt::format("{}: {}", f.path.string(), sec.message()));

@@ -8,7 +8,9 @@
 // 1. A regular file gives a single-file torrent named after the file. A directory
 //    gives a multi-file torrent named after the directory, with every regular file
 //    below it (symlinks to files followed, symlinked directories not entered),
-//    sorted by path; empty files are kept, empty directories are not.
+//    sorted by path; empty files are kept, empty directories are not. A symlink
+//    is listed under its own name with its target's bytes, so a link beside its
+//    target gives two files with the same content, never one path twice.
 // 2. The piece size is a power of two of at least 16 KiB; by default the smallest
 //    one that keeps the torrent at most target_pieces pieces, capped at 16 MiB.
 // 3. A file that changes size while it is hashed, an unreadable file, or content of

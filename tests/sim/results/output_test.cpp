@@ -110,6 +110,16 @@ TEST(json_string, escapes_quotes_backslashes_and_control_characters) {
   EXPECT_EQ(json_string("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // UTF-8 passes through
 }
 
+// Bytes that are not UTF-8 (a Latin-1 torrent or group name) made the whole
+// summary.json unreadable to a JSON parser.
+TEST(json_string, writes_bytes_that_are_not_utf8_as_the_replacement_character) {
+  EXPECT_EQ(json_string("caf\xe9"), R"("caf\ufffd")");
+  EXPECT_EQ(json_string("\xc0\xaf"), R"("\ufffd\ufffd")");            // overlong '/'
+  EXPECT_EQ(json_string("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");  // a surrogate
+  EXPECT_EQ(json_string("\xe2\x82"), R"("\ufffd\ufffd")");            // cut short
+  EXPECT_EQ(json_string("\xf0\x9f\x98\x80"), "\"\xf0\x9f\x98\x80\"");
+}
+
 TEST(format_seconds, six_decimals_rounded_half_away_from_zero) {
   EXPECT_EQ(format_seconds(duration{0}), "0.000000");
   EXPECT_EQ(format_seconds(milliseconds(1500)), "1.500000");

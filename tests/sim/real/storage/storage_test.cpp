@@ -1,5 +1,6 @@
 #include "sim/real/storage/file_storage.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <numeric>
@@ -25,7 +26,7 @@ protocol::metainfo multi_file(const std::vector<std::uint64_t>& lengths,
                               std::uint32_t piece_length) {
   std::vector<file_entry> files;
   for (std::size_t i = 0; i < lengths.size(); ++i)
-    files.push_back(file_entry{lengths[i], {"d" + std::to_string(i % 2), "f" + std::to_string(i)}});
+    files.push_back(file_entry{lengths[i], {fmt::format("d{}", i % 2), fmt::format("f{}", i)}});
   return protocol::make_metainfo("multi", std::move(files), piece_length,
                                  protocol::piece_hashes(content, piece_length),
                                  "http://127.0.0.1:1/announce");
@@ -66,7 +67,7 @@ TEST(file_storage, writes_land_at_their_offsets_in_each_file) {
   std::uint64_t offset = 0;
   for (std::size_t i = 0; i < lengths.size(); ++i) {
     const auto on_disk =
-        read_file(dir / "multi" / ("d" + std::to_string(i % 2)) / ("f" + std::to_string(i)));
+        read_file(dir / "multi" / fmt::format("d{}", i % 2) / fmt::format("f{}", i));
     const std::vector<std::uint8_t> expected(
         content.begin() + static_cast<std::ptrdiff_t>(offset),
         content.begin() + static_cast<std::ptrdiff_t>(offset + lengths[i]));
@@ -90,6 +91,44 @@ TEST(file_storage, create_sizes_every_file_and_keeps_existing_bytes) {
   std::vector<std::uint8_t> kept(20000);
   store.read(20000, kept);
   EXPECT_EQ(kept, partial);
+}
+
+// A download larger than the free space used to preallocate until the disk was
+// full, then fail and leave the files behind, still holding every block.
+TEST(file_storage, create_refuses_content_larger_than_the_free_space_and_leaves_nothing) {
+  scratch_dir dir;
+  const std::uint64_t available = std::filesystem::space(dir.path()).available;
+  constexpr std::uint32_t piece = 1u << 30;
+  const std::uint64_t big = available + piece;
+  const std::uint64_t pieces = (16384 + big + piece - 1) / piece;
+  const auto meta = protocol::make_metainfo(
+      "multi", {file_entry{16384, {"a", "small"}}, file_entry{big, {"b", "c", "big"}}}, piece,
+      std::vector<protocol::sha1_hash>(pieces), "http://127.0.0.1:1/announce");
+  try {
+    file_storage store(meta, dir / "multi", storage_mode::create);
+    FAIL() << "content larger than the free space was accepted";
+  } catch (const storage_error& e) {
+    EXPECT_NE(std::string(e.what()).find("available"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "multi"));
+  EXPECT_GE(std::filesystem::space(dir.path()).available + piece, available);
+}
+
+// A constructor that fails half-way removes the files and directories it made,
+// and only those.
+TEST(file_storage, a_failed_create_removes_only_what_it_created) {
+  const auto content = random_bytes(50000, 8);
+  const auto meta = multi_file({20000, 30000}, content, 16 * 1024);
+  scratch_dir dir;
+  write_file(dir / "multi" / "d0" / "f0", random_bytes(20000, 9));
+  std::filesystem::create_directories(dir / "multi" / "d1" / "f1");  // in the way of a file
+  EXPECT_THROW(file_storage(meta, dir / "multi", storage_mode::create), storage_error);
+  EXPECT_EQ(read_file(dir / "multi" / "d0" / "f0"), random_bytes(20000, 9));
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "multi" / "d1" / "f1"));
+  std::filesystem::remove_all(dir / "multi" / "d0");
+  EXPECT_THROW(file_storage(meta, dir / "multi", storage_mode::create), storage_error);
+  EXPECT_FALSE(std::filesystem::exists(dir / "multi" / "d0"));  // made, then removed
+  EXPECT_TRUE(std::filesystem::exists(dir / "multi" / "d1" / "f1"));
 }
 
 TEST(file_storage, existing_mode_names_a_missing_or_wrong_sized_file) {

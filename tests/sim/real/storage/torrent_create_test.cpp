@@ -71,6 +71,20 @@ TEST(torrent_create, directory_lists_files_sorted_with_pieces_across_them) {
   }
 }
 
+// A symlink keeps its own name: resolving it listed its target twice, and the
+// two entries then overwrote each other's verified pieces when downloaded.
+TEST(torrent_create, symlinks_keep_their_names) {
+  scratch_dir dir;
+  const auto a = random_bytes(20000, 6);
+  write_file(dir / "album" / "a.bin", a);
+  std::filesystem::create_symlink("a.bin", dir / "album" / "link.bin");
+  const auto m = make_torrent(dir / "album", announce_only(16384));
+  ASSERT_EQ(m.files.size(), 2u);
+  EXPECT_EQ(m.files[0], (protocol::file_entry{20000, {"a.bin"}}));
+  EXPECT_EQ(m.files[1], (protocol::file_entry{20000, {"link.bin"}}));
+  EXPECT_EQ(round_trip(m), m);
+}
+
 TEST(torrent_create, written_file_reads_back_with_the_same_info_hash) {
   scratch_dir dir;
   write_file(dir / "x", random_bytes(70000, 5));
