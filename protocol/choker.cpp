@@ -47,6 +47,24 @@ choker::choker(choker_options options) : options_(options), upload_slots_(option
   }
 }
 
+const strategy_info& mainline_choker_info() {
+  static const strategy_info info{
+      strategy_kind::choker,
+      "mainline",
+      "tit-for-tat: the fastest uploaders to us, one optimistic unchoke rotating every 30 s, "
+      "anti-snubbing; as a seed, round robin or fastest upload (seed_mode)",
+      "BEP 3; Cohen 2003; BitTorrent mainline 4.x; libtorrent's seed choking",
+      {},
+      [](const choker_options& options, const strategy_params&)
+          -> std::unique_ptr<upload_strategy> { return std::make_unique<choker>(options); }};
+  return info;
+}
+
+std::unique_ptr<upload_strategy> make_upload_strategy(const choker_options& options) {
+  const strategy_info* info = options.policy.info ? options.policy.info : &mainline_choker_info();
+  return info->make_upload(options, options.policy.params);
+}
+
 std::optional<connection_id> choker::optimistic() const {
   if (optimistic_.empty()) return std::nullopt;
   return optimistic_.front().conn;

@@ -76,7 +76,9 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/strategy.hpp"
 #include "protocol/types.hpp"
+#include "protocol/upload_strategy.hpp"
 
 namespace swarmsim::protocol {
 
@@ -85,6 +87,9 @@ enum class slots_mode : std::uint8_t { fixed, automatic };
 
 // Mainline's number of upload slots for an upload capacity in bytes/s (rule 9).
 std::uint32_t automatic_upload_slots(double upload_bytes_per_s);
+
+// The registry entry of this choker: "mainline", no parameters of its own.
+const strategy_info& mainline_choker_info();
 
 struct choker_options {
   std::uint32_t upload_slots = 4;        // BEP 3: 4 in total, optimistic included
@@ -103,26 +108,17 @@ struct choker_options {
   // BEP 16 super-seeding while we are a seed: no bitfield, pieces revealed one
   // per peer with HAVE (carried out by protocol::peer; see peer.hpp).
   bool super_seeding = false;
+  // The upload strategy (protocol/upload_strategy.hpp) and its parameters; the
+  // fields above are what every strategy is given. Default: this mainline choker.
+  strategy_ref policy{&mainline_choker_info(), {}};
 
   friend bool operator==(const choker_options&, const choker_options&) = default;
 };
 
-// What the choker sees of one connection at a rechoke.
-struct choke_candidate {
-  connection_id conn;
-  bool peer_interested = false;  // the remote wants to download from us
-  bool snubbed = false;          // see rule 4
-  double download_rate = 0;      // bytes/s the remote recently sent us
-  double upload_rate = 0;        // bytes/s we recently sent the remote
-  time_point connected_at{};
-  bool unchoked = false;        // currently unchoked by us
-  time_point unchoked_since{};  // valid when unchoked
-  std::uint64_t bytes_sent_since_unchoke = 0;
-  bool idle = false;     // rule 10: holds a slot and asks for nothing
-  bool demoted = false;  // rule 10: was idle before
-};
+// The strategy options.policy names, built with its parameters.
+std::unique_ptr<upload_strategy> make_upload_strategy(const choker_options& options);
 
-class choker {
+class choker final : public upload_strategy {
  public:
   // Throws std::invalid_argument if optimistic_slots > upload_slots or an
   // interval is not positive.
@@ -131,34 +127,35 @@ class choker {
   const choker_options& options() const { return options_; }
 
   // The time of the next rechoke (first one: `start` + rechoke_interval).
-  void start(time_point start) { next_rechoke_ = start + options_.rechoke_interval; }
-  time_point next_deadline() const { return next_rechoke_; }
+  void start(time_point start) override { next_rechoke_ = start + options_.rechoke_interval; }
+  time_point next_deadline() const override { return next_rechoke_; }
 
   // Runs one rechoke: returns the set of connections that should be unchoked
   // (sorted by connection id). The next rechoke is due at now + rechoke_interval.
   // Candidates must have distinct connection ids.
   // The result stays valid until the next call of rechoke() or reselect().
   const std::vector<connection_id>& rechoke(std::span<const choke_candidate> candidates,
-                                            bool we_are_seed, time_point now, rng& random);
+                                            bool we_are_seed, time_point now, rng& random) override;
   // The same decision between rechokes (rule 8): optimistic slots do not expire
   // and the timer stays.
   const std::vector<connection_id>& reselect(std::span<const choke_candidate> candidates,
-                                             bool we_are_seed, time_point now, rng& random);
+                                             bool we_are_seed, time_point now,
+                                             rng& random) override;
 
   // Slots in use: options().upload_slots, or the automatic count (rule 9).
-  std::uint32_t upload_slots() const { return upload_slots_; }
+  std::uint32_t upload_slots() const override { return upload_slots_; }
 
   // The first optimistic unchoke (the only one with the default single slot).
   std::optional<connection_id> optimistic() const;
   // Every current optimistic unchoke, in the order their slots were filled.
-  std::vector<connection_id> optimistic_unchokes() const;
-  bool is_optimistic(connection_id c) const;
+  std::vector<connection_id> optimistic_unchokes() const override;
+  bool is_optimistic(connection_id c) const override;
   // A connection went away.
-  void forget(connection_id c);
+  void forget(connection_id c) override;
   // Throws std::logic_error naming the first kept-state rule that does not hold
   // (slot counts, optimistic slots distinct and within upload_slots, choked_since
   // sorted and apart from them), with the offending values. O(slots + choked).
-  void check_invariants() const;
+  void check_invariants() const override;
 
  private:
   struct optimistic_slot {

@@ -58,7 +58,7 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
     : geometry_(geometry),
       options_(options),
       picker_(geometry, options.picker, seed ^ 0x9e3779b97f4a7c15ull),
-      choker_(options.choker),
+      choker_(make_upload_strategy(options.choker)),
       info_hash_(info_hash),
       id_(id),
       self_(self),
@@ -66,7 +66,8 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
 
 void peer::start(time_point now) {
   started_ = true;
-  choker_.start(now);
+  choker_->start(now);
+  next_rechoke_ = choker_->next_deadline();
   announce(announce_event::started, now);
 }
 
@@ -93,7 +94,7 @@ std::size_t peer::num_unchoked() const {
 }
 
 bool peer::is_optimistic_unchoke(connection_id c) const {
-  return choker_.is_optimistic(c);
+  return choker_->is_optimistic(c);
 }
 
 // Invariant 8, checked where assertions are on (a release build pays nothing).
@@ -381,7 +382,7 @@ void peer::handle_interested(session& s, bool interested, time_point now) {
   // uninterested, in its optimistic walk); taking a slot at once made every
   // flicker of interest reshuffle the regular slots, and tit-for-tat never
   // settled.
-  if (!s.am_choking || num_unchoked() < choker_.upload_slots()) reselect(now);
+  if (!s.am_choking || num_unchoked() < choker_->upload_slots()) reselect(now);
 }
 
 // Invariant 9: every request gets its block or a REJECT where BEP 6 allows one.
@@ -495,23 +496,25 @@ void peer::apply_unchokes(const std::vector<connection_id>& unchoke, time_point 
 
 void peer::rechoke(time_point now) {
   collect_candidates(now, true);
-  apply_unchokes(choker_.rechoke(choke_scratch_, picker_.is_seed(), now, random_), now);
+  apply_unchokes(choker_->rechoke(choke_scratch_, picker_.is_seed(), now, random_), now);
+  next_rechoke_ = choker_->next_deadline();
 }
 
 void peer::reselect(time_point now) {
   if (!started_ || stopped_) return;
   collect_candidates(now, false);
-  apply_unchokes(choker_.reselect(choke_scratch_, picker_.is_seed(), now, random_), now);
+  apply_unchokes(choker_->reselect(choke_scratch_, picker_.is_seed(), now, random_), now);
+  next_rechoke_ = choker_->next_deadline();
 }
 
 time_point peer::next_deadline() const {
   if (!started_ || stopped_) return never;
-  return std::min(choker_.next_deadline(), next_announce_);
+  return std::min(next_rechoke_, next_announce_);
 }
 
 void peer::on_deadline(time_point now) {
   if (!started_ || stopped_) return;
-  if (now >= choker_.next_deadline()) {
+  if (now >= next_rechoke_) {
     close_inactive(now);
     connect_more(now);  // addresses whose reconnect delay has passed
     rechoke(now);

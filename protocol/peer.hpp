@@ -540,9 +540,10 @@ class peer {
   std::size_t num_open_ = 0;
   peer_stats stats_;
   time_point next_announce_ = never;
+  time_point next_rechoke_ = never;  // choker_->next_deadline() after its last call
   peer_options options_;
   piece_picker picker_;
-  choker choker_;
+  std::unique_ptr<upload_strategy> choker_;  // options_.choker.policy
   sha1_hash info_hash_;
   wire_peer_id id_;
   endpoint self_;

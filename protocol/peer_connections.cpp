@@ -165,7 +165,7 @@ void peer::close(session& s, time_point now, std::optional<disconnect_reason> te
     else if (!s.remote_has.none())
       picker_.dec_availability(s.remote_has);
   }
-  choker_.forget(s.id);
+  choker_->forget(s.id);
   s.open = false;
   ++num_closed_;  // compact_sessions() frees it
   --num_open_;

@@ -11,7 +11,7 @@ namespace swarmsim::protocol {
 
 void peer::check_invariants() const {
   picker_.check_invariants();
-  choker_.check_invariants();
+  choker_->check_invariants();
   check_session_table();
   for (const session& s : all_sessions())
     check_session(s);
@@ -19,11 +19,16 @@ void peer::check_invariants() const {
   check_availability();
   // Choker rules from the sessions' side: optimistic unchokes are open
   // connections, and no more are unchoked than there are slots.
-  for (const connection_id c : choker_.optimistic_unchokes())
+  for (const connection_id c : choker_->optimistic_unchokes())
     require(find(c) != nullptr, "peer: the choker's optimistic connection {} is not open",
             c.value());
-  require(num_unchoked() <= choker_.upload_slots(),
-          "peer: {} connections unchoked, {} upload slots", num_unchoked(), choker_.upload_slots());
+  require(!started_ || stopped_ || next_rechoke_ == choker_->next_deadline(),
+          "peer: the rechoke timer {} ns is not the choker's {} ns",
+          next_rechoke_.time_since_epoch().count(),
+          choker_->next_deadline().time_since_epoch().count());
+  require(num_unchoked() <= choker_->upload_slots(),
+          "peer: {} connections unchoked, {} upload slots", num_unchoked(),
+          choker_->upload_slots());
   // Invariant 11: pieces awaiting their check are had by the picker, and counted.
   require(num_checking_ == checking_.count(), "peer: {} pieces counted awaiting a check, {} listed",
           num_checking_, checking_.count());

@@ -16,5 +16,7 @@ command add_run_command(CLI::App& app);
 command add_sweep_command(CLI::App& app);
 // `swarmsim merge DIR... [--out DIR]` (sim/cli/merge.cpp).
 command add_merge_command(CLI::App& app);
+// `swarmsim strategies [NAME]` (sim/cli/strategies.cpp).
+command add_strategies_command(CLI::App& app);
 
 }  // namespace swarmsim::cli

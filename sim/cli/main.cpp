@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   commands.push_back(cli::add_run_command(app));
   commands.push_back(cli::add_sweep_command(app));
   commands.push_back(cli::add_merge_command(app));
+  commands.push_back(cli::add_strategies_command(app));
   commands.push_back(sim::real::add_tracker_command(app));
   commands.push_back(sim::real::add_torrent_command(app));
   commands.push_back(sim::real::add_seed_command(app));

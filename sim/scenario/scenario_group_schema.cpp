@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "sim/scenario/scenario_yaml.hpp"
+#include "sim/scenario/strategy_schema.hpp"
 
 namespace swarmsim::sim::scenario_yaml {
 
@@ -332,6 +333,23 @@ void read_nested(const loader& l, const located& at, const std::array<field<T>, 
     g.origins.insert_or_assign(fmt::format("{}.{}", at.key(), name), value);
 }
 
+// The choker map: the strategy named by `policy` says which parameters it may
+// hold beside the common options (sim/scenario/strategy_schema.hpp).
+void read_choker(const loader& l, const located& at, group_draft& g) {
+  choker_options& c = g.spec.peer.choker;
+  const protocol::strategy_info& info =
+      read_policy(l, at, protocol::strategy_kind::choker, *c.policy.info);
+  std::vector<std::string_view> keys = keys_of(choker_table);
+  keys.push_back("policy");
+  for (const auto& p : info.params)
+    keys.push_back(p.name);
+  const map_view m(l, at, keys, "a map of choker options");
+  read_fields(l, m, choker_table, c);
+  read_params(l, m, info, c.policy);
+  for (const auto& [name, value] : m.fields())
+    g.origins.insert_or_assign(fmt::format("{}.{}", at.key(), name), value);
+}
+
 // ---- the table ----------------------------------------------------------------------
 
 constexpr std::array<group_field, 23> group_table{{
@@ -420,12 +438,12 @@ constexpr std::array<group_field, 23> group_table{{
      [](YAML::Emitter& out, std::string_view k, const group_spec& g) {
        write_map(out, k, picker_table, g.peer.picker);
      }},
-    {"choker",
-     [](const reading& r, const located& v, group_draft& g) {
-       read_nested(r.l, v, choker_table, "a map of choker options", g.spec.peer.choker, g);
-     },
+    {"choker", [](const reading& r, const located& v, group_draft& g) { read_choker(r.l, v, g); },
      [](YAML::Emitter& out, std::string_view k, const group_spec& g) {
-       write_map(out, k, choker_table, g.peer.choker);
+       out << YAML::Key << std::string(k) << YAML::Value << YAML::Block << YAML::BeginMap;
+       write_policy(out, g.peer.choker.policy);
+       write_fields(out, choker_table, g.peer.choker);
+       out << YAML::EndMap;
      }},
     peer<whole<1>, &protocol::peer_options::pipeline_depth>("pipeline_depth"),
     peer<whole<1, protocol::peer_options::max_connections_limit>,

@@ -4,6 +4,7 @@
 #include "sim/real/storage/torrent_file.hpp"
 #include "sim/real/tracker/http_tracker.hpp"
 #include "sim/results/text_escape.hpp"
+#include "sim/scenario/strategy_schema.hpp"
 #include "sim/scenario/units.hpp"
 
 namespace swarmsim::sim::real {
@@ -48,6 +49,18 @@ CLI::Option* add_encryption_option(CLI::App& sub, protocol::encryption_policy& i
       },
       "Message stream encryption (MSE/PE): disabled, enabled (offer and accept it, "
       "prefer plaintext; the default) or required (RC4 only, refuse plaintext peers)");
+}
+
+CLI::Option* add_choker_option(CLI::App& sub, protocol::choker_options& into) {
+  return sub.add_option_function<std::string>(
+      "--choker",
+      [&into](const std::string& text) {
+        auto p = scenario_yaml::parse_policy(protocol::strategy_kind::choker, text);
+        if (!p.ref) throw CLI::ValidationError(fmt::format("--choker: {}", p.error));
+        into.policy = std::move(*p.ref);
+      },
+      "Upload strategy: NAME or NAME,KEY=VALUE,... (default mainline; `swarmsim strategies` "
+      "lists them)");
 }
 
 std::optional<std::vector<protocol::endpoint>> parse_peer_options(

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/choker.hpp"
 #include "protocol/metainfo.hpp"
 #include "protocol/mse_handshake.hpp"
 #include "protocol/types.hpp"
@@ -51,6 +52,10 @@ CLI::Option* add_duration_option(CLI::App& sub, const std::string& name,
 // Adds --encryption disabled|enabled|required (protocol/mse_handshake.hpp) into
 // `into`; another value fails the parse with a message listing the choices.
 CLI::Option* add_encryption_option(CLI::App& sub, protocol::encryption_policy& into);
+
+// Adds --choker NAME[,KEY=VALUE...]: the upload strategy and its parameters
+// (docs/STRATEGIES.md) into `into`; a bad one fails the parse naming it.
+CLI::Option* add_choker_option(CLI::App& sub, protocol::choker_options& into);
 
 // What `seed` and `download` both start from: the .torrent file, --listen and
 // --peer. nullopt, after an error message on stderr naming the file or the bad

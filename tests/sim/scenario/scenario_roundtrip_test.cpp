@@ -62,7 +62,8 @@ groups:
     arrival: {poisson: {start: 3s, rate: 2/s}}
     after_completion: {seed_for: {lognormal: {median: 1min, sigma: 1.5}}}
     picker: {policy: random}
-    choker: {upload_slots: auto}
+    choker: {upload_slots: auto, policy: strict_tft, slots: 3, bootstrap: 1, min_rate: 2KiB/s,
+             interval: 7s}
   - name: part
     count: 3
     content: partition

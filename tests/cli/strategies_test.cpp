@@ -1,0 +1,101 @@
+// Strategies from the command line: `swarmsim strategies` lists what a scenario
+// may name, a scenario runs with the example choker, and `seed`/`download`
+// take --choker NAME,KEY=VALUE.
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "cli_harness.hpp"
+
+namespace swarmsim::test {
+namespace {
+
+using testing::HasSubstr;
+using testing::Not;
+using testing::StartsWith;
+
+class cli_strategies : public scratch_cli {};
+
+TEST_F(cli_strategies, lists_every_strategy_with_its_parameters) {
+  const outcome all = swarmsim({"strategies"});
+  ASSERT_EQ(all.status, 0) << all.err;
+  EXPECT_THAT(all.out, HasSubstr("choker mainline\n"));
+  EXPECT_THAT(all.out, HasSubstr("choker strict_tft\n"));
+  EXPECT_THAT(all.out, HasSubstr("  min_rate: rate (0 to 1000000000000 B/s), default 1024: "));
+  const outcome one = swarmsim({"strategies", "strict_tft"});
+  EXPECT_EQ(one.status, 0);
+  EXPECT_THAT(one.out, StartsWith("choker strict_tft\n"));
+  EXPECT_THAT(one.out, Not(HasSubstr("mainline\n")));
+  const outcome none = swarmsim({"strategies", "nope"});
+  EXPECT_EQ(none.status, 2);
+  EXPECT_THAT(none.err, HasSubstr("no strategy named 'nope'"));
+}
+
+// The example scenario runs, and the strict group's choker is the one that
+// decided: its resolved scenario names it, and its results differ from a run
+// where every group keeps mainline.
+TEST_F(cli_strategies, the_example_scenario_runs_with_its_strategy) {
+  const std::string scenario = std::string(SWARMSIM_SOURCE_DIR) + "/scenarios/strict-tft.yaml";
+  const outcome o = swarmsim({"run", scenario, "--out", "mixed", "-q"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  std::ifstream resolved(work() / "mixed/scenario.resolved.yaml");
+  std::stringstream text;
+  text << resolved.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("policy: strict_tft"));
+  const outcome plain = swarmsim({"run", scenario, "--out", "plain", "-q", "--set",
+                                  "groups.strict.choker={policy: mainline}"});
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  std::ifstream a(work() / "mixed/peers.csv"), b(work() / "plain/peers.csv");
+  std::stringstream ta, tb;
+  ta << a.rdbuf();
+  tb << b.rdbuf();
+  EXPECT_NE(ta.str(), tb.str()) << "the strategy changed nothing";
+}
+
+// Over real sockets the strategy decides too: a strict_tft seed that unchokes
+// nobody until someone uploads to it (bootstrap 0; nobody uploads to a seed)
+// serves nothing, and with bootstrap 3 everyone completes.
+TEST_F(cli_strategies, a_strategy_decides_in_the_real_mode_too) {
+  const auto real_run = [&](int bootstrap, const std::string& out) {
+    file("real.yaml", fmt::format(R"(name: real
+torrent: {{size: 2MiB, piece_size: 64KiB}}
+groups:
+  - {{name: seed, role: seed, upload: 20Mbit/s, choker: {{policy: strict_tft, bootstrap: {}}}}}
+  - {{name: leechers, count: 4, upload: 10Mbit/s, choker: {{policy: strict_tft}}}}
+simulation: {{seed: 1, time_limit: 3s}}
+)",
+                                  bootstrap));
+    const outcome o = swarmsim({"run", "real.yaml", "--real", "--out", out, "-q"});
+    EXPECT_EQ(o.status, 0) << o.err;
+    std::ifstream in(work() / out / "summary.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  EXPECT_THAT(real_run(0, "silent"), HasSubstr("\"completed\": 0,"));
+  EXPECT_THAT(real_run(3, "serving"), HasSubstr("\"completed\": 4,"));
+}
+
+TEST_F(cli_strategies, seed_and_download_refuse_a_bad_choker_naming_it) {
+  for (const char* command : {"seed", "download"}) {
+    const outcome o = swarmsim({command, "x.torrent", "--choker", "strict_tft,slotz=2"});
+    EXPECT_EQ(o.status, 2) << command;
+    EXPECT_THAT(o.err, HasSubstr("--choker: choker 'strict_tft' has no parameter 'slotz' (did you "
+                                 "mean 'slots'?)"));
+  }
+  const outcome unknown = swarmsim({"seed", "x.torrent", "--choker", "tyrant"});
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("--choker: unknown choker 'tyrant' (registered: mainline, "
+                                     "strict_tft)"));
+  const outcome range = swarmsim({"seed", "x.torrent", "--choker", "strict_tft,min_rate=-1"});
+  EXPECT_EQ(range.status, 2);
+  EXPECT_THAT(range.err, HasSubstr("--choker: min_rate: "));
+}
+
+}  // namespace
+}  // namespace swarmsim::test
