@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "scenario_error.hpp"
 #include "sim/scenario/memory_estimate.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/scenario/units.hpp"
@@ -20,16 +21,6 @@ namespace {
 
 using testing::HasSubstr;
 using testing::StartsWith;
-
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  try {
-    parse_scenario(yaml, "test.yaml", overrides);
-  } catch (const scenario_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error for:\n" << yaml;
-  return {};
-}
 
 constexpr std::uint64_t gib = 1024ull * 1024 * 1024;
 

@@ -1,4 +1,5 @@
 #include "sim/scenario/scenario.hpp"
+#include "scenario_error.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -27,16 +28,6 @@ constexpr double mbit = 1e6 / 8;  // bytes per second in 1 Mbit/s
 
 // The smallest valid scenario: one seed.
 constexpr const char* one_seed = "groups: [{name: seed, role: seed}]\n";
-
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  try {
-    parse_scenario(yaml, "test.yaml", overrides);
-  } catch (const scenario_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error for:\n" << yaml;
-  return {};
-}
 
 // A YAML text with one '@' marking where an error should point. text() is the
 // YAML without it; where() is "test.yaml:LINE:COLUMN" of the mark (1-based).

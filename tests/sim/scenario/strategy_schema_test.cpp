@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "scenario_error.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace swarmsim::sim {
@@ -15,16 +16,6 @@ namespace {
 
 using std::chrono::seconds;
 using testing::HasSubstr;
-
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  try {
-    parse_scenario(yaml, "test.yaml", overrides);
-  } catch (const scenario_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error for:\n" << yaml;
-  return {};
-}
 
 const protocol::strategy_ref& policy_of(const scenario& s, std::size_t group) {
   return s.groups.at(group).peer.choker.policy;
