@@ -68,6 +68,7 @@ void peer::start(time_point now) {
   started_ = true;
   choker_->start(now);
   next_rechoke_ = choker_->next_deadline();
+  next_upkeep_ = now + options_.choker.rechoke_interval;
   announce(announce_event::started, now);
 }
 
@@ -482,22 +483,40 @@ void peer::collect_candidates(time_point now, bool snapshot) {
   }
 }
 
+// The strategy's answer obeys its contract (upload_strategy.hpp rule 6), checked
+// in every build: a plug-in that breaks it stops the run with its name.
 void peer::apply_unchokes(const std::vector<connection_id>& unchoke, time_point now) {
+  const auto broken = [&](std::string_view what) {
+    return std::logic_error(
+        fmt::format("choker '{}' broke its contract: {}", options_.choker.policy.name(), what));
+  };
+  if (std::adjacent_find(unchoke.begin(), unchoke.end(), std::greater_equal<>()) != unchoke.end())
+    throw broken("its unchoke set is not sorted by connection id, or repeats one");
+  if (unchoke.size() > choker_->upload_slots())
+    throw broken(fmt::format("{} unchoked, more than its {} upload slots", unchoke.size(),
+                             choker_->upload_slots()));
   // Both in connection-id order: one merged walk.
   auto next = unchoke.begin();
+  std::size_t kept = 0;
   for (auto& s : all_sessions()) {
     if (!s.open || s.state != session_state::active) continue;
     while (next != unchoke.end() && *next < s.id)
       ++next;
     const bool keep = next != unchoke.end() && *next == s.id;
+    kept += keep;
     set_choke(s, !keep, now);
   }
+  if (kept != unchoke.size()) throw broken("it unchoked a connection that was not a candidate");
 }
 
 void peer::rechoke(time_point now) {
   collect_candidates(now, true);
   apply_unchokes(choker_->rechoke(choke_scratch_, picker_.is_seed(), now, random_), now);
   next_rechoke_ = choker_->next_deadline();
+  if (next_rechoke_ <= now)
+    throw std::logic_error(
+        fmt::format("choker '{}' broke its contract: its next deadline is not after the rechoke",
+                    options_.choker.policy.name()));
 }
 
 void peer::reselect(time_point now) {
@@ -509,15 +528,21 @@ void peer::reselect(time_point now) {
 
 time_point peer::next_deadline() const {
   if (!started_ || stopped_) return never;
-  return std::min(next_rechoke_, next_announce_);
+  return std::min({next_rechoke_, next_upkeep_, next_announce_});
 }
 
 void peer::on_deadline(time_point now) {
   if (!started_ || stopped_) return;
-  if (now >= next_rechoke_) {
+  // Upkeep every rechoke_interval, whatever the choker's own timer (for mainline
+  // the two coincide): idle connections, reconnects, keep-alives.
+  const bool upkeep = now >= next_upkeep_;
+  if (upkeep) {
+    next_upkeep_ = now + options_.choker.rechoke_interval;
     close_inactive(now);
     connect_more(now);  // addresses whose reconnect delay has passed
-    rechoke(now);
+  }
+  if (now >= next_rechoke_) rechoke(now);
+  if (upkeep) {
     for (auto& s : all_sessions())
       if (s.open && now - s.last_sent >= options_.keep_alive_interval) {
         s.last_sent = now;

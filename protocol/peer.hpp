@@ -541,6 +541,7 @@ class peer {
   peer_stats stats_;
   time_point next_announce_ = never;
   time_point next_rechoke_ = never;  // choker_->next_deadline() after its last call
+  time_point next_upkeep_ = never;   // close_inactive, connect_more, keep-alives
   peer_options options_;
   piece_picker picker_;
   std::unique_ptr<upload_strategy> choker_;  // options_.choker.policy

@@ -24,9 +24,11 @@
 //    not a candidate, read a clock or a global random generator (use `random`:
 //    runs are reproducible), or keep a reference into the candidates past the
 //    call.
-// The peer enforces the rest of BitTorrent around it: an unchoked remote that
-// asks for nothing is marked idle (choke_candidate::idle), super-seeding, anti-
-// snubbing measurements, the HAVE and interest messages.
+// The peer keeps the rest of BitTorrent around it: super-seeding, snubbing and
+// idle measurements (choke_candidate), the HAVE and interest messages, and its
+// upkeep every rechoke_interval whatever the strategy's timer. It checks rules
+// 4 to 6 on every answer and stops with a std::logic_error naming the strategy
+// when one is broken.
 
 #include <cstdint>
 #include <span>

@@ -7,9 +7,10 @@ protocol::peer_options peer_options_of(const group_spec& g, const tracker_spec& 
   o.picker = g.peer.picker;
   o.choker = g.peer.choker;
   if (g.upload_cap && *g.upload_cap <= 0) {
-    o.choker.upload_slots = 0;  // a free-rider unchokes nobody
+    o.choker.upload_slots = 0;  // a free-rider unchokes nobody, whatever its strategy
     o.choker.optimistic_slots = 0;
     o.choker.slots = protocol::slots_mode::fixed;
+    o.choker.policy = {&protocol::mainline_choker_info(), {}};
   }
   o.pipeline_depth = g.peer.pipeline_depth;
   o.queue = protocol::request_queue::fixed;  // a scenario's depth, real run or simulated

@@ -55,6 +55,7 @@ class strict_tft final : public upload_strategy {
     for (std::size_t i = 0; i < ranked_.size() && i < take; ++i)
       unchoke_.push_back(ranked_[i]->conn);
     std::sort(unchoke_.begin(), unchoke_.end());  // the contract: by connection id
+    ranked_.clear();  // no pointer into the candidates outlives the call
     return unchoke_;
   }
 
@@ -81,7 +82,7 @@ const strategy_info& strict_tft_info() {
            1000},
           {"bootstrap", param_type::whole, std::uint64_t{2},
            "remotes unchoked at random while none qualifies", 0, 1000},
-          {"min_rate", param_type::rate, 1024.0, "bytes/s a remote must send us to earn a slot", 0,
+          {"min_rate", param_type::rate, 1024.0, "bytes/s a remote must send us to earn a slot", 1,
            1e12},
           {"interval", param_type::duration, duration{std::chrono::seconds(10)},
            "time between rechokes", 0.001, 86400},

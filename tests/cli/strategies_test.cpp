@@ -26,7 +26,7 @@ TEST_F(cli_strategies, lists_every_strategy_with_its_parameters) {
   ASSERT_EQ(all.status, 0) << all.err;
   EXPECT_THAT(all.out, HasSubstr("choker mainline\n"));
   EXPECT_THAT(all.out, HasSubstr("choker strict_tft\n"));
-  EXPECT_THAT(all.out, HasSubstr("  min_rate: rate (0 to 1000000000000 B/s), default 1024: "));
+  EXPECT_THAT(all.out, HasSubstr("  min_rate: rate (1 to 1000000000000 B/s), default 1024: "));
   const outcome one = swarmsim({"strategies", "strict_tft"});
   EXPECT_EQ(one.status, 0);
   EXPECT_THAT(one.out, StartsWith("choker strict_tft\n"));

@@ -87,3 +87,22 @@ TEST(strategy_schema, the_resolved_scenario_reads_back_to_the_same_strategy) {
 
 }  // namespace
 }  // namespace swarmsim::sim
+
+namespace swarmsim::sim {
+namespace {
+
+// A free-rider (upload_cap: 0) unchokes nobody whatever strategy it names: the
+// strategy's own parameters would otherwise have it unchoke remotes it never
+// serves.
+TEST(strategy_schema, a_free_rider_runs_mainline_with_no_slots_whatever_its_policy) {
+  const scenario s = parse_scenario(
+      "groups: [{name: s, role: seed}, {name: f, upload_cap: 0, choker: {policy: strict_tft}}]",
+      "t");
+  EXPECT_EQ(s.groups[1].peer.choker.policy.name(), "strict_tft");  // as written
+  const protocol::peer_options o = peer_options_of(s.groups[1], s.tracker, {});
+  EXPECT_EQ(o.choker.policy.name(), "mainline");
+  EXPECT_EQ(o.choker.upload_slots, 0u);
+}
+
+}  // namespace
+}  // namespace swarmsim::sim
