@@ -59,6 +59,7 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
       options_(options),
       picker_(geometry, options.picker, seed ^ 0x9e3779b97f4a7c15ull),
       choker_(make_upload_strategy(options.choker)),
+      orders_uploads_(choker_->orders_blocks()),
       info_hash_(info_hash),
       id_(id),
       self_(self),
@@ -436,6 +437,21 @@ std::optional<msg::piece> peer::next_upload(connection_id conn, time_point now) 
   return msg::piece{b.piece, geometry_.block_offset(b), len, {}};
 }
 
+std::size_t peer::choose_upload(std::span<const connection_id> ready, time_point now) {
+  if (!orders_uploads_ || ready.size() < 2) return 0;
+  serve_scratch_.clear();
+  for (const connection_id c : ready) {
+    const session* s = find(c);
+    serve_scratch_.push_back({c, s ? s->payload_down : 0, s ? s->payload_up : 0});
+  }
+  const std::size_t i = choker_->next_to_serve(serve_scratch_, now);
+  if (i >= ready.size())
+    throw std::logic_error(
+        fmt::format("choker '{}' broke its contract: it chose block {} of {} ready connections",
+                    options_.choker.policy.name(), i, ready.size()));
+  return i;
+}
+
 void peer::set_choke(session& s, bool choke, time_point now) {
   if (s.am_choking == choke) return;
   s.am_choking = choke;
@@ -453,6 +469,8 @@ void peer::set_choke(session& s, bool choke, time_point now) {
 void peer::collect_candidates(time_point now, bool snapshot) {
   choke_scratch_.clear();
   const bool seed = picker_.is_seed();
+  const double piece_bytes =
+      static_cast<double>(geometry_.total_size()) / std::max(geometry_.num_pieces(), 1u);
   for (auto& s : all_sessions()) {
     if (!s.open || s.state != session_state::active) continue;
     if (snapshot && s.am_interested && !s.peer_choking && !s.outstanding.empty() &&
@@ -468,6 +486,17 @@ void peer::collect_candidates(time_point now, bool snapshot) {
     c.unchoked = !s.am_choking;
     c.unchoked_since = s.unchoked_since;
     c.bytes_sent_since_unchoke = s.bytes_sent_since_unchoke;
+    c.bytes_received = s.payload_down;
+    c.bytes_sent = s.payload_up;
+    if (snapshot) {  // bytes/s of pieces announced since the last rechoke (none
+                     // at the first: the bitfield is not a gain)
+      const double window = to_seconds(now - s.down_rate.t_last);
+      const std::uint32_t haves = s.remote_has.count();
+      const bool first = s.down_rate.t_last == time_point{};
+      s.have_rate = !first && window > 0 ? (haves - s.haves_last) * piece_bytes / window : 0;
+      s.haves_last = haves;
+    }
+    c.remote_have_rate = s.have_rate;
     // Choker rule 10: a seed's slot holder with no request queued that was sent
     // nothing for a rechoke interval (it asked for nothing) is idle, and demoted
     // from then until it asks.
@@ -483,7 +512,7 @@ void peer::collect_candidates(time_point now, bool snapshot) {
   }
 }
 
-// The strategy's answer obeys its contract (upload_strategy.hpp rule 6), checked
+// The strategy's answer obeys its contract (upload_strategy.hpp rule 7), checked
 // in every build: a plug-in that breaks it stops the run with its name.
 void peer::apply_unchokes(const std::vector<connection_id>& unchoke, time_point now) {
   const auto broken = [&](std::string_view what) {

@@ -301,6 +301,12 @@ class peer {
   // The next block to send on `conn` (data empty: the driver fills it if it moves
   // real bytes), or nullopt if nothing is queued or we choke the remote.
   std::optional<msg::piece> next_upload(connection_id conn, time_point now);
+  // Upload strategy rule 6: whether the strategy orders the uplink's blocks,
+  // and which of `ready` (connections has_upload() holds for, never empty, in
+  // the driver's order) sends the next one. Without an order, the first:
+  // drivers serve in turn.
+  bool orders_uploads() const { return orders_uploads_; }
+  std::size_t choose_upload(std::span<const connection_id> ready, time_point now);
   bool has_upload(connection_id conn) const {
     const session* s = find(conn);
     return s && !s->am_choking && !s->upload_queue.empty();
@@ -545,6 +551,7 @@ class peer {
   peer_options options_;
   piece_picker picker_;
   std::unique_ptr<upload_strategy> choker_;  // options_.choker.policy
+  bool orders_uploads_ = false;              // choker_->orders_blocks()
   sha1_hash info_hash_;
   wire_peer_id id_;
   endpoint self_;
@@ -559,6 +566,7 @@ class peer {
   // When the last connection to each address closed or failed (reconnect_delay).
   std::unordered_map<std::uint64_t, time_point> last_closed_;
   std::vector<choke_candidate> choke_scratch_;
+  std::vector<serve_candidate> serve_scratch_;
   // piece_check::by_driver: the pieces awaiting their check, who sent which
   // block, the remotes' proven corruptions, and those banned for them.
   bitfield checking_;

@@ -124,6 +124,10 @@ struct alignas(64) session {
   time_point unchoked_since{};
   rate_window down_rate;
   rate_window up_rate;
+  // choke_candidate::remote_have_rate, measured at each rechoke from
+  // remote_has.count() then (haves_last) and at the one before.
+  double have_rate = 0;
+  std::uint32_t haves_last = 0;
 
   // Requests we withdrew (a CANCEL, or dropped at the remote's CHOKE) whose
   // block may still be on its way: a late answer is taken like any other

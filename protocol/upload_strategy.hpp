@@ -19,15 +19,22 @@
 //    until the next call.
 // 5. When it wants to be called next (next_deadline(): never before the
 //    previous call's time; `never` to wait for reselects only).
+// 6. Optionally, which unchoked connection gets the uplink's next block: a
+//    strategy whose orders_blocks() is true is asked next_to_serve() each time
+//    the uplink is free and several unchoked remotes have requests waiting
+//    (serve_candidate: the bytes exchanged on each), and answers with an index
+//    into them. It may thus split the upload unequally (rates rather than
+//    slots) or serve without rounds. Otherwise the driver serves the ready
+//    connections in turn, so k of them each get about 1/k of the upload.
 // What it must never do:
-// 6. Unchoke more than upload_slots() connections, name a connection that is
-//    not a candidate, read a clock or a global random generator (use `random`:
-//    runs are reproducible), or keep a reference into the candidates past the
-//    call.
+// 7. Unchoke more than upload_slots() connections, name a connection that is
+//    not a candidate, answer next_to_serve() with an index out of range, read
+//    a clock or a global random generator (use `random`: runs are
+//    reproducible), or keep a reference into the candidates past the call.
 // The peer keeps the rest of BitTorrent around it: super-seeding, snubbing and
 // idle measurements (choke_candidate), the HAVE and interest messages, and its
 // upkeep every rechoke_interval whatever the strategy's timer. It checks rules
-// 4 to 6 on every answer and stops with a std::logic_error naming the strategy
+// 4 to 7 on every answer and stops with a std::logic_error naming the strategy
 // when one is broken.
 
 #include <cstdint>
@@ -49,8 +56,20 @@ struct choke_candidate {
   bool unchoked = false;        // currently unchoked by us
   time_point unchoked_since{};  // valid when unchoked
   std::uint64_t bytes_sent_since_unchoke = 0;
-  bool idle = false;     // holds a slot and asks for nothing (peer.hpp rule 10)
-  bool demoted = false;  // was idle before
+  bool idle = false;                 // holds a slot and asks for nothing (peer.hpp rule 10)
+  bool demoted = false;              // was idle before
+  std::uint64_t bytes_received = 0;  // payload the remote sent us on this connection
+  std::uint64_t bytes_sent = 0;      // payload we sent it
+  // Bytes/s of pieces the remote announced (HAVE) over the last rechoke
+  // interval: its download rate, an estimate of what it uploads to others.
+  double remote_have_rate = 0;
+};
+
+// What a strategy sees of one connection ready for a block (rule 6).
+struct serve_candidate {
+  connection_id conn;
+  std::uint64_t bytes_received = 0;  // as in choke_candidate
+  std::uint64_t bytes_sent = 0;
 };
 
 class upload_strategy {
@@ -68,12 +87,21 @@ class upload_strategy {
                                                      bool we_are_seed, time_point now,
                                                      rng& random) = 0;
   virtual void forget(connection_id) {}
-  // Rule 6: the most connections unchoked at once.
+  // Rule 7: the most connections unchoked at once.
   virtual std::uint32_t upload_slots() const = 0;
   // The connections unchoked at random rather than earned (metrics, traces),
   // every one open: forget() drops the closed ones. None by default.
   virtual bool is_optimistic(connection_id) const { return false; }
   virtual std::vector<connection_id> optimistic_unchokes() const { return {}; }
+  // Rule 6: whether next_to_serve() orders the uplink, and its choice: an
+  // index into `ready` (two or more, in the driver's order: break ties
+  // by connection id, not by position).
+  virtual bool orders_blocks() const { return false; }
+  virtual std::size_t next_to_serve(std::span<const serve_candidate> ready, time_point now) {
+    (void)ready;
+    (void)now;
+    return 0;
+  }
   // Throws std::logic_error naming a broken rule of the strategy's own state.
   virtual void check_invariants() const {}
 };

@@ -1,11 +1,17 @@
 #include "strategies/register.hpp"
 
+#include "strategies/bittyrant/bittyrant.hpp"
+#include "strategies/fairtorrent/fairtorrent.hpp"
+#include "strategies/propshare/propshare.hpp"
 #include "strategies/strict_tft/strict_tft.hpp"
 
 namespace swarmsim::strategies {
 
 void register_all(protocol::strategy_registry& registry) {
   registry.add(strict_tft_info());
+  registry.add(bittyrant_info());
+  registry.add(propshare_info());
+  registry.add(fairtorrent_info());
 }
 
 }  // namespace swarmsim::strategies

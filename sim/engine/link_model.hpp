@@ -5,7 +5,9 @@
 // The model (see docs/MODEL.md for its assumptions):
 // 1. A peer's uplink sends one block (PIECE message) at a time at its upload
 //    capacity; the driver serves the connections with queued blocks in round
-//    robin, so k busy connections each get about U/k.
+//    robin, so k busy connections each get about U/k, unless the peer's upload
+//    strategy orders the blocks (protocol/upload_strategy.hpp rule 6): then it
+//    picks among the queued connections for each block.
 // 2. A block that leaves the uplink at t0 (start) and t1 (end) reaches the
 //    receiver's downlink at t0 + latency. The downlink is a work-conserving FIFO
 //    of capacity D: it owes size/D of work per block, starting no earlier than the
@@ -19,6 +21,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "protocol/types.hpp"
@@ -72,6 +75,23 @@ class uplink {
       ring_.erase(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(head_));
       head_ = 0;
     }
+    return c;
+  }
+
+  // For an upload strategy that orders blocks (rule 1): drops the queued
+  // connections `keep` refuses, then the queue in order, and takes entry i.
+  template <class Keep>
+  void prune(Keep keep) {
+    ring_.erase(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+    std::erase_if(ring_, [&](protocol::connection_id c) { return !keep(c); });
+  }
+  std::span<const protocol::connection_id> queued() const {
+    return std::span(ring_).subspan(head_);
+  }
+  protocol::connection_id take(std::size_t i) {
+    const protocol::connection_id c = ring_[head_ + i];
+    ring_.erase(ring_.begin() + static_cast<std::ptrdiff_t>(head_ + i));
     return c;
   }
 

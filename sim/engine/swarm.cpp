@@ -171,11 +171,12 @@ void swarm::impl::handle(std::uint32_t pi, protocol::action::upload_ready& u) {
   if (!p.up.busy()) start_upload(pi);
 }
 
-// The next block of the uplink's round robin (link_model.hpp rules 1 and 2).
+// The next block of the uplink: round robin, or the upload strategy's choice
+// (link_model.hpp rules 1 and 2).
 void swarm::impl::start_upload(std::uint32_t pi) {
   sim_peer& p = peers[pi];
   if (p.up.rate() <= 0) return;  // a free-rider (its choker unchokes nobody anyway)
-  while (const auto c = p.up.next()) {
+  while (const auto c = p.logic->orders_uploads() ? next_ordered(pi) : p.up.next()) {
     link_ref* l = p.links.find(*c);
     if (!l) continue;  // closed and dropped since it was queued
     l->in_ring = false;
@@ -202,6 +203,20 @@ void swarm::impl::start_upload(std::uint32_t pi) {
     return;
   }
   p.up.idle();
+}
+
+// For an upload strategy that orders blocks: the queued connection it picks
+// among those that can send now (the others leave the queue).
+std::optional<connection_id> swarm::impl::next_ordered(std::uint32_t pi) {
+  sim_peer& p = peers[pi];
+  p.up.prune([&](connection_id c) {
+    link_ref* l = p.links.find(c);
+    if (l && l->state == link_state::open && p.logic->has_upload(c)) return true;
+    if (l) l->in_ring = false;
+    return false;
+  });
+  if (p.up.queued().empty()) return std::nullopt;
+  return p.up.take(p.logic->choose_upload(p.up.queued(), now));
 }
 
 // ---- message delivery ----

@@ -111,6 +111,7 @@ struct swarm::impl {
   void handle(std::uint32_t pi, protocol::action::check_piece& c);         // swarm_peers.cpp
   void handle(std::uint32_t pi, protocol::action::download_completed& d);  // swarm_peers.cpp
   void start_upload(std::uint32_t pi);
+  std::optional<protocol::connection_id> next_ordered(std::uint32_t pi);
 
   // ---- events (swarm.cpp: messages; swarm_peers.cpp: the rest) ----
   void on(const events::block& e);

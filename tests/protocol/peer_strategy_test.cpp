@@ -18,7 +18,7 @@ namespace {
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 
-enum class fault { none, unsorted, stranger, too_many, stuck_timer, no_timer };
+enum class fault { none, unsorted, stranger, too_many, stuck_timer, no_timer, bad_serve };
 
 fault current_fault = fault::none;  // read by the factory below
 
@@ -45,6 +45,10 @@ class faulty final : public upload_strategy {
   const std::vector<connection_id>& reselect(std::span<const choke_candidate>, bool, time_point,
                                              rng&) override {
     return kept_;
+  }
+  bool orders_blocks() const override { return fault_ == fault::bad_serve; }
+  std::size_t next_to_serve(std::span<const serve_candidate> ready, time_point) override {
+    return ready.size();  // one past the end
   }
 
  private:
@@ -110,6 +114,25 @@ TEST(peer_strategy, an_answer_that_breaks_the_contract_stops_the_peer_naming_it)
   EXPECT_THAT(rechoke_error(fault::stranger), HasSubstr("not a candidate"));
   EXPECT_THAT(rechoke_error(fault::too_many), HasSubstr("3 unchoked, more than its 1 upload"));
   EXPECT_THAT(rechoke_error(fault::stuck_timer), HasSubstr("next deadline is not after"));
+}
+
+// Rule 6: the peer asks a strategy that orders blocks which ready connection
+// sends next, checks the answer, and asks nothing when there is no choice.
+TEST(peer_strategy, a_block_order_out_of_range_stops_the_peer) {
+  const std::vector<connection_id> ready{connection_id{1}, connection_id{2}};
+  auto plain = swarm_with(fault::none);
+  EXPECT_FALSE(plain[0].orders_uploads());
+  EXPECT_EQ(plain[0].choose_upload(ready, plain.now()), 0u);
+  auto pipe = swarm_with(fault::bad_serve);
+  EXPECT_TRUE(pipe[0].orders_uploads());
+  std::string error = "no error";
+  try {
+    pipe[0].choose_upload(ready, pipe.now());
+  } catch (const std::logic_error& e) {
+    error = e.what();
+  }
+  EXPECT_THAT(error, HasSubstr("choker 'faulty' broke its contract: it chose block 2 of 2 ready"));
+  EXPECT_EQ(pipe[0].choose_upload(std::span(ready).first(1), pipe.now()), 0u);
 }
 
 // A strategy that never asks for a rechoke does not stop the peer's upkeep:

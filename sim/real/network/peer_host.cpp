@@ -52,8 +52,11 @@ std::uint64_t pick_seed(std::uint64_t seed) {
   return (std::uint64_t{rd()} << 32) ^ rd();
 }
 
-protocol::peer_options by_driver(protocol::peer_options o) {
+// The host checks pieces itself, and its upload limit is the uplink the
+// choker plans with (choker_options::upload_capacity).
+protocol::peer_options by_driver(protocol::peer_options o, double upload_rate) {
   o.check = protocol::piece_check::by_driver;
+  if (upload_rate > 0) o.choker.upload_capacity = upload_rate;
   return o;
 }
 
@@ -76,7 +79,8 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
               {options.encryption, meta.info_hash, seed ^ 0xc0ffeeull}),
         self(to_protocol_endpoint(links.local_endpoint())
                  .value_or(protocol::endpoint{0, links.local_endpoint().port()})),
-        peer(geometry, meta.info_hash, id, self, by_driver(options.peer), seed ^ 0x5eedull),
+        peer(geometry, meta.info_hash, id, self, by_driver(options.peer, options.upload_rate),
+             seed ^ 0x5eedull),
         deadline_timer(io),
         sweep_timer(io),
         retry_timer(io),
@@ -103,6 +107,8 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
   time_point deadline_armed = protocol::never;
   std::vector<protocol::peer_action> actions;
   std::vector<std::uint8_t> piece_buffer;
+  std::vector<connection_id> upload_waiting;  // upload_turn()
+  std::vector<connection_id> upload_scratch;  // its scratch
   std::chrono::milliseconds retry_delay;
   bool started = false;
   bool stopping = false;
@@ -456,13 +462,17 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
     }
     links.release(c);
     peer.on_disconnected(c, now());
+    std::erase(upload_waiting, c);
+    if (!upload_waiting.empty()) grant_upload();
     drain();
   }
 
   std::optional<protocol::msg::piece> next_block(connection_id c) override {
     if (!alive || stopping) return std::nullopt;
+    if (!upload_turn(c)) return std::nullopt;
     auto b = peer.next_upload(c, now());
     if (!b) return std::nullopt;
+    if (!upload_waiting.empty()) grant_upload();
     b->data.resize(b->length);
     try {
       store.read(geometry.piece_offset(b->index) + b->begin, b->data);
@@ -471,6 +481,39 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
       return std::nullopt;
     }
     return b;
+  }
+
+  // Upload strategy rule 6 over sockets: with an upload limit and a strategy
+  // that orders blocks, a connection that asks for a block while the strategy
+  // prefers another waits (upload_waiting), and the preferred one is told to
+  // ask; after each block the best waiting one is. Without a limit, or without
+  // an order, every connection pulls its own blocks as the limit allows.
+  bool upload_turn(connection_id c) {
+    if (!peer.orders_uploads() || !up.limited()) return true;
+    std::erase_if(upload_waiting, [&](connection_id w) { return w == c || !peer.has_upload(w); });
+    upload_scratch.assign(upload_waiting.begin(), upload_waiting.end());
+    upload_scratch.push_back(c);
+    std::sort(upload_scratch.begin(), upload_scratch.end());
+    const connection_id chosen = upload_scratch[peer.choose_upload(upload_scratch, now())];
+    if (chosen == c) return true;
+    upload_waiting.push_back(c);
+    poke_upload(chosen);
+    return false;
+  }
+  void grant_upload() {
+    std::erase_if(upload_waiting, [&](connection_id w) { return !peer.has_upload(w); });
+    if (upload_waiting.empty()) return;
+    upload_scratch.assign(upload_waiting.begin(), upload_waiting.end());
+    std::sort(upload_scratch.begin(), upload_scratch.end());
+    poke_upload(upload_scratch[peer.choose_upload(upload_scratch, now())]);
+  }
+  // Tells c to ask for its next block, once the current call has returned.
+  void poke_upload(connection_id c) {
+    std::erase(upload_waiting, c);
+    asio::post(io, [self = shared_from_this(), c] {
+      if (!self->alive || self->stopping) return;
+      if (auto* k = self->conn(c)) k->upload_ready();
+    });
   }
 
   host_status status() const {

@@ -116,5 +116,24 @@ TEST(link_model, a_connection_with_nothing_more_leaves_the_round_robin) {
   EXPECT_FALSE(up.busy());
 }
 
+// Rule 1 for a strategy that orders blocks: the queue minus the connections the
+// driver drops, in order, and any entry may be taken next.
+TEST(link_model, a_strategy_may_take_any_queued_connection) {
+  uplink up(1e6);
+  for (std::uint64_t c : {5, 1, 4, 2, 3})
+    up.queue(connection_id{c});
+  EXPECT_EQ(up.next(), connection_id{5});  // round robin meanwhile
+  up.prune([](connection_id c) { return c != connection_id{4}; });
+  ASSERT_EQ(up.queued().size(), 3u);
+  EXPECT_EQ(up.queued()[0], connection_id{1});
+  EXPECT_EQ(up.queued()[2], connection_id{3});
+  EXPECT_EQ(up.take(1), connection_id{2});
+  EXPECT_EQ(up.take(1), connection_id{3});
+  up.queue(connection_id{6});
+  EXPECT_EQ(up.next(), connection_id{1});
+  EXPECT_EQ(up.next(), connection_id{6});
+  EXPECT_FALSE(up.next());
+}
+
 }  // namespace
 }  // namespace swarmsim::sim

@@ -10,12 +10,21 @@
 
 #include "scenario_error.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "sim/scenario/strategy_catalog.hpp"
 
 namespace swarmsim::sim {
 namespace {
 
 using std::chrono::seconds;
 using testing::HasSubstr;
+
+// "mainline, strict_tft, ...": the catalogue's chokers, as errors list them.
+std::string registered_chokers() {
+  std::string out;
+  for (const std::string_view n : strategy_catalog().names(protocol::strategy_kind::choker))
+    out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
+}
 
 const protocol::strategy_ref& policy_of(const scenario& s, std::size_t group) {
   return s.groups.at(group).peer.choker.policy;
@@ -59,8 +68,9 @@ groups:
 TEST(strategy_schema, errors_name_the_place_and_list_what_exists) {
   EXPECT_EQ(error_of("groups:\n  - {name: l, choker: {policy: strict_tf}}"),
             "test.yaml:2:32: policy: unknown choker 'strict_tf' (did you mean 'strict_tft'?) "
-            "(registered: mainline, strict_tft; `swarmsim strategies` lists them with their "
-            "parameters)");
+            "(registered: " +
+                registered_chokers() +
+                "; `swarmsim strategies` lists them with their parameters)");
   EXPECT_THAT(error_of("groups:\n  - {name: l, choker: {policy: strict_tft, slotz: 2}}"),
               HasSubstr("test.yaml:2:44: unknown key 'slotz' (did you mean 'slots'?)"));
   // A parameter of another strategy is unknown to this one.
