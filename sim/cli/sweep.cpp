@@ -63,7 +63,8 @@ command add_sweep_command(CLI::App& app) {
       ->required();
   sub->add_option("--vary", o->request.vary,
                   "Values to sweep, e.g. --vary groups.leechers.picker.policy=rarest_first,"
-                  "sequential (repeatable: the cross product is run)")
+                  "sequential (repeatable: the cross product is run); keys joined with ';' "
+                  "vary together: --vary 'groups.a.count=0,10;groups.b.count=10,0'")
       ->type_name("KEY=V1,V2,...");
   sub->add_option("--seeds", o->request.seeds,
                   "Seeds per combination: simulation.seed, simulation.seed + 1, ...")

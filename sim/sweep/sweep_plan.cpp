@@ -121,13 +121,14 @@ std::vector<std::string> split_values(std::string_view text) {
   return values;
 }
 
-varied_key parse_vary(std::string_view text) {
-  const auto fail = [&](std::string_view why) {
-    return sweep_error(fmt::format("--vary {}: {}", text, why));
-  };
+namespace {
+
+// "KEY=V1,V2,..." into a key and its values; `fail` words the error.
+template <class Fail>
+linked_key parse_key_values(std::string_view text, Fail fail) {
   const auto eq = text.find('=');
   if (eq == std::string_view::npos) throw fail("expected KEY=V1,V2,...");
-  varied_key v;
+  linked_key v;
   v.key = std::string(trim(text.substr(0, eq)));
   if (v.key.empty()) throw fail("empty key");
   if (v.key.find_first_of(" \t") != std::string::npos) throw fail("a key has no spaces");
@@ -135,6 +136,51 @@ varied_key parse_vary(std::string_view text) {
     v.values = split_values(text.substr(eq + 1));
   } catch (const sweep_error& e) {
     throw fail(e.what());
+  }
+  return v;
+}
+
+// The positions of the ';' outside quotes and brackets.
+std::vector<std::size_t> top_level_semicolons(std::string_view text) {
+  std::vector<std::size_t> out;
+  int depth = 0;
+  char quote = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    } else if (c == ';' && depth == 0) {
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+varied_key parse_vary(std::string_view text) {
+  const auto fail = [&](std::string_view why) {
+    return sweep_error(fmt::format("--vary {}: {}", text, why));
+  };
+  std::vector<std::size_t> cuts = top_level_semicolons(text);
+  cuts.push_back(text.size());
+  std::size_t start = 0;
+  varied_key v;
+  for (const std::size_t cut : cuts) {
+    linked_key part = parse_key_values(text.substr(start, cut - start), fail);
+    if (start == 0) {
+      v.key = std::move(part.key);
+      v.values = std::move(part.values);
+    } else {
+      v.with.push_back(std::move(part));
+    }
+    start = cut + 1;
   }
   return v;
 }
@@ -164,12 +210,23 @@ sweep_plan::sweep_plan(std::vector<varied_key> vary, std::uint32_t seeds, std::u
   if (seeds_ == 0) throw sweep_error("--seeds must be at least 1");
   std::set<std::string> keys;
   std::size_t product = seeds_;
-  for (const auto& v : vary_) {
-    if (v.key == "simulation.seed") {
+  const auto check_key = [&](const std::string& key) {
+    if (key == "simulation.seed") {
       throw sweep_error("--vary simulation.seed: use --seeds N (and --set simulation.seed=FIRST)");
     }
-    if (!keys.insert(v.key).second) {
-      throw sweep_error(fmt::format("--vary {}: key given twice", v.key));
+    if (!keys.insert(key).second) {
+      throw sweep_error(fmt::format("--vary {}: key given twice", key));
+    }
+  };
+  for (const auto& v : vary_) {
+    check_key(v.key);
+    for (const auto& w : v.with) {
+      check_key(w.key);
+      if (w.values.size() != v.values.size()) {
+        throw sweep_error(
+            fmt::format("--vary {}: {} values, but {} has {}: keys joined with ';' vary together",
+                        w.key, w.values.size(), v.key, v.values.size()));
+      }
     }
     if (v.values.empty()) throw sweep_error(fmt::format("--vary {}: no values", v.key));
     std::set<std::string_view> seen;
@@ -223,9 +280,16 @@ std::vector<std::string> sweep_plan::values(std::size_t combination) const {
 }
 
 std::vector<std::string> sweep_plan::overrides(std::size_t combination) const {
-  std::vector<std::string> out = values(combination);
-  for (std::size_t k = 0; k < out.size(); ++k)
-    out[k] = vary_[k].key + "=" + out[k];
+  std::vector<std::string> out;
+  for (std::size_t k = vary_.size(); k-- > 0;) {
+    const varied_key& v = vary_[k];
+    const std::size_t i = combination % v.values.size();
+    combination /= v.values.size();
+    for (auto w = v.with.rbegin(); w != v.with.rend(); ++w)
+      out.push_back(w->key + "=" + w->values[i]);
+    out.push_back(v.key + "=" + v.values[i]);
+  }
+  std::reverse(out.begin(), out.end());
   return out;
 }
 
@@ -270,8 +334,13 @@ std::string format_manifest_json(const sweep_manifest& m) {
   std::string vary = "[";
   for (std::size_t i = 0; i < m.plan.vary().size(); ++i) {
     const varied_key& v = m.plan.vary()[i];
-    vary += fmt::format("{}\n    {{\"key\": {}, \"values\": {}}}", i > 0 ? "," : "",
-                        json_string(v.key), string_list(v.values));
+    std::string with;
+    for (const linked_key& w : v.with)
+      with += fmt::format("{}{{\"key\": {}, \"values\": {}}}", with.empty() ? "" : ", ",
+                          json_string(w.key), string_list(w.values));
+    vary += fmt::format("{}\n    {{\"key\": {}, \"values\": {}{}}}", i > 0 ? "," : "",
+                        json_string(v.key), string_list(v.values),
+                        v.with.empty() ? "" : ", \"with\": [" + with + "]");
   }
   vary += m.plan.vary().empty() ? "]" : "\n  ]";
   std::string out = "{\n";
@@ -304,8 +373,10 @@ sweep_manifest parse_manifest_json(std::string_view text, std::string_view sourc
     };
     std::vector<varied_key> vary;
     for (const auto& v : field("vary")) {
-      vary.push_back(
-          varied_key{v["key"].as<std::string>(), v["values"].as<std::vector<std::string>>()});
+      varied_key k{v["key"].as<std::string>(), v["values"].as<std::vector<std::string>>(), {}};
+      for (const auto& w : v["with"])
+        k.with.push_back({w["key"].as<std::string>(), w["values"].as<std::vector<std::string>>()});
+      vary.push_back(std::move(k));
     }
     sweep_manifest m{field("swarmsim_version").as<std::string>(),
                      field("scenario").as<std::string>(),

@@ -5,7 +5,9 @@
 // 1. Runs are numbered 0 .. runs() - 1 in a fixed order: combination-major
 //    (the first --vary key varies slowest, like nested loops in the order given),
 //    then seed. Seeds are first_seed, first_seed + 1, ... for every combination,
-//    so combinations are compared on the same seeds.
+//    so combinations are compared on the same seeds. A varied key's linked keys
+//    take the value at the same position: they add no combination, and the
+//    tables and labels name the varied key only.
 // 2. Shard I of N (1 <= I <= N) holds the runs k with k mod N == I - 1: every run
 //    belongs to exactly one shard, and the shards of a sweep are about equally
 //    long even when one combination is slower than the others.
@@ -28,9 +30,19 @@ class sweep_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A key that moves with a varied key: its i-th value goes with the varied
+// key's i-th (--vary 'A=1,2;B=x,y' runs A=1 with B=x and A=2 with B=y).
+struct linked_key {
+  std::string key;
+  std::vector<std::string> values;
+
+  friend bool operator==(const linked_key&, const linked_key&) = default;
+};
+
 struct varied_key {
   std::string key;                  // scenario path, as for --set
   std::vector<std::string> values;  // YAML values, as for --set
+  std::vector<linked_key> with = {};  // keys that vary in step with this one
 
   friend bool operator==(const varied_key&, const varied_key&) = default;
 };
@@ -40,7 +52,9 @@ struct varied_key {
 // value are trimmed. Throws sweep_error for an empty value or unbalanced brackets.
 std::vector<std::string> split_values(std::string_view text);
 
-// Parses "KEY=V1,V2,...". Throws sweep_error (message names the --vary text).
+// Parses "KEY=V1,V2,..."; further "KEY2=W1,W2,..." after ';' (outside quotes
+// and brackets) are linked to the first key and need as many values. Throws
+// sweep_error (message names the --vary text).
 varied_key parse_vary(std::string_view text);
 
 struct shard_spec {
@@ -61,8 +75,9 @@ struct run_ref {
 
 class sweep_plan {
  public:
-  // Throws sweep_error for a key given twice, a repeated value, seeds == 0, or a
-  // varied simulation.seed (use the seed count instead).
+  // Throws sweep_error for a key given twice (linked ones included), a repeated
+  // value, a linked key whose values do not match its varied key's in number,
+  // seeds == 0, or a varied simulation.seed (use the seed count instead).
   sweep_plan(std::vector<varied_key> vary, std::uint32_t seeds, std::uint64_t first_seed);
 
   const std::vector<varied_key>& vary() const { return vary_; }
@@ -74,7 +89,7 @@ class sweep_plan {
 
   // The value of each varied key in combination c, in key order.
   std::vector<std::string> values(std::size_t combination) const;
-  // The same as "key=value" overrides.
+  // The same as "key=value" overrides, linked keys included.
   std::vector<std::string> overrides(std::size_t combination) const;
   // A readable folder name, e.g. "policy=sequential" or "policy=random+count=50";
   // "base" when nothing is varied. Unique among the plan's combinations.

@@ -1,5 +1,6 @@
 #include "sim/sweep/sweep_plan.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@ namespace swarmsim::sim {
 namespace {
 
 using strings = std::vector<std::string>;
+using testing::HasSubstr;
 
 TEST(split_values, splits_at_top_level_commas_and_trims) {
   EXPECT_EQ(split_values("rarest_first,sequential"), (strings{"rarest_first", "sequential"}));
@@ -41,8 +43,48 @@ TEST(parse_vary, reads_key_and_values) {
   EXPECT_EQ(parse_vary("a.b={x: 1}=2").values, (strings{"{x: 1}=2"}));  // first '=' splits
 }
 
+TEST(parse_vary, keys_after_a_semicolon_move_with_the_first) {
+  const varied_key v =
+      parse_vary("groups.tyrants.count=0,60,120; groups.mainline.count=120,60,0;x={a: 1; b},y,z");
+  EXPECT_EQ(v.key, "groups.tyrants.count");
+  ASSERT_EQ(v.with.size(), 2u);
+  EXPECT_EQ(v.with[0].key, "groups.mainline.count");
+  EXPECT_EQ(v.with[0].values, (strings{"120", "60", "0"}));
+  EXPECT_EQ(v.with[1].values, (strings{"{a: 1; b}", "y", "z"}));  // ';' inside braces stays
+}
+
+// Linked keys add no combination: the plan is the cross product of the first
+// keys, each carrying its linked values along.
+TEST(sweep_plan, linked_keys_take_the_value_at_the_same_position) {
+  const sweep_plan plan({parse_vary("t.count=0,60;m.count=120,60"), parse_vary("policy=a,b")}, 2,
+                        1);
+  EXPECT_EQ(plan.combinations(), 4u);
+  EXPECT_EQ(plan.overrides(1), (strings{"t.count=0", "m.count=120", "policy=b"}));
+  EXPECT_EQ(plan.overrides(2), (strings{"t.count=60", "m.count=60", "policy=a"}));
+  EXPECT_EQ(plan.values(2), (strings{"60", "a"}));  // the tables name the first keys only
+  EXPECT_EQ(plan.label(2), "count=60+policy=a");
+  sweep_manifest m{"0.1.0", "s.yaml", "s", scenario_fingerprint("x"), {}, plan, std::nullopt};
+  EXPECT_EQ(parse_manifest_json(format_manifest_json(m), "m.json").plan, plan);
+}
+
+TEST(sweep_plan, linked_keys_need_as_many_values_and_their_own_key) {
+  const auto error = [](std::vector<varied_key> vary) {
+    try {
+      sweep_plan(std::move(vary), 1, 1);
+    } catch (const sweep_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error({parse_vary("t.count=0,60;m.count=120")}),
+            "--vary m.count: 1 values, but t.count has 2: keys joined with ';' vary together");
+  EXPECT_EQ(error({parse_vary("t.count=0,60;t.count=1,2")}), "--vary t.count: key given twice");
+  EXPECT_EQ(error({parse_vary("a=1,2;m=1,2"), parse_vary("m=3")}), "--vary m: key given twice");
+  EXPECT_THAT(error({parse_vary("a=1,2;simulation.seed=1,2")}), HasSubstr("use --seeds"));
+}
+
 TEST(parse_vary, errors_name_the_flag_and_its_text) {
-  for (const char* bad : {"groups.leechers.count", "=1,2", "a b=1", "count="}) {
+  for (const char* bad : {"groups.leechers.count", "=1,2", "a b=1", "count=", "a=1;", "a=1;b"}) {
     try {
       parse_vary(bad);
       ADD_FAILURE() << bad;
