@@ -24,6 +24,8 @@ Checks (docs/VALIDATION.md explains each):
                under-provisioned seed (Legout et al., SIGMETRICS 2007)
   free-riders  slowed by tit-for-tat, not starved
   utilisation  upload utilisation in a 1000-peer flash crowd (Bharambe et al.)
+  strategies   BitTyrant, PropShare and FairTorrent against their papers
+               (analysis/validate_strategies.py)
 """
 
 import argparse
@@ -33,6 +35,9 @@ import os
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import validate_strategies  # noqa: E402
 
 try:
     import pandas as pd
@@ -377,7 +382,8 @@ def main():
                 ("entropy", lambda: check_entropy(r, t, figs)),
                 ("clustering", lambda: check_clustering(r, t, figs)),
                 ("free-riders", lambda: check_free_riders(r, t)),
-                ("utilisation", lambda: check_utilisation(r, t, args.quick))]
+                ("utilisation", lambda: check_utilisation(r, t, args.quick)),
+                ("strategies", lambda: validate_strategies.check_strategies(r, t, load, fmt))]
     t0 = time.time()
     for name, f in families:
         if args.only in name:

@@ -76,7 +76,7 @@ void peer::start(time_point now) {
 void peer::announce(announce_event e, time_point now) {
   last_announce_ = now;
   if (e != announce_event::stopped) next_announce_ = now + options_.announce_interval;
-  actions_.emplace_back(action::announce{e});
+  actions_.emplace_back(action::announce{e, e == announce_event::stopped ? 0 : options_.numwant});
 }
 
 void peer::stop(time_point now) {

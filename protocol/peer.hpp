@@ -168,6 +168,9 @@ struct peer_options {
   // interval is up (no sooner than the tracker's min interval after the last
   // announce). Mainline's min_peers.
   std::uint32_t min_peers = 20;
+  // Peers asked of the tracker per announce (none with `stopped`): mainline's
+  // 50; libtorrent asks for 200; the tracker may give fewer.
+  std::uint32_t numwant = 50;
   // A connection on which neither side has been interested for this long is
   // closed, to make room for useful ones (libtorrent inactivity_timeout, 10 min).
   // Checked at each rechoke. Zero: never.
@@ -218,6 +221,7 @@ struct disconnect {
 };
 struct announce {
   announce_event event;
+  std::uint32_t numwant = 0;  // peer_options::numwant; 0 with `stopped`
 };
 struct piece_completed {
   piece_index piece;

@@ -113,7 +113,7 @@ void swarm::impl::handle(std::uint32_t pi, protocol::action::announce& a) {
                ? 0
                : geometry.total_size() - std::min(have_bytes, geometry.total_size() - 1);
   r.event = a.event;
-  r.numwant = a.event == announce_event::stopped ? 0 : spec.tracker.numwant;
+  r.numwant = a.numwant;
   schedule_in(spec.tracker.latency, events::tracker_request{pi, requests.put(r)});
 }
 

@@ -182,6 +182,7 @@ struct group_spec {
   // Payload upload cap, bytes per second (empty: the access link's upload).
   // 0 makes a free-rider: it unchokes nobody, but still sends HAVE and interest.
   std::optional<double> upload_cap;
+  std::optional<std::uint32_t> numwant;  // peers asked per announce; none: the tracker's numwant
   // The peers' protocol options, with protocol::peer_options' defaults. The
   // scenario reads and writes picker, choker, pipeline_depth, max_connections,
   // max_initiate, min_peers, inactivity_timeout and reconnect_delay (the group

@@ -352,7 +352,7 @@ void read_choker(const loader& l, const located& at, group_draft& g) {
 
 // ---- the table ----------------------------------------------------------------------
 
-constexpr std::array<group_field, 23> group_table{{
+constexpr std::array<group_field, 24> group_table{{
     plain<text, &group_spec::name, group_draft>("name"),
     plain<whole<>, &group_spec::count, group_draft>("count"),
     // Shorthand for content: seed = all, leecher = none; read, never written.
@@ -403,6 +403,20 @@ constexpr std::array<group_field, 23> group_table{{
      },
      [](YAML::Emitter& out, std::string_view k, const group_spec& g) {
        put(out, k, g.upload_cap ? format_rate(*g.upload_cap) : "none");
+     }},
+    {"numwant",
+     [](const reading& r, const located& v, group_draft& g) {
+       if (v.node.IsScalar() && v.node.Scalar() == "tracker") {
+         g.spec.numwant.reset();
+         return;
+       }
+       g.spec.numwant = static_cast<std::uint32_t>(r.l.read_whole(v, 0, 200));
+     },
+     [](YAML::Emitter& out, std::string_view k, const group_spec& g) {
+       if (g.numwant)
+         put(out, k, fmt::format("{}", *g.numwant));
+       else
+         put(out, k, "tracker");
      }},
     {"arrival",
      [](const reading& r, const located& v, group_draft& g) {

@@ -107,6 +107,7 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
   time_point deadline_armed = protocol::never;
   std::vector<protocol::peer_action> actions;
   std::vector<std::uint8_t> piece_buffer;
+  std::uint32_t numwant = 50;                 // of the peer's last announce (retries ask the same)
   std::vector<connection_id> upload_waiting;  // upload_turn()
   std::vector<connection_id> upload_scratch;  // its scratch
   std::chrono::milliseconds retry_delay;
@@ -266,7 +267,10 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
     links.close(d.conn);
   }
 
-  void handle(protocol::action::announce& a) { send_announce(a.event); }
+  void handle(protocol::action::announce& a) {
+    if (a.event != protocol::announce_event::stopped) numwant = a.numwant;
+    send_announce(a.event);
+  }
 
   void handle(protocol::action::piece_completed& p) {
     if (!piece_cb) return;
@@ -318,7 +322,7 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
     r.downloaded = peer.stats().downloaded;
     r.left = geometry.total_size() - bytes_had();
     r.event = event;
-    r.numwant = event == protocol::announce_event::stopped ? 0 : options.numwant;
+    r.numwant = event == protocol::announce_event::stopped ? 0 : numwant;
     tracker.announce(
         r, [self = shared_from_this(), event](parsed<protocol::announce_response> result) {
           self->on_announce_result(event, std::move(result));

@@ -262,7 +262,6 @@ class driver {
     o.peer.max_connections_per_address = 0;  // every peer is on 127.0.0.1
     o.upload_rate = p.plan.upload;
     o.download_rate = p.plan.download;
-    o.numwant = spec_.tracker.numwant;
     o.seed = split_seed(spec_.simulation.seed, stream::peer, i) | 1;
     o.origin = origin_;
     o.announce_retry = std::chrono::milliseconds(1000);

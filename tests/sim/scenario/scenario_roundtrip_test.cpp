@@ -69,6 +69,7 @@ groups:
     content: partition
     site: us
     upload_cap: 0
+    numwant: 120
     arrival: {uniform: {start: 1s, window: 10s}}
     after_completion: {seed_for: {exponential: 2min}}
   - {name: fixed, count: 2, site: asia, after_completion: {seed_for: 30s}}
@@ -97,6 +98,7 @@ void expect_equal_field_by_field(const scenario& a, const scenario& b) {
     EXPECT_TRUE(x.sites == y.sites);
     EXPECT_TRUE(x.classes == y.classes);
     EXPECT_EQ(x.upload_cap, y.upload_cap);
+    EXPECT_EQ(x.numwant, y.numwant);
     EXPECT_TRUE(x.arrival == y.arrival);
     EXPECT_TRUE(x.after_completion == y.after_completion);
     EXPECT_EQ(x.leave_at, y.leave_at);
@@ -179,7 +181,11 @@ TEST(scenario_roundtrip, peer_options_of_carries_every_protocol_option) {
   const group_spec& seed = s.groups.front();
   protocol::peer_options expected = seed.peer;
   expected.announce_interval = s.tracker.announce_interval;
+  expected.numwant = s.tracker.numwant;  // the group asks for the tracker's
   EXPECT_TRUE(peer_options_of(seed, s.tracker) == expected);
+  const group_spec& part = s.groups.at(2);
+  ASSERT_EQ(part.name, "part");
+  EXPECT_EQ(peer_options_of(part, s.tracker).numwant, 120u);  // its own
 }
 
 }  // namespace
