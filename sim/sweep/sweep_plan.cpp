@@ -88,17 +88,14 @@ std::vector<std::string> short_names(const std::vector<varied_key>& vary) {
 
 }  // namespace
 
-std::vector<std::string> split_values(std::string_view text) {
-  std::vector<std::string> values;
+namespace {
+
+// The positions of `sep` outside quotes and brackets, then text.size(). Throws
+// sweep_error for unbalanced brackets or quotes and line breaks.
+std::vector<std::size_t> top_level_cuts(std::string_view text, char sep) {
+  std::vector<std::size_t> cuts;
   int depth = 0;
   char quote = 0;
-  std::size_t start = 0;
-  const auto add = [&](std::size_t end) {
-    const std::string_view v = trim(text.substr(start, end - start));
-    if (v.empty()) throw sweep_error(fmt::format("empty value in '{}'", text));
-    values.emplace_back(v);
-    start = end + 1;
-  };
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (quote != 0) {
@@ -109,15 +106,29 @@ std::vector<std::string> split_values(std::string_view text) {
       ++depth;
     } else if (c == ']' || c == '}') {
       if (--depth < 0) throw sweep_error(fmt::format("unbalanced '{}' in '{}'", c, text));
-    } else if (c == ',' && depth == 0) {
-      add(i);
+    } else if (c == sep && depth == 0) {
+      cuts.push_back(i);
     } else if (c == '\n' || c == '\r') {
       throw sweep_error(fmt::format("line break in '{}'", text));
     }
   }
   if (quote != 0) throw sweep_error(fmt::format("unclosed quote in '{}'", text));
   if (depth != 0) throw sweep_error(fmt::format("unclosed bracket in '{}'", text));
-  add(text.size());
+  cuts.push_back(text.size());
+  return cuts;
+}
+
+}  // namespace
+
+std::vector<std::string> split_values(std::string_view text) {
+  std::vector<std::string> values;
+  std::size_t start = 0;
+  for (const std::size_t end : top_level_cuts(text, ',')) {
+    const std::string_view v = trim(text.substr(start, end - start));
+    if (v.empty()) throw sweep_error(fmt::format("empty value in '{}'", text));
+    values.emplace_back(v);
+    start = end + 1;
+  }
   return values;
 }
 
@@ -140,36 +151,18 @@ linked_key parse_key_values(std::string_view text, Fail fail) {
   return v;
 }
 
-// The positions of the ';' outside quotes and brackets.
-std::vector<std::size_t> top_level_semicolons(std::string_view text) {
-  std::vector<std::size_t> out;
-  int depth = 0;
-  char quote = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quote != 0) {
-      if (c == quote) quote = 0;
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == '[' || c == '{') {
-      ++depth;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    } else if (c == ';' && depth == 0) {
-      out.push_back(i);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 varied_key parse_vary(std::string_view text) {
   const auto fail = [&](std::string_view why) {
     return sweep_error(fmt::format("--vary {}: {}", text, why));
   };
-  std::vector<std::size_t> cuts = top_level_semicolons(text);
-  cuts.push_back(text.size());
+  std::vector<std::size_t> cuts;
+  try {
+    cuts = top_level_cuts(text, ';');
+  } catch (const sweep_error& e) {
+    throw fail(e.what());
+  }
   std::size_t start = 0;
   varied_key v;
   for (const std::size_t cut : cuts) {
