@@ -40,8 +40,8 @@ struct linked_key {
 };
 
 struct varied_key {
-  std::string key;                  // scenario path, as for --set
-  std::vector<std::string> values;  // YAML values, as for --set
+  std::string key;                    // scenario path, as for --set
+  std::vector<std::string> values;    // YAML values, as for --set
   std::vector<linked_key> with = {};  // keys that vary in step with this one
 
   friend bool operator==(const varied_key&, const varied_key&) = default;

@@ -107,7 +107,6 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
   time_point deadline_armed = protocol::never;
   std::vector<protocol::peer_action> actions;
   std::vector<std::uint8_t> piece_buffer;
-  std::uint32_t numwant = 50;                 // of the peer's last announce (retries ask the same)
   std::vector<connection_id> upload_waiting;  // upload_turn()
   std::vector<connection_id> upload_scratch;  // its scratch
   std::chrono::milliseconds retry_delay;
@@ -267,10 +266,7 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
     links.close(d.conn);
   }
 
-  void handle(protocol::action::announce& a) {
-    if (a.event != protocol::announce_event::stopped) numwant = a.numwant;
-    send_announce(a.event);
-  }
+  void handle(protocol::action::announce& a) { send_announce(a); }
 
   void handle(protocol::action::piece_completed& p) {
     if (!piece_cb) return;
@@ -313,7 +309,9 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
     return bytes;
   }
 
-  void send_announce(protocol::announce_event event) {
+  // Sends the announce as the peer asked for it (event, numwant); a retry
+  // sends the same.
+  void send_announce(protocol::action::announce a) {
     protocol::announce_request r;
     r.info_hash = meta.info_hash;
     r.peer = id;
@@ -321,18 +319,17 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
     r.uploaded = peer.stats().uploaded;
     r.downloaded = peer.stats().downloaded;
     r.left = geometry.total_size() - bytes_had();
-    r.event = event;
-    r.numwant = event == protocol::announce_event::stopped ? 0 : numwant;
-    tracker.announce(
-        r, [self = shared_from_this(), event](parsed<protocol::announce_response> result) {
-          self->on_announce_result(event, std::move(result));
-        });
+    r.event = a.event;
+    r.numwant = a.numwant;
+    tracker.announce(r, [self = shared_from_this(), a](parsed<protocol::announce_response> result) {
+      self->on_announce_result(a, std::move(result));
+    });
   }
 
-  void on_announce_result(protocol::announce_event event,
+  void on_announce_result(protocol::action::announce a,
                           parsed<protocol::announce_response> result) {
     if (!alive) return;
-    if (event == protocol::announce_event::stopped) {
+    if (a.event == protocol::announce_event::stopped) {
       finish_stop();
       return;
     }
@@ -352,10 +349,9 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
     if (!tracker_error.empty()) {
       log(fmt::format("{} (retrying in {} s)", tracker_error, retry_delay.count() / 1000.0));
       retry_timer.expires_after(retry_delay);
-      retry_timer.async_wait(
-          [self = shared_from_this(), event](const boost::system::error_code& ec) {
-            if (!ec && self->alive && !self->stopping) self->send_announce(event);
-          });
+      retry_timer.async_wait([self = shared_from_this(), a](const boost::system::error_code& ec) {
+        if (!ec && self->alive && !self->stopping) self->send_announce(a);
+      });
       retry_delay = std::min<std::chrono::milliseconds>(retry_delay * 2, max_announce_retry);
     }
     if (announce_cb) announce_cb(status());
@@ -494,22 +490,25 @@ struct peer_host::impl : std::enable_shared_from_this<impl>, connection_events {
   // an order, every connection pulls its own blocks as the limit allows.
   bool upload_turn(connection_id c) {
     if (!peer.orders_uploads() || !up.limited()) return true;
-    std::erase_if(upload_waiting, [&](connection_id w) { return w == c || !peer.has_upload(w); });
-    upload_scratch.assign(upload_waiting.begin(), upload_waiting.end());
-    upload_scratch.push_back(c);
-    std::sort(upload_scratch.begin(), upload_scratch.end());
-    const connection_id chosen = upload_scratch[peer.choose_upload(upload_scratch, now())];
+    const connection_id chosen = *preferred_upload(c);
     if (chosen == c) return true;
     upload_waiting.push_back(c);
     poke_upload(chosen);
     return false;
   }
   void grant_upload() {
-    std::erase_if(upload_waiting, [&](connection_id w) { return !peer.has_upload(w); });
-    if (upload_waiting.empty()) return;
+    if (const auto chosen = preferred_upload(std::nullopt)) poke_upload(*chosen);
+  }
+  // The strategy's pick among the waiting connections that still have
+  // requests, and `asking` (taken off the waiting list); nothing if none.
+  std::optional<connection_id> preferred_upload(std::optional<connection_id> asking) {
+    std::erase_if(upload_waiting,
+                  [&](connection_id w) { return w == asking || !peer.has_upload(w); });
     upload_scratch.assign(upload_waiting.begin(), upload_waiting.end());
+    if (asking) upload_scratch.push_back(*asking);
+    if (upload_scratch.empty()) return std::nullopt;
     std::sort(upload_scratch.begin(), upload_scratch.end());
-    poke_upload(upload_scratch[peer.choose_upload(upload_scratch, now())]);
+    return upload_scratch[peer.choose_upload(upload_scratch, now())];
   }
   // Tells c to ask for its next block, once the current call has returned.
   void poke_upload(connection_id c) {

@@ -74,8 +74,8 @@ struct peer_host_options {
   std::chrono::milliseconds sweep_interval{1'000};  // how often timeouts are checked
   std::chrono::milliseconds announce_retry{5'000};  // first retry; doubles up to 5 min
   std::chrono::milliseconds stop_wait{3'000};       // for the "stopped" announce
-  std::optional<protocol::wire_peer_id> id;  // nullopt: "-SS0001-" + 12 random characters
-  std::uint64_t seed = 0;                    // 0: from std::random_device
+  std::optional<protocol::wire_peer_id> id;         // nullopt: "-SS0001-" + 12 random characters
+  std::uint64_t seed = 0;                           // 0: from std::random_device
   std::optional<std::chrono::steady_clock::time_point> origin;  // nullopt: construction
 };
 

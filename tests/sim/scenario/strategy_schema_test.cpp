@@ -69,8 +69,7 @@ TEST(strategy_schema, errors_name_the_place_and_list_what_exists) {
   EXPECT_EQ(error_of("groups:\n  - {name: l, choker: {policy: strict_tf}}"),
             "test.yaml:2:32: policy: unknown choker 'strict_tf' (did you mean 'strict_tft'?) "
             "(registered: " +
-                registered_chokers() +
-                "; `swarmsim strategies` lists them with their parameters)");
+                registered_chokers() + "; `swarmsim strategies` lists them with their parameters)");
   EXPECT_THAT(error_of("groups:\n  - {name: l, choker: {policy: strict_tft, slotz: 2}}"),
               HasSubstr("test.yaml:2:44: unknown key 'slotz' (did you mean 'slots'?)"));
   // A parameter of another strategy is unknown to this one.
