@@ -60,6 +60,10 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
       picker_(geometry, options.picker, seed ^ 0x9e3779b97f4a7c15ull),
       choker_(make_upload_strategy(options.choker)),
       orders_uploads_(choker_->orders_blocks()),
+      neighbours_(make_neighbour_strategy(
+          options.neighbours,
+          {options.max_connections, options.max_initiate, options.min_peers, options.numwant})),
+      limits_(checked_limits(*neighbours_, options.neighbours.name())),
       info_hash_(info_hash),
       id_(id),
       self_(self),
@@ -75,8 +79,8 @@ void peer::start(time_point now) {
 
 void peer::announce(announce_event e, time_point now) {
   last_announce_ = now;
-  if (e != announce_event::stopped) next_announce_ = now + options_.announce_interval;
-  actions_.emplace_back(action::announce{e, e == announce_event::stopped ? 0 : options_.numwant});
+  if (e != announce_event::stopped) next_announce_ = now + announce_gap(options_.announce_interval);
+  actions_.emplace_back(action::announce{e, e == announce_event::stopped ? 0 : limits_.numwant});
 }
 
 void peer::stop(time_point now) {
@@ -578,7 +582,7 @@ void peer::on_deadline(time_point now) {
         send(s, msg::keep_alive{});
       }
   }
-  if (now >= next_announce_ || (num_open_ + num_pending_connects_ < options_.min_peers &&
+  if (now >= next_announce_ || (num_open_ + num_pending_connects_ < limits_.min_peers &&
                                 now - last_announce_ >= min_announce_gap_))
     announce(announce_event::none, now);
 }

@@ -74,6 +74,7 @@
 #include "protocol/bitfield.hpp"
 #include "protocol/choker.hpp"
 #include "protocol/message.hpp"
+#include "protocol/neighbour_strategy.hpp"
 #include "protocol/piece_blame.hpp"
 #include "protocol/piece_picker.hpp"
 #include "protocol/session.hpp"
@@ -144,6 +145,10 @@ enum class request_queue : std::uint8_t {
 struct peer_options {
   picker_options picker;
   choker_options choker;
+  // How many connections, whom to drop, how often to announce
+  // (protocol/neighbour_strategy.hpp): mainline follows max_connections,
+  // max_initiate, min_peers and numwant below; others start from them.
+  strategy_ref neighbours{&mainline_neighbours_info(), {}};
   std::uint32_t pipeline_depth = 5;  // outstanding requests per connection (mainline)
   request_queue queue = request_queue::fixed;
   // request_queue::adaptive: seconds of the connection's download rate to keep
@@ -330,6 +335,9 @@ class peer {
 
   // --- introspection ---
   const piece_picker& picker() const { return picker_; }
+  // The neighbour strategy's limits (max_connections, max_initiate, min_peers,
+  // numwant), fixed for the peer's life.
+  const neighbour_limits& limits() const { return limits_; }
   const bitfield& have() const { return picker_.have_bits(); }
   bool is_seed() const { return picker_.is_seed(); }
   const peer_stats& stats() const { return stats_; }
@@ -353,7 +361,7 @@ class peer {
     return s.id == c && s.open ? &s : nullptr;
   }
   // A dense index of connection `c`, for a driver's own per-connection arrays:
-  // 1. at most max_connections (open connections, plus one that make_room
+  // 1. at most limits().max_connections (open connections, plus one that make_room
   //    closed for the newest: see on_connected);
   // 2. unique among the open connections and that closed one;
   // 3. given to a later connection once `c` has closed and a later on_connected
@@ -468,6 +476,8 @@ class peer {
   void close_inactive(time_point now);
   void make_room(time_point now);
   const session* idle_victim(time_point now) const;
+  // The neighbour strategy's gap to the next regular announce, checked (rule 7).
+  duration announce_gap(duration tracker_interval) const;
   bool has_open_session(endpoint remote) const;
   void protocol_error(session& s, disconnect_reason why, time_point now);
   bool super_seeding() const {
@@ -554,8 +564,10 @@ class peer {
   time_point next_upkeep_ = never;   // close_inactive, connect_more, keep-alives
   peer_options options_;
   piece_picker picker_;
-  std::unique_ptr<upload_strategy> choker_;  // options_.choker.policy
-  bool orders_uploads_ = false;              // choker_->orders_blocks()
+  std::unique_ptr<upload_strategy> choker_;         // options_.choker.policy
+  bool orders_uploads_ = false;                     // choker_->orders_blocks()
+  std::unique_ptr<neighbour_strategy> neighbours_;  // options_.neighbours
+  neighbour_limits limits_;                         // neighbours_->limits(), checked
   sha1_hash info_hash_;
   wire_peer_id id_;
   endpoint self_;
@@ -571,6 +583,7 @@ class peer {
   std::unordered_map<std::uint64_t, time_point> last_closed_;
   std::vector<choke_candidate> choke_scratch_;
   std::vector<serve_candidate> serve_scratch_;
+  mutable std::vector<drop_candidate> drop_scratch_;
   // piece_check::by_driver: the pieces awaiting their check, who sent which
   // block, the remotes' proven corruptions, and those banned for them.
   bitfield checking_;

@@ -2,9 +2,12 @@
 // for one), closing them, turning them over when idle, and the address list the
 // tracker fills (peer.hpp, invariants 1, 5 and 7).
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <stdexcept>
 #include <utility>
 
 #include "protocol/peer.hpp"
@@ -18,7 +21,7 @@ std::uint64_t key_of(endpoint e) {
 }  // namespace
 
 bool peer::can_accept(time_point now) const {
-  return !stopped_ && (num_open_ < options_.max_connections || idle_victim(now));
+  return !stopped_ && (num_open_ < limits_.max_connections || idle_victim(now));
 }
 
 std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, time_point now) {
@@ -27,7 +30,7 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
   // only when it drains the actions, after taking the new connection's id.
   if (num_closed_ > 0) compact_sessions();
   if (outgoing && num_pending_connects_ > 0) --num_pending_connects_;
-  if (!outgoing && !stopped_ && num_open_ >= options_.max_connections && remote != self_ &&
+  if (!outgoing && !stopped_ && num_open_ >= limits_.max_connections && remote != self_ &&
       std::find(connected_to_.begin(), connected_to_.end(), remote) == connected_to_.end())
     make_room(now);  // may change connected_to_
   if (!outgoing && options_.max_connections_per_address > 0) {
@@ -45,7 +48,7 @@ std::optional<connection_id> peer::on_connected(endpoint remote, bool outgoing, 
   // than reuse an id. Slots need no check: open sessions < max_connections,
   // plus at most the one make_room closed, so slot <= max_connections.
   const bool ids_used = next_serial_ == std::numeric_limits<std::uint32_t>::max();
-  if (stopped_ || num_open_ >= options_.max_connections || remote == self_ || ids_used) {
+  if (stopped_ || num_open_ >= limits_.max_connections || remote == self_ || ids_used) {
     if (outgoing && known != connected_to_.end()) connected_to_.erase(known);
     return std::nullopt;
   }
@@ -87,21 +90,38 @@ bool peer::has_open_session(endpoint remote) const {
                              [&](const session& s) { return s.open && s.remote == remote; });
 }
 
-// The connection make_room closes: one demoted for holding a seed slot without
-// asking (choker rule 10), else one on which neither side is interested, open
-// for a rechoke interval at least; idle longest first; nullptr if none.
+// The connection make_room closes, as the neighbour strategy chooses among
+// those open for a rechoke interval at least and idle: demoted for holding a
+// seed slot without asking (choker rule 10), or neither side interested;
+// nullptr if none.
 const session* peer::idle_victim(time_point now) const {
-  const session* victim = nullptr;
+  drop_scratch_.clear();
   for (const auto& s : all_sessions()) {
     if (!s.open || s.state != session_state::active ||
         now - s.connected_at < options_.choker.rechoke_interval)
       continue;
     if (!s.idled && (s.am_interested || s.peer_interested)) continue;
-    if (!victim || (s.idled && !victim->idled) ||
-        (s.idled == victim->idled && s.interest_seen < victim->interest_seen))
-      victim = &s;
+    drop_scratch_.push_back(drop_candidate{s.id, s.idled, s.connected_at, s.interest_seen});
   }
-  return victim;
+  if (drop_scratch_.empty()) return nullptr;
+  const auto i = neighbours_->drop_for_incoming(drop_scratch_, now);
+  if (!i) return nullptr;
+  if (*i >= drop_scratch_.size())
+    throw std::logic_error(fmt::format(
+        "neighbour strategy '{}' chose connection {} of {} to drop (neighbour_strategy.hpp "
+        "rule 7)",
+        options_.neighbours.name(), *i, drop_scratch_.size()));
+  return find(drop_scratch_[*i].conn);
+}
+
+duration peer::announce_gap(duration tracker_interval) const {
+  const duration gap = neighbours_->announce_interval(tracker_interval, min_announce_gap_);
+  if (gap <= duration::zero() || (gap < min_announce_gap_ && gap != tracker_interval))
+    throw std::logic_error(
+        fmt::format("neighbour strategy '{}' asked to announce {} s apart, under the tracker's "
+                    "min interval of {} s (neighbour_strategy.hpp rule 7)",
+                    options_.neighbours.name(), to_seconds(gap), to_seconds(min_announce_gap_)));
+  return gap;
 }
 
 void peer::make_room(time_point now) {
@@ -205,7 +225,7 @@ void peer::on_tracker_response(const announce_response& r, time_point now) {
   if (r.min_interval.count() > 0) min_announce_gap_ = r.min_interval;
   if (r.interval.count() > 0) {
     options_.announce_interval = r.interval;
-    next_announce_ = std::min(next_announce_, now + r.interval);
+    next_announce_ = std::min(next_announce_, now + announce_gap(r.interval));
   }
   for (const auto& e : r.peers) {
     if (e.address == self_) continue;
@@ -224,8 +244,8 @@ void peer::connect_more(time_point now) {
   if (stopped_) return;
   // From the back (the newest addresses); one closed too recently stays for later.
   for (std::size_t i = candidates_.size();
-       i > 0 && num_outgoing_ + num_pending_connects_ < options_.max_initiate &&
-       num_open_ + num_pending_connects_ < options_.max_connections;) {
+       i > 0 && num_outgoing_ + num_pending_connects_ < limits_.max_initiate &&
+       num_open_ + num_pending_connects_ < limits_.max_connections;) {
     --i;
     const endpoint e = candidates_[i];
     if (std::find(connected_to_.begin(), connected_to_.end(), e) == connected_to_.end()) {

@@ -43,9 +43,9 @@ void peer::check_invariants() const {
 
 // The table behind sessions(): slots, ids and counters (see sessions_).
 void peer::check_session_table() const {
-  require(sessions_.size() <= std::size_t{options_.max_connections} + 1,
+  require(sessions_.size() <= std::size_t{limits_.max_connections} + 1,
           "peer session table: {} slots for at most {} connections", sessions_.size(),
-          options_.max_connections);
+          limits_.max_connections);
   std::vector<std::uint8_t> seen(sessions_.size(), 0);
   std::size_t open = 0, closed = 0, outgoing = 0;
   const session* previous = nullptr;
@@ -77,8 +77,8 @@ void peer::check_session_table() const {
   require(open == num_open_ && closed == num_closed_ && outgoing == num_outgoing_,
           "peer session table: {} open, {} closed, {} outgoing; counted {}, {}, {}", open, closed,
           outgoing, num_open_, num_closed_, num_outgoing_);
-  require(num_open_ <= options_.max_connections,
-          "peer invariant 5: {} connections open, at most {}", num_open_, options_.max_connections);
+  require(num_open_ <= limits_.max_connections, "peer invariant 5: {} connections open, at most {}",
+          num_open_, limits_.max_connections);
   std::vector<endpoint> connected = connected_to_;
   std::sort(connected.begin(), connected.end());
   const auto twice = std::adjacent_find(connected.begin(), connected.end());

@@ -1,7 +1,10 @@
 #include "protocol/piece_picker.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
+#include <stdexcept>
 
 namespace swarmsim::protocol {
 
@@ -25,18 +28,28 @@ std::uint64_t low_bits(std::uint32_t n) {
   return n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
 }
 
+std::unique_ptr<piece_strategy> make_piece_strategy(const strategy_ref& policy) {
+  if (!policy.info || !policy.info->make_picker)
+    throw std::invalid_argument(
+        fmt::format("piece picker: '{}' is not a registered picker strategy", policy.name()));
+  return policy.info->make_picker(policy.params);
+}
+
 }  // namespace
 
 piece_picker::piece_picker(const torrent_geometry& geometry, picker_options options,
                            std::uint64_t seed)
     : geometry_(geometry),
       options_(options),
+      strategy_(make_piece_strategy(options_.policy)),
+      order_(strategy_->order()),
+      seed_finishes_own_(strategy_->seed_finishes_own()),
       rng_state_(seed),
       num_pieces_(geometry.num_pieces()),
       blocks_per_piece_(geometry.blocks_per_piece()),
       last_piece_blocks_(geometry.blocks_in_piece(piece_index{geometry.num_pieces() - 1})),
       mask_words_((geometry.blocks_per_piece() + 63) / 64),
-      use_bands_(options.policy != pick_policy::sequential),
+      use_bands_(order_ != piece_order::none),
       entries_(geometry.num_pieces()),
       have_(geometry.num_pieces()),
       wanted_(geometry.num_pieces(), true),
@@ -192,7 +205,7 @@ void piece_picker::dec_all() {
   if (!use_bands_ || dirty_) return;
   if (lost) {
     dirty_ = true;
-  } else if (options_.policy == pick_policy::rarest_first) {
+  } else if (order_ == piece_order::availability) {
     // Every piece in the bands dropped by one unless band 1 held count 0.
     if (band_base_ > 0) {
       --band_base_;
@@ -266,14 +279,14 @@ void piece_picker::dec_availability(piece_index piece) {
 std::uint32_t piece_picker::band_of(const piece_entry& e) const {
   if (!(e.flags & flag_wanted)) return 0;
   if (e.count == 0 && uniform_ + seeds_ == 0) return 0;
-  if (options_.policy != pick_policy::rarest_first) return 1;
+  if (order_ != piece_order::availability) return 1;
   return e.count - band_base_ + 1;
 }
 
 std::uint32_t piece_picker::target_band(const piece_entry& e) {
   if (!(e.flags & flag_wanted)) return 0;
   if (e.count == 0 && uniform_ + seeds_ == 0) return 0;
-  if (options_.policy != pick_policy::rarest_first) return 1;
+  if (order_ != piece_order::availability) return 1;
   if (e.count < band_base_) {
     // A new rarest band: open empty bands below the current band 1.
     bands_.insert(bands_.begin() + 1, band_base_ - e.count, std::vector<piece_index>{});
@@ -314,7 +327,7 @@ void piece_picker::move_piece(std::uint32_t p, std::uint32_t from, std::uint32_t
 
 void piece_picker::rebuild_order() {
   const bool base_positive = uniform_ + seeds_ > 0;
-  const bool rarest = options_.policy == pick_policy::rarest_first;
+  const bool rarest = order_ == piece_order::availability;
   const std::uint32_t listed = static_cast<std::uint32_t>(missing_order_.size());
   slots_.resize(listed);
   // Pass 1, over the missing pieces in their fixed random order: drop the pieces
@@ -516,13 +529,8 @@ std::uint32_t piece_picker::pick(const bitfield& peer_has, std::uint32_t max_blo
       pick_partial(s);
       if (s.done()) return s.n;
     }
-    if (options_.policy == pick_policy::sequential)
-      pick_sequential(s);
-    else if (options_.policy == pick_policy::rarest_first &&
-             have_.count() < options_.random_first_pieces)
-      pick_random_first(s);
-    else
-      pick_ordered(s);
+    piece_request request(*this, s);
+    strategy_->pick(request);
   }
   if (!s.done() && in_endgame()) pick_endgame(s);
   return s.n;
@@ -564,8 +572,8 @@ void piece_picker::take_blocks(pick_state& s, std::uint32_t p) {
 }
 
 void piece_picker::pick_partial(pick_state& s) {
-  // Mainline: from a seed, only the pieces started from a seed (rarest_first).
-  const bool seed_only = s.seed && options_.policy == pick_policy::rarest_first;
+  // Mainline: from a seed, only the pieces started from a seed.
+  const bool seed_only = s.seed && seed_finishes_own_;
   std::size_t i = 0;
   while (i < partial_.size()) {
     const download_record& rec = records_[partial_[i]];
@@ -675,13 +683,15 @@ void piece_picker::pick_by_bits(pick_state& s) {
   }
 }
 
-void piece_picker::pick_sequential(pick_state& s) {
+void piece_picker::pick_lowest(pick_state& s, std::uint32_t from) {
   const auto wanted = wanted_.words();
   const auto peer = s.peer.words();
   while (sequential_word_ < wanted.size() && wanted[sequential_word_] == 0)
     ++sequential_word_;
-  for (std::size_t w = sequential_word_; w < wanted.size(); ++w) {
+  const std::size_t first = std::max<std::size_t>(sequential_word_, from / 64);
+  for (std::size_t w = first; w < wanted.size(); ++w) {
     std::uint64_t bits = wanted[w] & (s.seed ? ~std::uint64_t{0} : peer[w]);
+    if (w == from / 64) bits &= ~low_bits(from % 64);
     while (bits != 0) {
       const auto p = static_cast<std::uint32_t>(w * 64 + std::countr_zero(bits));
       bits &= bits - 1;

@@ -38,27 +38,28 @@
 //    partial_, every record in active_.
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
 
 #include "protocol/bitfield.hpp"
+#include "protocol/piece_strategy.hpp"
+#include "protocol/strategy.hpp"
 #include "protocol/torrent_geometry.hpp"
 #include "protocol/types.hpp"
 
 namespace swarmsim::protocol {
 
-enum class pick_policy : std::uint8_t {
-  rarest_first,  // lowest availability first, random among equals (BEP 3, mainline)
-  sequential,    // lowest piece index first (streaming clients)
-  random,        // uniformly random among wanted pieces
-};
-
 struct picker_options {
-  pick_policy policy = pick_policy::rarest_first;
+  // Which new pieces to start (protocol/piece_strategy.hpp): rarest_first
+  // (lowest availability first, random among equals; BEP 3, mainline),
+  // sequential (lowest index first; streaming clients), random, or a
+  // registered strategy.
+  strategy_ref policy{&rarest_first_picker_info(), {}};
   // Until we have this many pieces, pick pieces at random (mainline's
   // rarest_first_cutoff, libtorrent's initial_picker_threshold: 4). 0 disables.
-  // Applies to rarest_first only.
+  // Strategies read it as piece_request::starting(); rarest_first follows it.
   std::uint32_t random_first_pieces = 4;
   // Finish pieces already started before starting new ones (strict priority,
   // Cohen 2003). With rarest_first, a seed is asked only to finish pieces
@@ -77,6 +78,8 @@ struct picker_options {
 
 // Who requested a block: the local peer's connection id.
 using requester = connection_id;
+
+class piece_picker;
 
 class piece_picker {
  public:
@@ -128,8 +131,9 @@ class piece_picker {
   // marks them requested by `who`, and returns how many were appended.
   // Order: blocks of partial pieces the peer has (finish_started_first; from a
   // seed under rarest_first only pieces started from a seed), then new
-  // pieces by policy (the first random_first_pieces at random; pieces no counted
-  // peer has come last), then, in endgame, duplicates of blocks others requested
+  // pieces as the strategy chooses (piece_strategy.hpp; rarest_first: the first
+  // random_first_pieces at random, then by availability, pieces no counted peer
+  // has last), then, in endgame, duplicates of blocks others requested
   // (fewest requesters first). A peer_has with every bit set (a seed) skips the
   // per-piece test; one of the wrong size gets nothing.
   std::uint32_t pick(const bitfield& peer_has, std::uint32_t max_blocks, requester who,
@@ -171,9 +175,9 @@ class piece_picker {
   std::uint32_t num_downloading_pieces() const {
     return static_cast<std::uint32_t>(active_.size());
   }
-  // The wanted pieces some connected peer has, in the order pick() considers new
-  // pieces (rarest_first: availability ascending, random among equals; random:
-  // shuffled; sequential: by index). Rebuilds a dirty order. Valid until the next
+  // The wanted pieces some connected peer has, in the order the strategy keeps
+  // (piece_order::availability: ascending, random among equals; shuffled;
+  // none: by index). Rebuilds a dirty order. Valid until the next
   // non-const call.
   std::span<const piece_index> pick_order();
   // Every outstanding request as (block, requester), endgame duplicates
@@ -193,6 +197,7 @@ class piece_picker {
   }
 
  private:
+  friend class piece_request;
   static constexpr std::uint32_t npos = 0xffffffffu;
   static constexpr std::uint8_t flag_wanted = 1;  // missing, with a free block
   static constexpr std::uint8_t flag_have = 2;
@@ -290,8 +295,8 @@ class piece_picker {
   void pick_partial(pick_state& s);
   void pick_ordered(pick_state& s);
   void pick_by_bits(pick_state& s);
-  void pick_sequential(pick_state& s);
   void pick_random_first(pick_state& s);
+  void pick_lowest(pick_state& s, std::uint32_t from);
   void pick_endgame(pick_state& s);
   void build_endgame_index();
   // A block of record r went from `from` to `to` requesters (0: free or received).
@@ -299,12 +304,15 @@ class piece_picker {
 
   torrent_geometry geometry_;
   picker_options options_;
+  std::unique_ptr<piece_strategy> strategy_;  // options_.policy
+  piece_order order_;                         // strategy_->order()
+  bool seed_finishes_own_;                    // strategy_->seed_finishes_own()
   std::uint64_t rng_state_;
   std::uint32_t num_pieces_;
   std::uint32_t blocks_per_piece_;
   std::uint32_t last_piece_blocks_;
   std::uint32_t mask_words_;  // free-mask words per download record
-  bool use_bands_;            // rarest_first or random
+  bool use_bands_;            // order_ != none
   bool dirty_ = true;         // bands_ and entries_[].pos need a rebuild
 
   std::vector<piece_entry> entries_;
@@ -316,7 +324,7 @@ class piece_picker {
   std::uint32_t sequential_word_ = 0;  // wanted_ words before this one are zero
 
   std::vector<std::vector<piece_index>> bands_;  // bands_[0] stays empty
-  std::uint32_t band_base_ = 0;                  // count of the pieces in band 1 (rarest_first)
+  std::uint32_t band_base_ = 0;                  // count of the pieces in band 1 (availability)
   std::uint32_t in_order_ = 0;                   // pieces in bands 1..
   std::vector<piece_index*> band_data_;          // rebuild scratch
   // Every missing piece, perhaps some we have, in a fixed random order: the
@@ -342,6 +350,49 @@ class piece_picker {
 
   std::vector<std::uint32_t> scratch_;
   std::vector<piece_index> order_copy_;  // pick_order()'s result
+};
+
+// One pick() as a piece strategy sees it (piece_strategy.hpp rules 1, 2 and 6):
+// what it may read, and the calls that hand out blocks.
+class piece_request {
+ public:
+  std::uint32_t num_pieces() const { return picker_.num_pieces_; }
+  std::uint32_t num_have() const { return picker_.have_.count(); }
+  bool have(piece_index p) const { return picker_.have(p); }
+  // We lack p and a block of it is free.
+  bool wanted(piece_index p) const {
+    return p.value() < picker_.num_pieces_ && picker_.wanted_.test(p.value());
+  }
+  bool remote_has(piece_index p) const {
+    return state_.seed || (p.value() < picker_.num_pieces_ && state_.peer.test(p.value()));
+  }
+  bool remote_is_seed() const { return state_.seed; }
+  // wanted(p) and remote_has(p): take(p) would hand out blocks of it.
+  bool startable(piece_index p) const { return wanted(p) && remote_has(p); }
+  std::uint32_t availability(piece_index p) const { return picker_.availability(p); }
+  // Fewer pieces had than picker_options::random_first_pieces.
+  bool starting() const { return picker_.have_.count() < picker_.options_.random_first_pieces; }
+  // A number in [0, n) from the picker's generator (n > 0).
+  std::uint32_t random_below(std::uint32_t n) { return picker_.random_below(n); }
+  bool full() const { return state_.done(); }
+  // Blocks the request may still hand out.
+  std::uint32_t room() const { return state_.max - state_.n; }
+
+  // Hands out p's free blocks (up to room()). Throws std::logic_error unless
+  // startable(p) (rule 6).
+  void take(piece_index p);
+  // The picker's walks (rule 2): the order it keeps (throws with
+  // piece_order::none), the lowest index from `from` on, uniformly at random.
+  void take_in_order();
+  void take_lowest(piece_index from = piece_index{0});
+  void take_random();
+
+ private:
+  friend class piece_picker;
+  piece_request(piece_picker& picker, piece_picker::pick_state& state)
+      : picker_(picker), state_(state) {}
+  piece_picker& picker_;
+  piece_picker::pick_state& state_;
 };
 
 }  // namespace swarmsim::protocol

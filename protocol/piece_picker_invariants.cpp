@@ -161,7 +161,7 @@ void piece_picker::check_pieces() const {
   }
   require(zeros == zero_counts_, "piece_picker: {} pieces count 0, zero_counts_ {}", zeros,
           zero_counts_);
-  if (options_.policy == pick_policy::sequential) {
+  if (order_ == piece_order::none) {
     const auto words = wanted_.words();
     for (std::size_t w = 0; w < std::min<std::size_t>(sequential_word_, words.size()); ++w)
       require(words[w] == 0,
@@ -190,7 +190,7 @@ void piece_picker::check_bands() const {
           bands_.empty() ? 0 : bands_[0].size());
   std::fill(seen.begin(), seen.end(), 0);
   std::size_t in_bands = 0;
-  const bool rarest = options_.policy == pick_policy::rarest_first;
+  const bool rarest = order_ == piece_order::availability;
   for (std::size_t b = 1; b < bands_.size(); ++b) {
     for (std::size_t i = 0; i < bands_[b].size(); ++i) {
       const std::uint32_t p = bands_[b][i].value();

@@ -12,6 +12,10 @@ std::string_view to_string(strategy_kind k) {
   switch (k) {
     case strategy_kind::choker:
       return "choker";
+    case strategy_kind::picker:
+      return "picker";
+    case strategy_kind::neighbours:
+      return "neighbours";
   }
   return "unknown";
 }

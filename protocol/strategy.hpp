@@ -3,7 +3,10 @@
 // an interface with a written contract, registered by name with its parameters.
 //
 // 1. A kind of strategy is one decision: the choker (upload allocation: which
-//    remotes to unchoke; protocol/upload_strategy.hpp). A kind's strategies are
+//    remotes to unchoke; protocol/upload_strategy.hpp), the picker (which
+//    pieces to start; protocol/piece_strategy.hpp) and the neighbours (how many
+//    connections, whom to ask for and whom to drop;
+//    protocol/neighbour_strategy.hpp). A kind's strategies are
 //    interchangeable: protocol::peer holds one of each kind and calls only the
 //    interface.
 // 2. A strategy is described by a strategy_info: its kind, a name unique within
@@ -31,7 +34,7 @@
 
 namespace swarmsim::protocol {
 
-enum class strategy_kind : std::uint8_t { choker };
+enum class strategy_kind : std::uint8_t { choker, picker, neighbours };
 std::string_view to_string(strategy_kind k);
 
 enum class param_type : std::uint8_t { whole, number, fraction, rate, duration, boolean };
@@ -75,8 +78,15 @@ struct choker_options;
 class upload_strategy;
 using upload_factory = std::unique_ptr<upload_strategy> (*)(const choker_options& options,
                                                             const strategy_params& params);
+class piece_strategy;
+using piece_factory = std::unique_ptr<piece_strategy> (*)(const strategy_params& params);
+struct neighbour_options;
+class neighbour_strategy;
+using neighbour_factory = std::unique_ptr<neighbour_strategy> (*)(const neighbour_options& options,
+                                                                  const strategy_params& params);
 
-// Rule 2. A choker has make_upload set.
+// Rule 2. A choker has make_upload set, a picker make_picker, a neighbour
+// policy make_neighbours.
 struct strategy_info {
   strategy_kind kind = strategy_kind::choker;
   std::string name;
@@ -84,6 +94,8 @@ struct strategy_info {
   std::string source;
   std::vector<param_spec> params;
   upload_factory make_upload = nullptr;
+  piece_factory make_picker = nullptr;
+  neighbour_factory make_neighbours = nullptr;
 
   const param_spec* param(std::string_view n) const;
 };

@@ -2,7 +2,9 @@
 // The strategies a program knows, by kind and name (protocol/strategy.hpp).
 //
 // 1. builtin_strategies() holds the strategies of protocol/: the choker
-//    "mainline" (protocol/choker.hpp).
+//    "mainline" (protocol/choker.hpp), the pickers "rarest_first",
+//    "sequential" and "random" (protocol/piece_strategy.hpp) and the neighbour
+//    policy "mainline" (protocol/neighbour_strategy.hpp).
 // 2. A program adds its own (the example strategies of strategies/ are added by
 //    the simulator's catalogue, sim/scenario/strategy_catalog.hpp) before it
 //    reads a scenario; a name is unique within its kind.
@@ -19,7 +21,8 @@ namespace swarmsim::protocol {
 class strategy_registry {
  public:
   // Throws std::invalid_argument if the kind already has a strategy of that
-  // name, or the info lacks its kind's factory.
+  // name, the name is not lower-case letters, digits and '_' (a scenario key
+  // and a command-line word), or the info lacks its kind's factory.
   void add(const strategy_info& info);
   const strategy_info* find(strategy_kind kind, std::string_view name) const;
   // The names of a kind, in the order they were added.

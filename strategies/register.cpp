@@ -2,6 +2,7 @@
 
 #include "strategies/bittyrant/bittyrant.hpp"
 #include "strategies/fairtorrent/fairtorrent.hpp"
+#include "strategies/large_view/large_view.hpp"
 #include "strategies/propshare/propshare.hpp"
 #include "strategies/strict_tft/strict_tft.hpp"
 
@@ -12,6 +13,7 @@ void register_all(protocol::strategy_registry& registry) {
   registry.add(bittyrant_info());
   registry.add(propshare_info());
   registry.add(fairtorrent_info());
+  registry.add(large_view_info());
 }
 
 }  // namespace swarmsim::strategies

@@ -6,6 +6,7 @@ protocol::peer_options peer_options_of(const group_spec& g, const tracker_spec& 
                                        protocol::peer_options o) {
   o.picker = g.peer.picker;
   o.choker = g.peer.choker;
+  o.neighbours = g.peer.neighbours;
   if (g.upload_cap && *g.upload_cap <= 0) {
     o.choker.upload_slots = 0;  // a free-rider unchokes nobody, whatever its strategy
     o.choker.optimistic_slots = 0;

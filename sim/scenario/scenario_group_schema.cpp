@@ -283,8 +283,8 @@ constexpr std::array<field<abort_spec>, 2> abort_table{{
     plain<frequency, &abort_spec::rate>("rate"),
 }};
 
-constexpr std::array<field<protocol::picker_options>, 5> picker_table{{
-    plain<named<policy_names>, &protocol::picker_options::policy>("policy"),
+// Beside `policy` and the strategy's parameters (read_with_policy).
+constexpr std::array<field<protocol::picker_options>, 4> picker_table{{
     plain<whole<>, &protocol::picker_options::random_first_pieces>("random_first_pieces"),
     plain<boolean, &protocol::picker_options::finish_started_first>("finish_started_first"),
     plain<boolean, &protocol::picker_options::endgame>("endgame"),
@@ -323,36 +323,41 @@ constexpr std::array<field<choker_options>, 12> choker_table{{
     plain<boolean, &choker_options::super_seeding>("super_seeding"),
 }};
 
-// A group's map field read with `table`, remembering where each of its fields
-// was given as "<key>.<field>".
+// A map that names a strategy: the strategy named by `policy` says which
+// parameters it may hold beside the kind's common options in `table`
+// (sim/scenario/strategy_schema.hpp).
 template <typename T, std::size_t N>
-void read_nested(const loader& l, const located& at, const std::array<field<T>, N>& table,
-                 std::string_view expected, T& out, group_draft& g) {
-  const map_view m = read_map(l, at, table, expected, out);
-  for (const auto& [name, value] : m.fields())
-    g.origins.insert_or_assign(fmt::format("{}.{}", at.key(), name), value);
-}
-
-// The choker map: the strategy named by `policy` says which parameters it may
-// hold beside the common options (sim/scenario/strategy_schema.hpp).
-void read_choker(const loader& l, const located& at, group_draft& g) {
-  choker_options& c = g.spec.peer.choker;
-  const protocol::strategy_info& info =
-      read_policy(l, at, protocol::strategy_kind::choker, *c.policy.info);
-  std::vector<std::string_view> keys = keys_of(choker_table);
+void read_with_policy(const loader& l, const located& at, protocol::strategy_kind kind,
+                      const std::array<field<T>, N>& table, T& options,
+                      protocol::strategy_ref& policy, std::string_view expected, group_draft& g) {
+  const protocol::strategy_info& info = read_policy(l, at, kind, *policy.info);
+  std::vector<std::string_view> keys = keys_of(table);
   keys.push_back("policy");
   for (const auto& p : info.params)
     keys.push_back(p.name);
-  const map_view m(l, at, keys, "a map of choker options");
-  read_fields(l, m, choker_table, c);
-  read_params(l, m, info, c.policy);
+  const map_view m(l, at, keys, expected);
+  read_fields(l, m, table, options);
+  read_params(l, m, info, policy);
   for (const auto& [name, value] : m.fields())
     g.origins.insert_or_assign(fmt::format("{}.{}", at.key(), name), value);
 }
 
+template <typename T, std::size_t N>
+void write_with_policy(YAML::Emitter& out, std::string_view k, const protocol::strategy_ref& policy,
+                       const std::array<field<T>, N>& table, const T& options) {
+  out << YAML::Key << std::string(k) << YAML::Value << YAML::Block << YAML::BeginMap;
+  write_policy(out, policy);
+  write_fields(out, table, options);
+  out << YAML::EndMap;
+}
+
+// The neighbour policy has no common options of its own: max_connections and
+// the others are group fields, which it starts from.
+constexpr std::array<field<protocol::peer_options>, 0> neighbours_table{};
+
 // ---- the table ----------------------------------------------------------------------
 
-constexpr std::array<group_field, 24> group_table{{
+constexpr std::array<group_field, 25> group_table{{
     plain<text, &group_spec::name, group_draft>("name"),
     plain<whole<>, &group_spec::count, group_draft>("count"),
     // Shorthand for content: seed = all, leecher = none; read, never written.
@@ -447,17 +452,30 @@ constexpr std::array<group_field, 24> group_table{{
      }},
     {"picker",
      [](const reading& r, const located& v, group_draft& g) {
-       read_nested(r.l, v, picker_table, "a map of piece picker options", g.spec.peer.picker, g);
+       auto& p = g.spec.peer.picker;
+       read_with_policy(r.l, v, protocol::strategy_kind::picker, picker_table, p, p.policy,
+                        "a map of piece picker options", g);
      },
      [](YAML::Emitter& out, std::string_view k, const group_spec& g) {
-       write_map(out, k, picker_table, g.peer.picker);
+       write_with_policy(out, k, g.peer.picker.policy, picker_table, g.peer.picker);
      }},
-    {"choker", [](const reading& r, const located& v, group_draft& g) { read_choker(r.l, v, g); },
+    {"choker",
+     [](const reading& r, const located& v, group_draft& g) {
+       auto& c = g.spec.peer.choker;
+       read_with_policy(r.l, v, protocol::strategy_kind::choker, choker_table, c, c.policy,
+                        "a map of choker options", g);
+     },
      [](YAML::Emitter& out, std::string_view k, const group_spec& g) {
-       out << YAML::Key << std::string(k) << YAML::Value << YAML::Block << YAML::BeginMap;
-       write_policy(out, g.peer.choker.policy);
-       write_fields(out, choker_table, g.peer.choker);
-       out << YAML::EndMap;
+       write_with_policy(out, k, g.peer.choker.policy, choker_table, g.peer.choker);
+     }},
+    {"neighbours",
+     [](const reading& r, const located& v, group_draft& g) {
+       auto& p = g.spec.peer;
+       read_with_policy(r.l, v, protocol::strategy_kind::neighbours, neighbours_table, p,
+                        p.neighbours, "a map {policy, ...}", g);
+     },
+     [](YAML::Emitter& out, std::string_view k, const group_spec& g) {
+       write_with_policy(out, k, g.peer.neighbours, neighbours_table, g.peer);
      }},
     peer<whole<1>, &protocol::peer_options::pipeline_depth>("pipeline_depth"),
     peer<whole<1, protocol::peer_options::max_connections_limit>,

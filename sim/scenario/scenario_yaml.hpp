@@ -77,11 +77,6 @@ inline constexpr std::array<enum_name<after_completion_kind>, 2> after_completio
     {"stay", after_completion_kind::stay},
     {"leave", after_completion_kind::leave},
 }};
-inline constexpr std::array<enum_name<protocol::pick_policy>, 3> policy_names{{
-    {"rarest_first", protocol::pick_policy::rarest_first},
-    {"sequential", protocol::pick_policy::sequential},
-    {"random", protocol::pick_policy::random},
-}};
 inline constexpr std::array<enum_name<protocol::seed_choking>, 2> seed_mode_names{{
     {"round_robin", protocol::seed_choking::round_robin},
     {"fastest_upload", protocol::seed_choking::fastest_upload},

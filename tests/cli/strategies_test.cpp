@@ -32,9 +32,15 @@ TEST_F(cli_strategies, lists_every_strategy_with_its_parameters) {
   EXPECT_EQ(one.status, 0);
   EXPECT_THAT(one.out, StartsWith("choker strict_tft\n"));
   EXPECT_THAT(one.out, Not(HasSubstr("mainline\n")));
+  EXPECT_THAT(all.out, HasSubstr("picker rarest_first\n"));
+  EXPECT_THAT(all.out, HasSubstr("neighbours large_view\n"));
+  const outcome kind = swarmsim({"strategies", "picker"});
+  EXPECT_EQ(kind.status, 0);
+  EXPECT_THAT(kind.out, HasSubstr("picker sequential\n"));
+  EXPECT_THAT(kind.out, Not(HasSubstr("choker ")));
   const outcome none = swarmsim({"strategies", "nope"});
   EXPECT_EQ(none.status, 2);
-  EXPECT_THAT(none.err, HasSubstr("no strategy named 'nope'"));
+  EXPECT_THAT(none.err, HasSubstr("no strategy or kind named 'nope'"));
 }
 
 // The example scenario runs, and the strict group's choker is the one that
@@ -125,6 +131,40 @@ simulation: {seed: 1, time_limit: 8s}
   EXPECT_GT(by_leechers, 1u << 20);
 }
 
+// A group names a strategy of each kind; the run takes them (the resolved
+// scenario names them and the results move), in simulation and over sockets.
+TEST_F(cli_strategies, a_scenario_names_a_picker_and_a_neighbour_policy) {
+  const auto scenario = [&](const std::string& picker, const std::string& neighbours) {
+    file("kinds.yaml", fmt::format(R"(name: kinds
+torrent: {{size: 2MiB, piece_size: 64KiB}}
+groups:
+  - {{name: seed, role: seed, upload: 20Mbit/s}}
+  - {{name: leechers, count: 6, upload: 4Mbit/s, max_connections: 4,
+      picker: {{policy: {}}}, neighbours: {{policy: {}}}}}
+simulation: {{seed: 1, time_limit: 5s}}
+)",
+                                   picker, neighbours));
+  };
+  const auto read = [&](const std::string& path) {
+    std::ifstream in(work() / path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  scenario("sequential", "large_view, connections: 40");
+  ASSERT_EQ(swarmsim({"run", "kinds.yaml", "--out", "named", "-q"}).status, 0);
+  const std::string resolved = read("named/scenario.resolved.yaml");
+  EXPECT_THAT(resolved, HasSubstr("policy: sequential"));
+  EXPECT_THAT(resolved, HasSubstr("policy: large_view\n      connections: 40\n"));
+  scenario("rarest_first", "mainline");
+  ASSERT_EQ(swarmsim({"run", "kinds.yaml", "--out", "plain", "-q"}).status, 0);
+  EXPECT_NE(read("named/peers.csv"), read("plain/peers.csv")) << "the strategies changed nothing";
+  scenario("sequential", "large_view");
+  const outcome real = swarmsim({"run", "kinds.yaml", "--real", "--out", "real", "-q"});
+  ASSERT_EQ(real.status, 0) << real.err;
+  EXPECT_THAT(read("real/summary.json"), HasSubstr("\"completed\": 6,"));
+}
+
 TEST_F(cli_strategies, seed_and_download_refuse_a_bad_choker_naming_it) {
   for (const char* command : {"seed", "download"}) {
     const outcome o = swarmsim({command, "x.torrent", "--choker", "strict_tft,slotz=2"});
@@ -139,6 +179,15 @@ TEST_F(cli_strategies, seed_and_download_refuse_a_bad_choker_naming_it) {
   const outcome range = swarmsim({"seed", "x.torrent", "--choker", "strict_tft,min_rate=-1"});
   EXPECT_EQ(range.status, 2);
   EXPECT_THAT(range.err, HasSubstr("--choker: min_rate: "));
+  const outcome picker = swarmsim({"download", "x.torrent", "--picker", "rarest"});
+  EXPECT_EQ(picker.status, 2);
+  EXPECT_THAT(picker.err, HasSubstr("--picker: unknown picker 'rarest' (did you mean "
+                                    "'rarest_first'?)"));
+  const outcome view = swarmsim({"seed", "x.torrent", "--neighbours", "large_view,connections=0"});
+  EXPECT_EQ(view.status, 2);
+  EXPECT_THAT(view.err, HasSubstr("--neighbours: connections: 0 is outside"));
+  EXPECT_EQ(swarmsim({"seed", "x.torrent", "--picker", "sequential"}).status,
+            2);  // seeds pick nothing
 }
 
 }  // namespace

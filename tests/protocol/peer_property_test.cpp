@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "protocol/peer.hpp"
+#include "protocol/picker_policies.hpp"
 
 namespace swarmsim::protocol {
 namespace {
@@ -133,7 +134,7 @@ class peer_run {
     o.reconnect_delay = seconds(20);
     o.check = setup.check;
     o.max_hash_failures = 1;
-    o.picker.policy = setup.policy;
+    o.picker.policy = ref_of(setup.policy);
     o.picker.random_first_pieces = 2;
     o.choker.upload_slots = 2;
     o.choker.optimistic_slots = 1;

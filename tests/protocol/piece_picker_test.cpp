@@ -1,4 +1,5 @@
 #include "protocol/piece_picker.hpp"
+#include "protocol/picker_policies.hpp"
 
 #include <gtest/gtest.h>
 
@@ -30,7 +31,7 @@ picker_options rarest_first() {
 
 picker_options with_policy(pick_policy policy) {
   picker_options o = rarest_first();
-  o.policy = policy;
+  o.policy = ref_of(policy);
   return o;
 }
 
@@ -533,7 +534,7 @@ TEST(piece_picker, immediate_download_receives_every_block_once) {
   for (const pick_policy policy :
        {pick_policy::rarest_first, pick_policy::sequential, pick_policy::random}) {
     picker_options options;
-    options.policy = policy;
+    options.policy = ref_of(policy);
     constexpr std::uint32_t n = 60;
     piece_picker picker(geometry_of(n, 5), options, 3);
     std::mt19937_64 rng(11);

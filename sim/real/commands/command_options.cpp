@@ -51,16 +51,33 @@ CLI::Option* add_encryption_option(CLI::App& sub, protocol::encryption_policy& i
       "prefer plaintext; the default) or required (RC4 only, refuse plaintext peers)");
 }
 
-CLI::Option* add_choker_option(CLI::App& sub, protocol::choker_options& into) {
+namespace {
+
+CLI::Option* add_policy_option(CLI::App& sub, protocol::strategy_kind kind,
+                               protocol::strategy_ref& into, const std::string& help) {
+  const std::string name = fmt::format("--{}", protocol::to_string(kind));
   return sub.add_option_function<std::string>(
-      "--choker",
-      [&into](const std::string& text) {
-        auto p = scenario_yaml::parse_policy(protocol::strategy_kind::choker, text);
-        if (!p.ref) throw CLI::ValidationError(fmt::format("--choker: {}", p.error));
-        into.policy = std::move(*p.ref);
+      name,
+      [name, kind, &into](const std::string& text) {
+        auto p = scenario_yaml::parse_policy(kind, text);
+        if (!p.ref) throw CLI::ValidationError(fmt::format("{}: {}", name, p.error));
+        into = std::move(*p.ref);
       },
-      "Upload strategy: NAME or NAME,KEY=VALUE,... (default mainline; `swarmsim strategies` "
-      "lists them)");
+      help);
+}
+
+}  // namespace
+
+void add_strategy_options(CLI::App& sub, protocol::peer_options& into, bool picker) {
+  add_policy_option(sub, protocol::strategy_kind::choker, into.choker.policy,
+                    "Upload strategy: NAME or NAME,KEY=VALUE,... (default mainline; `swarmsim "
+                    "strategies` lists them)");
+  if (picker)
+    add_policy_option(sub, protocol::strategy_kind::picker, into.picker.policy,
+                      "Piece selection strategy: NAME or NAME,KEY=VALUE,... (default "
+                      "rarest_first)");
+  add_policy_option(sub, protocol::strategy_kind::neighbours, into.neighbours,
+                    "Neighbour strategy: NAME or NAME,KEY=VALUE,... (default mainline)");
 }
 
 std::optional<std::vector<protocol::endpoint>> parse_peer_options(

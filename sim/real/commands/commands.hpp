@@ -16,6 +16,7 @@
 #include "protocol/choker.hpp"
 #include "protocol/metainfo.hpp"
 #include "protocol/mse_handshake.hpp"
+#include "protocol/peer.hpp"
 #include "protocol/types.hpp"
 
 #include "sim/command.hpp"
@@ -53,9 +54,10 @@ CLI::Option* add_duration_option(CLI::App& sub, const std::string& name,
 // `into`; another value fails the parse with a message listing the choices.
 CLI::Option* add_encryption_option(CLI::App& sub, protocol::encryption_policy& into);
 
-// Adds --choker NAME[,KEY=VALUE...]: the upload strategy and its parameters
+// Adds --choker, --picker (download only) and --neighbours, each
+// NAME[,KEY=VALUE...]: a strategy of that kind and its parameters
 // (docs/STRATEGIES.md) into `into`; a bad one fails the parse naming it.
-CLI::Option* add_choker_option(CLI::App& sub, protocol::choker_options& into);
+void add_strategy_options(CLI::App& sub, protocol::peer_options& into, bool picker);
 
 // What `seed` and `download` both start from: the .torrent file, --listen and
 // --peer. nullopt, after an error message on stderr naming the file or the bad

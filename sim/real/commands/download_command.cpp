@@ -260,7 +260,7 @@ command add_download_command(CLI::App& app) {
   add_rate_option(*sub, "--download-rate", settings->download_rate,
                   "Download limit (default: none)");
   add_encryption_option(*sub, settings->encryption);
-  add_choker_option(*sub, settings->peer.choker);
+  add_strategy_options(*sub, settings->peer, true);
   add_duration_option(*sub, "--timeout", settings->timeout,
                       "Give up after this long, e.g. 10min (default: never)");
   sub->add_flag("-q,--quiet", settings->quiet, "No progress bar or messages");

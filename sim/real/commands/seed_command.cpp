@@ -160,7 +160,7 @@ command add_seed_command(CLI::App& app) {
   add_rate_option(*sub, "--upload-rate", settings->upload_rate,
                   "Upload limit, e.g. 10MiB/s (default: none)");
   add_encryption_option(*sub, settings->encryption);
-  add_choker_option(*sub, settings->peer.choker);
+  add_strategy_options(*sub, settings->peer, false);
   add_duration_option(*sub, "--for", settings->run_for,
                       "Stop after this long, e.g. 10min (default: until Ctrl-C)");
   sub->add_flag("-q,--quiet", settings->quiet, "No status line or log messages");

@@ -258,7 +258,7 @@ TEST(swarm, rarest_first_keeps_neighbours_more_interesting_than_sequential) {
   s.groups[1].arrival.window = 60s;
   s.groups[1].after_completion.kind = after_completion_kind::leave;
   const double rarest = mean_peer_availability(swarm(s).run());
-  s.groups[1].peer.picker.policy = protocol::pick_policy::sequential;
+  s.groups[1].peer.picker.policy = {&protocol::sequential_picker_info(), {}};
   const double sequential = mean_peer_availability(swarm(s).run());
   EXPECT_GT(rarest, 0.6) << "sequential " << sequential;
   EXPECT_LT(sequential, rarest - 0.2) << "rarest-first " << rarest;

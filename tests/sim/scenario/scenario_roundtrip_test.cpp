@@ -70,6 +70,7 @@ groups:
     site: us
     upload_cap: 0
     numwant: 120
+    neighbours: {policy: large_view, connections: 90, announce_every: 2min}
     arrival: {uniform: {start: 1s, window: 10s}}
     after_completion: {seed_for: {exponential: 2min}}
   - {name: fixed, count: 2, site: asia, after_completion: {seed_for: 30s}}
@@ -105,6 +106,7 @@ void expect_equal_field_by_field(const scenario& a, const scenario& b) {
     EXPECT_TRUE(x.abort == y.abort);
     EXPECT_TRUE(x.peer.picker == y.peer.picker);
     EXPECT_TRUE(x.peer.choker == y.peer.choker);
+    EXPECT_TRUE(x.peer.neighbours == y.peer.neighbours);
     EXPECT_TRUE(x.peer == y.peer);
   }
   EXPECT_TRUE(a == b);

@@ -120,7 +120,7 @@ simulation: {seed: 7, stop: time_limit, time_limit: 3h, sample_interval: 500ms}
   EXPECT_EQ(seeds.arrival, (arrival_spec{arrival_kind::at, 30s, {}, 1.0}));
   EXPECT_EQ(seeds.after_completion.kind, after_completion_kind::leave);
   EXPECT_EQ(seeds.leave_at, std::optional<duration>(1h));
-  EXPECT_EQ(seeds.peer.picker.policy, protocol::pick_policy::sequential);
+  EXPECT_EQ(seeds.peer.picker.policy.name(), "sequential");
   EXPECT_EQ(seeds.peer.picker.random_first_pieces, 0u);
   EXPECT_FALSE(seeds.peer.picker.finish_started_first);
   EXPECT_FALSE(seeds.peer.picker.endgame);
@@ -294,8 +294,9 @@ TEST(scenario_errors, wrong_types) {
   EXPECT_EQ(flag.error(), flag.where("endgame: expected true or false, got 'maybe'"));
   const marked choice("groups: [{name: s, role: seed, picker: {policy: @rarest}}]");
   EXPECT_EQ(choice.error(),
-            choice.where("policy: unknown value 'rarest' (did you mean 'rarest_first'?) "
-                         "(expected one of rarest_first, sequential, random)"));
+            choice.where("policy: unknown picker 'rarest' (did you mean 'rarest_first'?) "
+                         "(registered: rarest_first, sequential, random; `swarmsim strategies` "
+                         "lists them with their parameters)"));
 }
 
 TEST(scenario_errors, max_connections_is_bounded_both_ways) {
@@ -484,7 +485,7 @@ TEST(scenario_overrides, address_groups_by_name_or_index) {
   EXPECT_EQ(s.groups[0].upload, 5 * mbit);
   EXPECT_EQ(s.groups[1].upload, 2 * mbit);
   EXPECT_EQ(s.simulation.seed, 7u);
-  EXPECT_EQ(s.groups[1].peer.picker.policy, protocol::pick_policy::random);
+  EXPECT_EQ(s.groups[1].peer.picker.policy.name(), "random");
 }
 
 TEST(scenario_overrides, values_are_yaml_and_later_ones_win) {
@@ -572,7 +573,7 @@ scenario every_feature() {
   some.site = "asia";
   some.arrival = {arrival_kind::poisson, 1s, {}, 1.0 / 3};
   some.after_completion = {after_completion_kind::seed_for, 90s};
-  some.peer.picker.policy = protocol::pick_policy::sequential;
+  some.peer.picker.policy = {&protocol::sequential_picker_info(), {}};
   some.peer.picker.endgame = false;
   some.peer.pipeline_depth = 12;
   group_spec crowd;

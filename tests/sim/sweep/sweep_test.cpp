@@ -142,7 +142,7 @@ TEST_F(sweep_dirs, prepare_takes_the_first_seed_from_the_scenario_and_records_th
   EXPECT_EQ(p.manifest.scenario_name, "tiny");
   EXPECT_EQ(p.manifest.shard, (shard_spec{2, 5}));
   ASSERT_EQ(p.combinations.size(), 2u);
-  EXPECT_EQ(p.combinations[1].groups[1].peer.picker.policy, protocol::pick_policy::sequential);
+  EXPECT_EQ(p.combinations[1].groups[1].peer.picker.policy.name(), "sequential");
 }
 
 TEST_F(sweep_dirs, writes_one_run_folder_per_run_and_a_row_per_run) {
