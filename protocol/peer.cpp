@@ -71,6 +71,11 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
 
 void peer::start(time_point now) {
   started_ = true;
+  if (options_.playback.enabled()) {
+    playback_ = std::make_unique<class playback>(geometry_, options_.playback,
+                                                 now + options_.playback.start_offset);
+    playback_->advance(now, picker_.have_bits());
+  }
   choker_->start(now);
   next_rechoke_ = choker_->next_deadline();
   next_upkeep_ = now + options_.choker.rechoke_interval;

@@ -77,6 +77,7 @@
 #include "protocol/neighbour_strategy.hpp"
 #include "protocol/piece_blame.hpp"
 #include "protocol/piece_picker.hpp"
+#include "protocol/playback.hpp"
 #include "protocol/session.hpp"
 #include "protocol/torrent_geometry.hpp"
 #include "protocol/tracker.hpp"
@@ -190,6 +191,9 @@ struct peer_options {
   piece_check check = piece_check::none;
   std::uint32_t max_hash_failures = 3;  // pieces a remote may corrupt before we drop it
   have_to send_have = have_to::all;
+  // A viewer playing the content while it downloads (protocol/playback.hpp);
+  // off unless bitrate > 0. It wants to start start_offset after start().
+  playback_options playback;
 
   friend bool operator==(const peer_options&, const peer_options&) = default;
 };
@@ -335,6 +339,9 @@ class peer {
 
   // --- introspection ---
   const piece_picker& picker() const { return picker_; }
+  // The playback of the content as it downloads (peer_options::playback), or
+  // nullptr; advanced to the last piece completion.
+  const class playback* playback_state() const { return playback_.get(); }
   // The neighbour strategy's limits (max_connections, max_initiate, min_peers,
   // numwant), fixed for the peer's life.
   const neighbour_limits& limits() const { return limits_; }
@@ -568,6 +575,7 @@ class peer {
   bool orders_uploads_ = false;                     // choker_->orders_blocks()
   std::unique_ptr<neighbour_strategy> neighbours_;  // options_.neighbours
   neighbour_limits limits_;                         // neighbours_->limits(), checked
+  std::unique_ptr<class playback> playback_;        // options_.playback, from start()
   sha1_hash info_hash_;
   wire_peer_id id_;
   endpoint self_;

@@ -115,6 +115,7 @@ bool peer::banned(const wire_peer_id& remote) const {
 
 void peer::on_piece_complete(piece_index p, time_point now) {
   if (!stats_.first_piece) stats_.first_piece = now;
+  if (playback_) playback_->on_piece(p.value(), now, picker_.have_bits());
   actions_.emplace_back(action::piece_completed{p});
   // The HAVE goes before the NOT_INTERESTED messages count_piece_gained may
   // send; its recipients are filled in after (which may grow actions_).
