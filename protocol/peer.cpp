@@ -60,13 +60,13 @@ peer::peer(const torrent_geometry& geometry, sha1_hash info_hash, wire_peer_id i
       picker_(geometry, options.picker, seed ^ 0x9e3779b97f4a7c15ull),
       choker_(make_upload_strategy(options.choker)),
       orders_uploads_(choker_->orders_blocks()),
+      info_hash_(info_hash),
+      id_(id),
+      self_(self),
       neighbours_(make_neighbour_strategy(
           options.neighbours,
           {options.max_connections, options.max_initiate, options.min_peers, options.numwant})),
       limits_(checked_limits(*neighbours_, options.neighbours.name())),
-      info_hash_(info_hash),
-      id_(id),
-      self_(self),
       random_(seed) {}
 
 void peer::start(time_point now) {

@@ -571,11 +571,8 @@ class peer {
   time_point next_upkeep_ = never;   // close_inactive, connect_more, keep-alives
   peer_options options_;
   piece_picker picker_;
-  std::unique_ptr<upload_strategy> choker_;         // options_.choker.policy
-  bool orders_uploads_ = false;                     // choker_->orders_blocks()
-  std::unique_ptr<neighbour_strategy> neighbours_;  // options_.neighbours
-  neighbour_limits limits_;                         // neighbours_->limits(), checked
-  std::unique_ptr<class playback> playback_;        // options_.playback, from start()
+  std::unique_ptr<upload_strategy> choker_;  // options_.choker.policy
+  bool orders_uploads_ = false;              // choker_->orders_blocks()
   sha1_hash info_hash_;
   wire_peer_id id_;
   endpoint self_;
@@ -607,6 +604,9 @@ class peer {
   std::vector<wire_peer_id> remote_ids_;
   time_point last_announce_{};
   duration min_announce_gap_ = std::chrono::seconds(60);  // the tracker's min interval
+  std::unique_ptr<neighbour_strategy> neighbours_;        // options_.neighbours
+  neighbour_limits limits_;                               // neighbours_->limits(), checked
+  std::unique_ptr<class playback> playback_;              // options_.playback, from start()
   rng random_;
 };
 

@@ -41,20 +41,23 @@ piece_picker::piece_picker(const torrent_geometry& geometry, picker_options opti
                            std::uint64_t seed)
     : geometry_(geometry),
       options_(options),
-      strategy_(make_piece_strategy(options_.policy)),
-      order_(strategy_->order()),
-      seed_finishes_own_(strategy_->seed_finishes_own()),
+      order_(piece_order::none),
+      seed_finishes_own_(false),
       rng_state_(seed),
       num_pieces_(geometry.num_pieces()),
       blocks_per_piece_(geometry.blocks_per_piece()),
       last_piece_blocks_(geometry.blocks_in_piece(piece_index{geometry.num_pieces() - 1})),
       mask_words_((geometry.blocks_per_piece() + 63) / 64),
-      use_bands_(order_ != piece_order::none),
+      use_bands_(false),
       entries_(geometry.num_pieces()),
       have_(geometry.num_pieces()),
       wanted_(geometry.num_pieces(), true),
       zero_counts_(geometry.num_pieces()),
-      record_of_(geometry.num_pieces(), npos) {
+      record_of_(geometry.num_pieces(), npos),
+      strategy_(make_piece_strategy(options_.policy)) {
+  order_ = strategy_->order();
+  seed_finishes_own_ = strategy_->seed_finishes_own();
+  use_bands_ = order_ != piece_order::none;
   for (piece_entry& e : entries_)
     e.flags = flag_wanted;
   if (use_bands_) {

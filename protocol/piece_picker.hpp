@@ -304,9 +304,8 @@ class piece_picker {
 
   torrent_geometry geometry_;
   picker_options options_;
-  std::unique_ptr<piece_strategy> strategy_;  // options_.policy
-  piece_order order_;                         // strategy_->order()
-  bool seed_finishes_own_;                    // strategy_->seed_finishes_own()
+  piece_order order_;       // strategy_->order()
+  bool seed_finishes_own_;  // strategy_->seed_finishes_own()
   std::uint64_t rng_state_;
   std::uint32_t num_pieces_;
   std::uint32_t blocks_per_piece_;
@@ -350,6 +349,8 @@ class piece_picker {
 
   std::vector<std::uint32_t> scratch_;
   std::vector<piece_index> order_copy_;  // pick_order()'s result
+  // Asked once per pick, after the hot members above.
+  std::unique_ptr<piece_strategy> strategy_;  // options_.policy
 };
 
 // One pick() as a piece strategy sees it (piece_strategy.hpp rules 1, 2 and 6):
