@@ -40,6 +40,11 @@ std::optional<std::size_t> idlest(std::span<const drop_candidate> droppable) {
   return victim;
 }
 
+std::optional<std::size_t> neighbour_strategy::drop_for_incoming(
+    std::span<const drop_candidate> droppable, time_point) const {
+  return idlest(droppable);
+}
+
 namespace {
 
 // Mainline and libtorrent: the limits as the options give them; a newcomer
@@ -48,10 +53,6 @@ class mainline_neighbours final : public neighbour_strategy {
  public:
   explicit mainline_neighbours(const neighbour_options& options) : limits_(options) {}
   neighbour_limits limits() const override { return limits_; }
-  std::optional<std::size_t> drop_for_incoming(std::span<const drop_candidate> droppable,
-                                               time_point) const override {
-    return idlest(droppable);
-  }
 
  private:
   neighbour_limits limits_;

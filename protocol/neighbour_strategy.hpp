@@ -68,9 +68,9 @@ class neighbour_strategy {
   virtual ~neighbour_strategy() = default;
   // Rule 4.
   virtual neighbour_limits limits() const = 0;
-  // Rule 2 and 5.
+  // Rule 2 and 5. By default mainline's choice, idlest() below.
   virtual std::optional<std::size_t> drop_for_incoming(std::span<const drop_candidate> droppable,
-                                                       time_point now) const = 0;
+                                                       time_point now) const;
   // Rule 3 and 6.
   virtual duration announce_interval(duration tracker_interval, duration min_interval) const {
     (void)min_interval;

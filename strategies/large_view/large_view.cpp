@@ -22,10 +22,6 @@ class large_view final : public neighbour_strategy {
         every_(p.span("announce_every")) {}
 
   neighbour_limits limits() const override { return limits_; }
-  std::optional<std::size_t> drop_for_incoming(std::span<const drop_candidate> droppable,
-                                               time_point) const override {
-    return idlest(droppable);
-  }
   duration announce_interval(duration tracker_interval, duration min_interval) const override {
     return std::min(tracker_interval, std::max(every_, min_interval));
   }
