@@ -173,6 +173,10 @@ void peer::fill_pipeline(session& s, time_point now) {
   const std::uint32_t depth = request_depth(s);
   if (s.outstanding.size() >= depth) return;
   if (s.outstanding.empty()) s.last_block = now;
+  if (playback_) {  // the strategy may read where playback is now
+    playback_->advance(now, picker_.have_bits());
+    picker_.set_playback(playback_.get(), now);
+  }
   pick_scratch_.clear();
   picker_.pick(s.remote_has, depth - static_cast<std::uint32_t>(s.outstanding.size()), s.id,
                pick_scratch_);

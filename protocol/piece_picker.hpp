@@ -80,6 +80,7 @@ struct picker_options {
 using requester = connection_id;
 
 class piece_picker;
+class playback;
 
 class piece_picker {
  public:
@@ -146,6 +147,15 @@ class piece_picker {
   // its blocks: the BEP 3 "interested" test. O(P/64). For a HAVE of piece p the
   // caller can test !have(p) instead.
   bool is_interesting(const bitfield& peer_has) const { return peer_has.has_any_not_in(have_); }
+
+  // --- streaming ---
+  // The viewer's playback (protocol/playback.hpp) a strategy may consult
+  // (piece_request::playback()), advanced to `now`; the peer sets it before
+  // each pick when it plays (peer_options::playback), and clears it with null.
+  void set_playback(const class playback* p, time_point now) {
+    playback_ = p;
+    playback_now_ = now;
+  }
 
   // --- block lifecycle ---
   struct received_result {
@@ -351,6 +361,8 @@ class piece_picker {
   std::vector<piece_index> order_copy_;  // pick_order()'s result
   // Asked once per pick, after the hot members above.
   std::unique_ptr<piece_strategy> strategy_;  // options_.policy
+  const class playback* playback_ = nullptr;  // set_playback()
+  time_point playback_now_{};
 };
 
 // One pick() as a piece strategy sees it (piece_strategy.hpp rules 1, 2 and 6):
@@ -360,6 +372,7 @@ class piece_request {
   std::uint32_t num_pieces() const { return picker_.num_pieces_; }
   std::uint32_t num_have() const { return picker_.have_.count(); }
   bool have(piece_index p) const { return picker_.have(p); }
+  const bitfield& have_bits() const { return picker_.have_; }
   // We lack p and a block of it is free.
   bool wanted(piece_index p) const {
     return p.value() < picker_.num_pieces_ && picker_.wanted_.test(p.value());
@@ -378,6 +391,14 @@ class piece_request {
   bool full() const { return state_.done(); }
   // Blocks the request may still hand out.
   std::uint32_t room() const { return state_.max - state_.n; }
+  // The peer's playback, advanced to now(), when it plays the content while it
+  // downloads (peer_options::playback); null otherwise.
+  const class playback* playback() const { return picker_.playback_; }
+  // The time of the pick when playback() is set (no clock is read otherwise).
+  time_point now() const { return picker_.playback_now_; }
+  // The next piece the viewer needs (playback()->position()), or without
+  // playback the lowest piece we lack; num_pieces() when there is none.
+  piece_index playback_point() const;
 
   // Hands out p's free blocks (up to room()). Throws std::logic_error unless
   // startable(p) (rule 6).
@@ -387,6 +408,10 @@ class piece_request {
   void take_in_order();
   void take_lowest(piece_index from = piece_index{0});
   void take_random();
+  // The startable pieces of [first, last), by availability ascending and at
+  // random among equals, until full(). Costs O(k log k) for k such pieces: for
+  // windows of a few dozen pieces, not for the whole torrent.
+  void take_rarest(piece_index first, piece_index last);
 
  private:
   friend class piece_picker;

@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <bit>
 #include <stdexcept>
+#include <vector>
 
 #include "protocol/piece_picker.hpp"
+#include "protocol/playback.hpp"
 #include "protocol/strategy.hpp"
 
 namespace swarmsim::protocol {
@@ -38,6 +42,33 @@ void piece_request::take_lowest(piece_index from) {
 
 void piece_request::take_random() {
   if (!full()) picker_.pick_random_first(state_);
+}
+
+piece_index piece_request::playback_point() const {
+  if (const class playback* pb = playback()) return piece_index{pb->position()};
+  const auto words = picker_.have_.words();
+  for (std::size_t w = 0; w < words.size(); ++w)
+    if (~words[w] != 0) {
+      const auto p = static_cast<std::uint32_t>(w * 64 + std::countr_zero(~words[w]));
+      return piece_index{std::min(p, num_pieces())};
+    }
+  return piece_index{num_pieces()};
+}
+
+void piece_request::take_rarest(piece_index first, piece_index last) {
+  const std::uint32_t end = std::min(last.value(), num_pieces());
+  // (availability, random) << 32 | piece, for the startable pieces.
+  std::vector<std::uint64_t> keys;
+  for (std::uint32_t p = first.value(); p < end; ++p) {
+    if (!startable(piece_index{p})) continue;
+    const std::uint64_t a = std::min<std::uint32_t>(availability(piece_index{p}), 0xffff);
+    keys.push_back((a << 48 | (picker_.next_random() & 0xffff) << 32) | p);
+  }
+  std::sort(keys.begin(), keys.end());
+  for (const std::uint64_t k : keys) {
+    if (full()) return;
+    picker_.take_blocks(state_, static_cast<std::uint32_t>(k));
+  }
 }
 
 // --- the built-in strategies ---

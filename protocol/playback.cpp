@@ -152,4 +152,29 @@ playback_metrics playback::metrics_at(time_point now) const {
   return m;
 }
 
+playback_metrics playback::outcome(time_point now, const bitfield& have) const {
+  playback rest = *this;
+  rest.advance(now, have);
+  if (!have.all()) return rest.metrics_at(now);
+  // Every piece is here: the player waits only for want_at, then plays through.
+  rest.advance(
+      std::max(now, want_at_) + seconds_to_duration(seconds_between(0, geometry_.num_pieces())),
+      have);
+  return rest.metrics_;
+}
+
+double playback::played(time_point now) const {
+  switch (phase_) {
+    case phase::waiting:
+      return 0;
+    case phase::playing:
+      return std::max(0.0, seconds_between(0, pos_) - std::max(0.0, to_seconds(reach_at_ - now)));
+    case phase::stalled:
+      return seconds_between(0, pos_);
+    case phase::finished:
+      return seconds_between(0, geometry_.num_pieces());
+  }
+  return 0;
+}
+
 }  // namespace swarmsim::protocol

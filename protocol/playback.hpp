@@ -86,6 +86,13 @@ class playback {
   double seconds_of(std::uint32_t p) const;
   const playback_metrics& metrics() const { return metrics_; }
   playback_metrics metrics_at(time_point now) const;
+  // What the viewer ends up with, as of `now`: this playback advanced to `now`
+  // (a copy: this one is left as it is), and when `have` holds every piece,
+  // played on to the end, since nothing can stall any more.
+  playback_metrics outcome(time_point now, const bitfield& have) const;
+  // Seconds of content played by `now` (as of the last advance): the playback
+  // point on the content's timeline, skipped pieces included.
+  double played(time_point now) const;
   const playback_options& options() const { return options_; }
 
  private:

@@ -4,6 +4,7 @@
 #include "strategies/fairtorrent/fairtorrent.hpp"
 #include "strategies/large_view/large_view.hpp"
 #include "strategies/propshare/propshare.hpp"
+#include "strategies/streaming/streaming.hpp"
 #include "strategies/strict_tft/strict_tft.hpp"
 
 namespace swarmsim::strategies {
@@ -14,6 +15,9 @@ void register_all(protocol::strategy_registry& registry) {
   registry.add(propshare_info());
   registry.add(fairtorrent_info());
   registry.add(large_view_info());
+  registry.add(sequential_fallback_info());
+  registry.add(bitos_info());
+  registry.add(hybrid_info());
 }
 
 }  // namespace swarmsim::strategies

@@ -10,6 +10,8 @@ using protocol::time_origin;
 choreography::choreography(const scenario& s, std::span<const planned_peer> plan,
                            std::uint32_t num_pieces)
     : copies_(num_pieces, 0), leecher_copies_(num_pieces, 0) {
+  has_viewers_ = std::any_of(s.groups.begin(), s.groups.end(),
+                             [](const group_spec& g) { return g.peer.playback.enabled(); });
   peers_.resize(plan.size());
   pending_ = static_cast<std::uint32_t>(plan.size());
   for (std::size_t i = 0; i < plan.size(); ++i) {
@@ -113,8 +115,13 @@ void choreography::count_interest(const protocol::peer& p, std::uint64_t& pairs,
   });
 }
 
-const sample& choreography::record_sample(protocol::time_point now, const sample_inputs& in,
-                                          std::uint64_t pairs, std::uint64_t interested) {
+void choreography::add_viewer(const protocol::peer& p, protocol::time_point now) {
+  if (const protocol::playback* pb = p.playback_state())
+    viewers_.push_back(viewer_at(*pb, now, p.have()));
+}
+
+sample& choreography::record_sample(protocol::time_point now, const sample_inputs& in,
+                                    std::uint64_t pairs, std::uint64_t interested) {
   sample s;
   s.time = now - time_origin;
   s.leechers = live_leechers_;

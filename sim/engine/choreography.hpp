@@ -34,6 +34,7 @@
 #include "protocol/types.hpp"
 #include "sim/engine/population.hpp"
 #include "sim/results/metrics.hpp"
+#include "sim/results/playback_results.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace swarmsim::sim {
@@ -114,7 +115,14 @@ class choreography {
     for (std::uint32_t i = 0; i < peers_.size(); ++i)
       if (peers_[i].at == stage::live && !peers_[i].complete)
         count_interest(peer_of(i), pairs, interested);
-    return record_sample(now, in, pairs, interested);
+    sample& s = record_sample(now, in, pairs, interested);
+    if (has_viewers_) {
+      viewers_.clear();
+      for (std::uint32_t i = 0; i < peers_.size(); ++i)
+        if (peers_[i].at == stage::live) add_viewer(peer_of(i), now);
+      s.playback = summarize_viewers(viewers_);
+    }
+    return s;
   }
   const std::vector<sample>& samples() const { return samples_; }
   std::vector<sample> take_samples() { return std::move(samples_); }
@@ -137,8 +145,10 @@ class choreography {
 
   static void count_interest(const protocol::peer& p, std::uint64_t& pairs,
                              std::uint64_t& interested);
-  const sample& record_sample(protocol::time_point now, const sample_inputs& in,
-                              std::uint64_t pairs, std::uint64_t interested);
+  sample& record_sample(protocol::time_point now, const sample_inputs& in, std::uint64_t pairs,
+                        std::uint64_t interested);
+  // Adds p's viewer, if it has one, to viewers_ as it is at `now`.
+  void add_viewer(const protocol::peer& p, protocol::time_point now);
 
   std::vector<peer_state> peers_;
   std::vector<std::uint32_t> copies_;          // invariant 2
@@ -154,6 +164,8 @@ class choreography {
   std::uint64_t uploaded_at_last_sample_ = 0;
   std::uint64_t seed_uploaded_at_last_sample_ = 0;
   std::vector<sample> samples_;
+  bool has_viewers_ = false;           // a group has playback: samples carry playback_sample
+  std::vector<viewer_point> viewers_;  // take_sample's scratch
 };
 
 }  // namespace swarmsim::sim

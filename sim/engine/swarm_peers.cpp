@@ -204,6 +204,8 @@ void swarm::impl::finish_record(sim_peer& p) {
   p.record.bytes_wasted = st.wasted;
   p.record.bytes_downloaded_from_seeds = p.from_seeds;
   p.record.pieces_at_end = p.logic->have().count();
+  if (const protocol::playback* pb = p.logic->playback_state())
+    p.record.playback = pb->outcome(now, p.logic->have());
 }
 
 // ---- connections ----

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "sim/results/playback_results.hpp"
+
 namespace swarmsim::sim {
 
 std::string_view to_string(peer_role r) {
@@ -220,6 +222,7 @@ run_summary summarize(std::span<const peer_record> peers, std::span<const sample
     s.pieces_only_at_seeds_mean = only_at_seeds_sum / n;
   }
   s.upload_utilisation = upload_utilisation_over_demand(peers, samples);
+  s.playback = summarize_playback(peers);
   return s;
 }
 

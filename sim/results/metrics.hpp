@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/playback.hpp"
 #include "protocol/types.hpp"
 
 namespace swarmsim::sim {
@@ -52,6 +53,10 @@ struct peer_record {
   std::uint32_t pieces_at_end = 0;      // at departure, or at the end of the run
   std::uint32_t connections_max = 0;    // most connections open at once
   std::uint32_t connections_total = 0;  // connections established over the lifetime
+  // The viewer's outcome (peers of a group with playback): as of departure or
+  // the end of the run, played on to the end when the peer held every piece
+  // (protocol::playback::outcome).
+  std::optional<protocol::playback_metrics> playback;
 
   // completion - arrival; empty if the peer never completed.
   std::optional<duration> download_time() const;
@@ -59,6 +64,20 @@ struct peer_record {
   std::optional<duration> time_to_first_piece() const;
   // bytes_uploaded / bytes_downloaded; empty if nothing was downloaded.
   std::optional<double> share_ratio() const;
+};
+
+// Where the viewers are at one instant (runs with playback): over the live
+// peers whose playback has started or waits to start and has not finished.
+struct playback_sample {
+  std::uint32_t viewers = 0;
+  std::uint32_t waiting = 0;  // not started yet
+  std::uint32_t stalled = 0;  // stalled now
+  // Over the viewers, NaN when there are none: seconds of content played, and
+  // seconds the player can play before it stalls (sim/results/playback_results.hpp).
+  double position_mean = 0;
+  double buffer_mean = 0;
+  double buffer_p10 = 0;
+  double buffer_median = 0;
 };
 
 // The state of the swarm at one instant, taken every sampling interval.
@@ -82,7 +101,8 @@ struct sample {
   // the remote. 1: every neighbour has something it lacks. NaN: no such
   // connection.
   double peer_availability = 0;
-  std::uint64_t events = 0;  // events processed so far
+  std::uint64_t events = 0;                 // events processed so far
+  std::optional<playback_sample> playback;  // set in every sample of a run with playback
 };
 
 // Normalised Shannon entropy of how the copies of the pieces are spread: with
@@ -127,6 +147,27 @@ struct distribution_stats {  // of a non-empty set of values
 // Builds the stats of `values` (any order); empty if there are none.
 std::optional<distribution_stats> describe(std::span<const double> values);
 
+// A viewer metric over peers: the distribution and the 95 % confidence
+// interval of its mean (sim/results/statistics.hpp; empty for one value).
+struct viewer_stats {
+  distribution_stats values;
+  std::optional<double> ci_low;
+  std::optional<double> ci_high;
+};
+
+// The viewers of a run (peer_record::playback), sim/results/playback_results.hpp.
+struct playback_summary {
+  std::uint32_t viewers = 0;   // peers with a viewer
+  std::uint32_t started = 0;   // of them, playback started
+  std::uint32_t finished = 0;  // of them, every piece played or skipped
+  // Over the viewers that started (empty if none did):
+  std::optional<viewer_stats> startup_delay;  // seconds
+  std::optional<viewer_stats> stalls;
+  std::optional<viewer_stats> stall_time;  // seconds
+  std::optional<viewer_stats> continuity;
+  std::optional<viewer_stats> skipped;  // pieces
+};
+
 struct run_summary {
   std::string scenario;
   std::uint64_t seed = 0;
@@ -168,6 +209,7 @@ struct run_summary {
   std::optional<double> entropy_mean;             // mean entropy
   std::optional<std::uint32_t> pieces_only_at_seeds_max;
   std::optional<double> pieces_only_at_seeds_mean;
+  std::optional<playback_summary> playback;  // runs with a viewer
 };
 
 // Payload bytes uploaded over the upload capacity available while there was

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -12,93 +13,20 @@
 
 #include <fmt/format.h>
 
+#include "sim/results/output_format.hpp"
+#include "sim/results/playback_results.hpp"
 #include "sim/results/text_escape.hpp"
 #include "sim/results/version.hpp"
 
 namespace swarmsim::sim {
 namespace fs = std::filesystem;
+using namespace output_format;
 
 namespace {
 
 std::string errno_message(int error) {
   return std::error_code(error, std::generic_category()).message();
 }
-
-// Fixed decimals, or `missing` for NaN and infinities; "-0.000" becomes "0.000".
-std::string fixed(double v, int decimals, std::string_view missing) {
-  if (!std::isfinite(v)) return std::string(missing);
-  std::string s = fmt::format("{:.{}f}", v, decimals);
-  if (s.front() == '-' && s.find_first_not_of("0.", 1) == std::string::npos) s.erase(0, 1);
-  return s;
-}
-
-std::string csv_fixed(double v, int decimals) {
-  return fixed(v, decimals, "");
-}
-
-std::string csv_fixed(const std::optional<double>& v, int decimals) {
-  return v ? csv_fixed(*v, decimals) : std::string();
-}
-
-std::string csv_seconds(const std::optional<duration>& d) {
-  return d ? format_seconds(*d) : std::string();
-}
-
-void append_row(std::string& out, std::initializer_list<std::string_view> fields) {
-  bool first = true;
-  for (const std::string_view f : fields) {
-    if (!first) out += ',';
-    out += f;
-    first = false;
-  }
-  out += '\n';
-}
-
-// A pretty-printed JSON object with keys in insertion order.
-class json_object {
- public:
-  explicit json_object(int indent) : indent_(indent) {}
-
-  json_object& raw(std::string_view key, std::string value) {
-    members_.emplace_back(json_string(key), std::move(value));
-    return *this;
-  }
-  json_object& string(std::string_view key, std::string_view value) {
-    return raw(key, json_string(value));
-  }
-  json_object& integer(std::string_view key, std::uint64_t value) {
-    return raw(key, fmt::format("{}", value));
-  }
-  json_object& number(std::string_view key, double value, int decimals) {
-    return raw(key, fixed(value, decimals, "null"));
-  }
-  json_object& number(std::string_view key, const std::optional<double>& value, int decimals) {
-    return value ? number(key, *value, decimals) : raw(key, "null");
-  }
-  json_object& seconds(std::string_view key, const std::optional<duration>& value) {
-    return raw(key, value ? format_seconds(*value) : std::string("null"));
-  }
-
-  std::string str() const {
-    if (members_.empty()) return "{}";
-    const std::string pad(static_cast<std::size_t>(indent_ + 2), ' ');
-    std::string out = "{\n";
-    for (std::size_t i = 0; i < members_.size(); ++i) {
-      out += pad;
-      out += members_[i].first;
-      out += ": ";
-      out += members_[i].second;
-      out += i + 1 < members_.size() ? ",\n" : "\n";
-    }
-    out.append(static_cast<std::size_t>(indent_), ' ');
-    out += '}';
-    return out;
-  }
-
- private:
-  int indent_;
-  std::vector<std::pair<std::string, std::string>> members_;
-};
 
 // Removes the directories between `first_created` and `dir` (inclusive) while empty.
 void remove_created_directories(const fs::path& dir, const fs::path& first_created) noexcept {
@@ -296,69 +224,100 @@ void output_directory::publish() {
 }
 
 std::string format_peers_csv(std::span<const peer_record> peers) {
+  const bool viewers = std::any_of(peers.begin(), peers.end(),
+                                   [](const peer_record& p) { return p.playback.has_value(); });
   std::string out;
-  append_row(out, {"id",
-                   "group",
-                   "role",
-                   "site",
-                   "upload_capacity_bytes_per_s",
-                   "download_capacity_bytes_per_s",
-                   "arrival_s",
-                   "first_piece_s",
-                   "completion_s",
-                   "departure_s",
-                   "download_time_s",
-                   "time_to_first_piece_s",
-                   "bytes_uploaded",
-                   "bytes_downloaded",
-                   "bytes_downloaded_from_seeds",
-                   "bytes_wasted",
-                   "share_ratio",
-                   "pieces_at_start",
-                   "pieces_at_end",
-                   "connections_max",
-                   "connections_total"});
+  std::vector<std::string> row{"id",
+                               "group",
+                               "role",
+                               "site",
+                               "upload_capacity_bytes_per_s",
+                               "download_capacity_bytes_per_s",
+                               "arrival_s",
+                               "first_piece_s",
+                               "completion_s",
+                               "departure_s",
+                               "download_time_s",
+                               "time_to_first_piece_s",
+                               "bytes_uploaded",
+                               "bytes_downloaded",
+                               "bytes_downloaded_from_seeds",
+                               "bytes_wasted",
+                               "share_ratio",
+                               "pieces_at_start",
+                               "pieces_at_end",
+                               "connections_max",
+                               "connections_total"};
+  if (viewers) append_range(row, playback_peer_header());
+  append_row(out, row);
   for (const peer_record& p : peers) {
-    append_row(out, {fmt::format("{}", p.id.value()),
-                     csv_field(p.group),
-                     to_string(p.role),
-                     csv_field(p.site),
-                     csv_fixed(p.upload_capacity, 3),
-                     csv_fixed(p.download_capacity, 3),
-                     format_seconds(p.arrival),
-                     csv_seconds(p.first_piece),
-                     csv_seconds(p.completion),
-                     csv_seconds(p.departure),
-                     csv_seconds(p.download_time()),
-                     csv_seconds(p.time_to_first_piece()),
-                     fmt::format("{}", p.bytes_uploaded),
-                     fmt::format("{}", p.bytes_downloaded),
-                     fmt::format("{}", p.bytes_downloaded_from_seeds),
-                     fmt::format("{}", p.bytes_wasted),
-                     csv_fixed(p.share_ratio(), 6),
-                     fmt::format("{}", p.pieces_at_start),
-                     fmt::format("{}", p.pieces_at_end),
-                     fmt::format("{}", p.connections_max),
-                     fmt::format("{}", p.connections_total)});
+    row = {fmt::format("{}", p.id.value()),
+           csv_field(p.group),
+           std::string(to_string(p.role)),
+           csv_field(p.site),
+           csv_fixed(p.upload_capacity, 3),
+           csv_fixed(p.download_capacity, 3),
+           format_seconds(p.arrival),
+           csv_seconds(p.first_piece),
+           csv_seconds(p.completion),
+           csv_seconds(p.departure),
+           csv_seconds(p.download_time()),
+           csv_seconds(p.time_to_first_piece()),
+           fmt::format("{}", p.bytes_uploaded),
+           fmt::format("{}", p.bytes_downloaded),
+           fmt::format("{}", p.bytes_downloaded_from_seeds),
+           fmt::format("{}", p.bytes_wasted),
+           csv_fixed(p.share_ratio(), 6),
+           fmt::format("{}", p.pieces_at_start),
+           fmt::format("{}", p.pieces_at_end),
+           fmt::format("{}", p.connections_max),
+           fmt::format("{}", p.connections_total)};
+    if (viewers) append_range(row, playback_peer_fields(p));
+    append_row(out, row);
   }
   return out;
 }
 
 std::string format_timeseries_csv(std::span<const sample> samples) {
+  const bool viewers = !samples.empty() && samples.front().playback.has_value();
   std::string out;
-  append_row(out, {"time_s", "leechers", "seeds", "arrived", "completed", "departed", "connections",
-                   "upload_rate_bytes_per_s", "seed_upload_rate_bytes_per_s", "upload_utilisation",
-                   "availability_min", "availability_mean", "entropy", "pieces_only_at_seeds",
-                   "peer_availability", "events"});
+  std::vector<std::string> row{"time_s",
+                               "leechers",
+                               "seeds",
+                               "arrived",
+                               "completed",
+                               "departed",
+                               "connections",
+                               "upload_rate_bytes_per_s",
+                               "seed_upload_rate_bytes_per_s",
+                               "upload_utilisation",
+                               "availability_min",
+                               "availability_mean",
+                               "entropy",
+                               "pieces_only_at_seeds",
+                               "peer_availability",
+                               "events"};
+  if (viewers) append_range(row, playback_sample_header());
+  append_row(out, row);
   for (const sample& x : samples) {
-    append_row(out, {format_seconds(x.time), fmt::format("{}", x.leechers),
-                     fmt::format("{}", x.seeds), fmt::format("{}", x.arrived),
-                     fmt::format("{}", x.completed), fmt::format("{}", x.departed),
-                     fmt::format("{}", x.connections), csv_fixed(x.upload_rate, 3),
-                     csv_fixed(x.seed_upload_rate, 3), csv_fixed(x.upload_utilisation, 6),
-                     fmt::format("{}", x.availability_min), csv_fixed(x.availability_mean, 6),
-                     csv_fixed(x.entropy, 6), fmt::format("{}", x.pieces_only_at_seeds),
-                     csv_fixed(x.peer_availability, 6), fmt::format("{}", x.events)});
+    row = {format_seconds(x.time),
+           fmt::format("{}", x.leechers),
+           fmt::format("{}", x.seeds),
+           fmt::format("{}", x.arrived),
+           fmt::format("{}", x.completed),
+           fmt::format("{}", x.departed),
+           fmt::format("{}", x.connections),
+           csv_fixed(x.upload_rate, 3),
+           csv_fixed(x.seed_upload_rate, 3),
+           csv_fixed(x.upload_utilisation, 6),
+           fmt::format("{}", x.availability_min),
+           csv_fixed(x.availability_mean, 6),
+           csv_fixed(x.entropy, 6),
+           fmt::format("{}", x.pieces_only_at_seeds),
+           csv_fixed(x.peer_availability, 6),
+           fmt::format("{}", x.events)};
+    if (viewers) append_range(row, playback_sample_fields(x.playback.value_or(playback_sample{})));
+    append_row(out, row);
   }
   return out;
 }
@@ -413,6 +372,7 @@ std::string format_summary_json(const run_summary& s, wall_clock_fields wall) {
       .number("entropy_mean", s.entropy_mean, 6)
       .raw("pieces_only_at_seeds_max", count(s.pieces_only_at_seeds_max))
       .number("pieces_only_at_seeds_mean", s.pieces_only_at_seeds_mean, 6);
+  if (s.playback) o.raw("playback", playback_summary_json(*s.playback));
   if (wall == wall_clock_fields::include) {
     o.number("wall_time_s", s.wall_seconds, 3)
         .number("events_per_wall_second", s.events_per_wall_second, 1);
@@ -457,6 +417,7 @@ void print_summary(std::FILE* out, const run_summary& s) {
   } else if (s.leechers > 0) {
     fmt::print(out, "all done at: not every leecher completed\n");
   }
+  if (s.playback) fmt::print(out, "{}", playback_summary_text(*s.playback));
   fmt::print(out, "simulated time: {} s, {} events\n", secs(s.simulated_time), s.events);
   fmt::print(out, "wall time: {} s", fixed(s.wall_seconds, 3, "-"));
   if (s.events_per_wall_second) {

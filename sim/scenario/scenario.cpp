@@ -21,6 +21,7 @@ protocol::peer_options peer_options_of(const group_spec& g, const tracker_spec& 
   o.inactivity_timeout = g.peer.inactivity_timeout;
   o.reconnect_delay = g.peer.reconnect_delay;
   o.send_have = g.peer.send_have;
+  o.playback = g.peer.playback;
   o.announce_interval = t.announce_interval;
   o.numwant = g.numwant.value_or(t.numwant);
   return o;

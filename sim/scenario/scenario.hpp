@@ -184,8 +184,9 @@ struct group_spec {
   std::optional<double> upload_cap;
   std::optional<std::uint32_t> numwant;  // peers asked per announce; none: the tracker's numwant
   // The peers' protocol options, with protocol::peer_options' defaults. The
-  // scenario reads and writes picker, choker, neighbours, pipeline_depth, max_connections,
-  // max_initiate, min_peers, inactivity_timeout and reconnect_delay (the group
+  // scenario reads and writes picker, choker, neighbours, playback, pipeline_depth,
+  // max_connections, max_initiate, min_peers, inactivity_timeout, reconnect_delay
+  // and send_have (the group
   // fields of the same names); the other fields stay at their defaults and
   // peer_options_of takes them from the driver instead.
   protocol::peer_options peer;

@@ -357,7 +357,7 @@ constexpr std::array<field<protocol::peer_options>, 0> neighbours_table{};
 
 // ---- the table ----------------------------------------------------------------------
 
-constexpr std::array<group_field, 25> group_table{{
+constexpr std::array<group_field, 26> group_table{{
     plain<text, &group_spec::name, group_draft>("name"),
     plain<whole<>, &group_spec::count, group_draft>("count"),
     // Shorthand for content: seed = all, leecher = none; read, never written.
@@ -476,6 +476,13 @@ constexpr std::array<group_field, 25> group_table{{
      },
      [](YAML::Emitter& out, std::string_view k, const group_spec& g) {
        write_with_policy(out, k, g.peer.neighbours, neighbours_table, g.peer);
+     }},
+    {"playback",
+     [](const reading& r, const located& v, group_draft& g) {
+       read_playback(r.l, v, g.spec.peer.playback);
+     },
+     [](YAML::Emitter& out, std::string_view k, const group_spec& g) {
+       write_playback(out, k, g.peer.playback);
      }},
     peer<whole<1>, &protocol::peer_options::pipeline_depth>("pipeline_depth"),
     peer<whole<1, protocol::peer_options::max_connections_limit>,

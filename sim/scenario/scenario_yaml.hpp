@@ -254,6 +254,11 @@ std::vector<link_spec> read_links(const loader& l, const located& at, const netw
 // The groups (the `groups` list over the `defaults` block of `top`), checked.
 std::vector<group_spec> read_groups(const loader& l, const map_view& top, const network_spec& net);
 
+// A group's playback (scenario_playback_schema.cpp): `none`, or a map with a
+// bitrate; written only when there is a viewer.
+void read_playback(const loader& l, const located& at, protocol::playback_options& out);
+void write_playback(YAML::Emitter& out, std::string_view key, const protocol::playback_options& p);
+
 // ---- writing (scenario_save.cpp) ---------------------------------------------------
 
 // A string, quoted when YAML would read it as nothing.

@@ -170,5 +170,26 @@ TEST(playback, a_peer_plays_what_it_downloads) {
   EXPECT_LT(*sequential.startup_delay, *rarest.startup_delay);
 }
 
+TEST(playback, the_outcome_of_a_peer_with_every_piece_plays_on_to_the_end) {
+  viewer v(buffered(2));
+  v.arrive(0, 0);
+  v.arrive(1, 0);  // starts at 0 s
+  v.arrive(3, 1);
+  v.pb.advance(at(2.5), v.have);  // stalled on piece 2 since 2 s
+  ASSERT_EQ(v.pb.state(), playback::phase::stalled);
+  EXPECT_DOUBLE_EQ(v.pb.played(at(2.5)), 2);
+  // Half a second of stall so far; the viewer itself is not moved.
+  EXPECT_EQ(v.pb.outcome(at(2.5), v.have).stall_time, milliseconds(500));
+  EXPECT_EQ(v.pb.state(), playback::phase::stalled);
+  v.arrive_all_from(2, 4);  // complete at 4 s: two seconds of stall in all
+  const playback_metrics m = v.pb.outcome(at(4), v.have);
+  EXPECT_TRUE(m.finished);
+  EXPECT_EQ(m.stalls, 1u);
+  EXPECT_EQ(m.stall_time, seconds(2));
+  EXPECT_EQ(m.on_time + m.late, geometry.num_pieces());
+  EXPECT_EQ(m.late, 1u);
+  EXPECT_DOUBLE_EQ(v.pb.played(at(4.5)), 2.5);
+}
+
 }  // namespace
 }  // namespace swarmsim::protocol

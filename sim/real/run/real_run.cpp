@@ -323,6 +323,8 @@ class driver {
     r.pieces_at_end = p.host->logic().have().count();
     r.connections_max = p.connections_max;
     r.connections_total = p.connections_total;
+    if (const protocol::playback* pb = p.host->logic().playback_state())
+      r.playback = pb->outcome(clock(), p.host->logic().have());
   }
 
   // ---- polling and samples ----

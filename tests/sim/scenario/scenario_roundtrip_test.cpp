@@ -53,6 +53,7 @@ groups:
     inactivity_timeout: 5min
     reconnect_delay: 30s
     send_have: lacking
+    playback: {bitrate: 1Mbit/s, start: {buffered: 3s}}
   - name: crowd
     count: 10
     content: {fraction: 0.25}
@@ -62,6 +63,7 @@ groups:
     arrival: {poisson: {start: 3s, rate: 2/s}}
     after_completion: {seed_for: {lognormal: {median: 1min, sigma: 1.5}}}
     picker: {policy: random}
+    playback: {bitrate: 2Mbit/s, start: {first_pieces: 2}, skip_after: 3s, offset: 5s}
     choker: {upload_slots: auto, policy: strict_tft, slots: 3, bootstrap: 1, min_rate: 2KiB/s,
              interval: 7s}
   - name: part

@@ -293,10 +293,13 @@ TEST(scenario_errors, wrong_types) {
   const marked flag("groups: [{name: s, role: seed, picker: {endgame: @maybe}}]");
   EXPECT_EQ(flag.error(), flag.where("endgame: expected true or false, got 'maybe'"));
   const marked choice("groups: [{name: s, role: seed, picker: {policy: @rarest}}]");
-  EXPECT_EQ(choice.error(),
-            choice.where("policy: unknown picker 'rarest' (did you mean 'rarest_first'?) "
-                         "(registered: rarest_first, sequential, random; `swarmsim strategies` "
-                         "lists them with their parameters)"));
+  EXPECT_EQ(
+      choice.error(),
+      choice.where(
+          "policy: unknown picker 'rarest' (did you mean 'rarest_first'?) "
+          "(registered: rarest_first, sequential, random, sequential_fallback, bitos, hybrid; "
+          "`swarmsim strategies` "
+          "lists them with their parameters)"));
 }
 
 TEST(scenario_errors, max_connections_is_bounded_both_ways) {
@@ -713,6 +716,7 @@ std::vector<documented_field> readme_fields() {
                                                     {"### `classes`", "classes"},
                                                     {"### `picker`", "groups.1.picker"},
                                                     {"### `choker`", "groups.1.choker"},
+                                                    {"### `playback`", "groups.1.playback"},
                                                     {"## `simulation`", "simulation"}};
   std::ifstream in(SWARMSIM_SOURCE_DIR "/scenarios/README.md");
   std::vector<documented_field> out;
@@ -776,6 +780,7 @@ groups:
               {name: fast, share: 0.5, upload: 5Mbit, download: 9Mbit}]
     after_completion: {seed_for: {lognormal: {median: 1min, sigma: 1}}}
     abort: {probability: 0.1, rate: 1/h}
+    playback: {bitrate: 2Mbit/s}
 simulation: {overlay_interval: 10s, trace: [unchoke, interest]}
 )";
 
@@ -794,7 +799,8 @@ TEST(scenario_readme, documents_every_field_the_loader_reads_and_no_other) {
 
 TEST(scenario_readme, gives_the_defaults_the_loader_uses) {
   const YAML::Node saved = YAML::Load(save_scenario(
-      parse_scenario("groups: [{name: s, role: seed}, {name: plain}]", "defaults.yaml")));
+      parse_scenario("groups: [{name: s, role: seed}, {name: plain, playback: {bitrate: 1Mbit/s}}]",
+                     "defaults.yaml")));  // (a viewer: its defaults are written out)
   int compared = 0;
   for (const auto& field : readme_fields()) {
     // Only cells that are one value, as in "`10Mbit/s`".
