@@ -26,6 +26,8 @@ Checks (docs/VALIDATION.md explains each):
   utilisation  upload utilisation in a 1000-peer flash crowd (Bharambe et al.)
   strategies   BitTyrant, PropShare and FairTorrent against their papers
                (analysis/validate_strategies.py)
+  streaming    BiToS and in-order pickers against their papers
+               (analysis/validate_streaming.py)
 """
 
 import argparse
@@ -38,6 +40,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import validate_strategies  # noqa: E402
+import validate_streaming  # noqa: E402
 
 try:
     import pandas as pd
@@ -383,7 +386,8 @@ def main():
                 ("clustering", lambda: check_clustering(r, t, figs)),
                 ("free-riders", lambda: check_free_riders(r, t)),
                 ("utilisation", lambda: check_utilisation(r, t, args.quick)),
-                ("strategies", lambda: validate_strategies.check_strategies(r, t, load, fmt))]
+                ("strategies", lambda: validate_strategies.check_strategies(r, t, load, fmt)),
+                ("streaming", lambda: validate_streaming.check_streaming(r, t, fmt))]
     t0 = time.time()
     for name, f in families:
         if args.only in name:

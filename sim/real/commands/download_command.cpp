@@ -22,6 +22,7 @@
 #include "sim/real/storage/torrent_file.hpp"
 #include "sim/real/tracker/http_tracker.hpp"
 #include "sim/results/text_escape.hpp"
+#include "sim/scenario/strategy_catalog.hpp"
 #include "sim/scenario/units.hpp"
 
 namespace swarmsim::sim::real {
@@ -70,6 +71,17 @@ fs::path download_path(const fs::path& out, const std::string& name) {
 
 fs::path partial_path(const fs::path& out, const std::string& name) {
   return out / (name + ".part");
+}
+
+std::string playback_report(const protocol::playback_metrics& m) {
+  const auto secs = [](protocol::duration d) { return protocol::to_seconds(d); };
+  if (!m.startup_delay) return "playback: never started";
+  std::string out =
+      fmt::format("playback: started after {:.1f} s, {} stall{} ({:.1f} s)", secs(*m.startup_delay),
+                  m.stalls, m.stalls == 1 ? "" : "s", secs(m.stall_time));
+  if (m.on_time + m.late > 0) out += fmt::format(", continuity {:.3f}", m.continuity());
+  if (m.skipped > 0) out += fmt::format(", {} pieces skipped", m.skipped);
+  return out;
 }
 
 int run_download(const download_settings& s) {
@@ -215,6 +227,8 @@ int run_download(const download_settings& s) {
   tick();
   io.run();
   progress.finish();
+  if (const protocol::playback* pb = host->logic().playback_state(); pb && !s.quiet)
+    fmt::print(stderr, "{}\n", playback_report(pb->outcome(host->now(), host->logic().have())));
 
   const auto st = host->status();
   const double seconds =
@@ -263,8 +277,33 @@ command add_download_command(CLI::App& app) {
   add_strategy_options(*sub, settings->peer, true);
   add_duration_option(*sub, "--timeout", settings->timeout,
                       "Give up after this long, e.g. 10min (default: never)");
+  add_rate_option(*sub, "--bitrate", settings->peer.playback.bitrate,
+                  "Play along while downloading at this rate, e.g. 2Mbit/s, and report the "
+                  "startup delay, stalls and continuity at the end");
+  auto* start = add_duration_option(*sub, "--start-buffer", settings->start_buffer,
+                                    "With --bitrate: start playing once this much is buffered "
+                                    "(default 10s)");
+  auto* stream = sub->add_flag("--stream", settings->stream,
+                               "Download for playback: needs --bitrate; the picker is bitos "
+                               "unless --picker names another");
   sub->add_flag("-q,--quiet", settings->quiet, "No progress bar or messages");
-  return command{sub, [settings]() -> int { return run_download(*settings); }};
+  return command{sub, [settings, sub, start, stream]() -> int {
+                   download_settings& s = *settings;
+                   if ((stream->count() > 0 || start->count() > 0) && !s.peer.playback.enabled()) {
+                     fmt::print(stderr,
+                                "error: {} needs --bitrate (the rate the content "
+                                "plays at, e.g. 2Mbit/s)\n",
+                                stream->count() > 0 ? "--stream" : "--start-buffer");
+                     return 2;
+                   }
+                   if (s.start_buffer) s.peer.playback.start_buffer = *s.start_buffer;
+                   if (s.stream && sub->count("--picker") == 0) {
+                     const protocol::strategy_info* bitos =
+                         strategy_catalog().find(protocol::strategy_kind::picker, "bitos");
+                     s.peer.picker.policy = {bitos, *protocol::resolve(*bitos, {}).params};
+                   }
+                   return run_download(s);
+                 }};
 }
 
 }  // namespace swarmsim::sim::real

@@ -25,7 +25,9 @@ struct download_settings {
   std::vector<std::string> peers;  // "HOST:PORT" to connect to besides the tracker's
   std::optional<std::chrono::milliseconds> timeout;  // give up (exit 1) after this long
   bool quiet = false;
-  protocol::peer_options peer = real_peer_options();
+  bool stream = false;  // --stream: a streaming picker unless one is named
+  std::optional<std::chrono::milliseconds> start_buffer;  // --start-buffer
+  protocol::peer_options peer = real_peer_options();      // peer.playback: play along (--bitrate)
   // Polled a few times a second; true ends the run as an interruption (exit 1).
   std::function<bool()> should_stop;
 };
@@ -33,6 +35,10 @@ struct download_settings {
 // Where the finished content goes, and where it is kept while incomplete.
 std::filesystem::path download_path(const std::filesystem::path& out, const std::string& name);
 std::filesystem::path partial_path(const std::filesystem::path& out, const std::string& name);
+
+// The line `download` prints about its viewer (settings.peer.playback) at the
+// end: startup delay, stalls, continuity, skipped pieces.
+std::string playback_report(const protocol::playback_metrics& m);
 
 // Exit code: 0 once the content is complete and verified; 2 for a bad .torrent or
 // option; 1 for a failure (interrupted, timed out, storage error).

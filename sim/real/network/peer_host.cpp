@@ -577,6 +577,9 @@ host_status peer_host::status() const {
 const protocol::peer& peer_host::logic() const {
   return impl_->peer;
 }
+protocol::time_point peer_host::now() const {
+  return impl_->now();
+}
 const protocol::wire_peer_id& peer_host::id() const {
   return impl_->id;
 }

@@ -122,6 +122,8 @@ class peer_host {
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   host_status status() const;
   const protocol::peer& logic() const;
+  // The protocol clock the host runs logic() on (time_origin at options.origin).
+  protocol::time_point now() const;
   const protocol::wire_peer_id& id() const;
 
   // Called (from the io_context) when every piece is had and checked; at once
