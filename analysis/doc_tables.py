@@ -39,7 +39,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VIEWER_PICKERS = "rarest_first,sequential,sequential_fallback,bitos,hybrid"
+VIEWER_PICKERS = "rarest_first,sequential,sequential_fallback,bitos,hybrid,deadline"
 
 # name: (sweep arguments after `swarmsim sweep`, renderer); "validation" runs
 # analysis/validate.py instead (about two minutes: the test suite checks the

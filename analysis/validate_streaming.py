@@ -8,17 +8,18 @@ import os
 SEEDS = range(1, 6)
 
 
-def outcomes(r, picker):
-    """Per seed: (leechers completed, viewers' median startup, mean continuity)."""
+def outcomes(r, picker, scenario="streaming"):
+    """Per seed: (leechers completed, viewers' median startup, mean continuity,
+    mean stalls, mean stall time)."""
     out = []
     for seed in SEEDS:
-        d = r.run("streaming", f"streaming-{picker}-{seed}",
+        d = r.run(scenario, f"{scenario}-{picker}-{seed}",
                   [f"groups.viewers.picker.policy={picker}", f"simulation.seed={seed}"])
         with open(os.path.join(d, "summary.json")) as f:
             s = json.load(f)
         p = s["playback"]
         out.append((s["completed_fraction"], p["startup_delay_s"]["median"],
-                    p["continuity"]["mean"]))
+                    p["continuity"]["mean"], p["stalls"]["mean"], p["stall_time_s"]["mean"]))
     return out
 
 
@@ -48,3 +49,12 @@ def check_streaming(r, t, fmt):
           f"{fmt(completed['sequential'])} / {fmt(completed['rarest_first'])}",
           "starts first, starves the swarm (Carlsson and Eager 2007)",
           "startup < half; completed >= 0.2 lower", faster and starves)
+    dl = {p: outcomes(r, p, "streaming-deadline") for p in ("sequential", "deadline")}
+    stalls = {p: mean([o[3] for o in v]) for p, v in dl.items()}
+    stalled = {p: mean([o[4] for o in v]) for p, v in dl.items()}
+    t.add("Deadline requests (good seed)",
+          "stalls per viewer, deadline / sequential; stall time (s), same",
+          f"{fmt(stalls['deadline'])} / {fmt(stalls['sequential'])}; "
+          f"{fmt(stalled['deadline'])} / {fmt(stalled['sequential'])}",
+          "fewer stalls (libtorrent time-critical pieces)", "both lower",
+          stalls["deadline"] < stalls["sequential"] and stalled["deadline"] < stalled["sequential"])

@@ -462,6 +462,8 @@ class peer {
   void after_remote_content(session& s, time_point now);
   void update_interest(session& s);
   void fill_pipeline(session& s, time_point now);
+  // What a streaming picker may know of the remote s (piece_picker::remote_view).
+  piece_picker::remote_view remote_view_of(const session& s, time_point now) const;
   void refill_others(const session& except, time_point now);
   void on_piece_complete(piece_index p, time_point now);
   void count_piece_gained(piece_index p, std::vector<connection_id>* recipients = nullptr);

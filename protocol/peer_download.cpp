@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "protocol/peer.hpp"
 
@@ -167,15 +168,33 @@ void peer::refill_others(const session& except, time_point now) {
       fill_pipeline(s, now);
 }
 
+piece_picker::remote_view peer::remote_view_of(const session& s, time_point now) const {
+  piece_picker::remote_view v;
+  v.rate = s.down_rate.rate(s.payload_down, now);
+  v.queued = static_cast<std::uint32_t>(s.outstanding.size());
+  // The slowest tenth of the remotes that unchoke us (libtorrent's time-critical
+  // requests skip them): fewer than ten such remotes have no slowest tenth.
+  std::vector<double> rates;
+  for (const auto& x : all_sessions())
+    if (x.open && x.state == session_state::active && !x.peer_choking)
+      rates.push_back(x.down_rate.rate(x.payload_down, now));
+  if (rates.size() >= 10) {
+    const auto tenth = rates.begin() + static_cast<std::ptrdiff_t>(rates.size() / 10);
+    std::nth_element(rates.begin(), tenth, rates.end());
+    v.slow = v.rate < *tenth;
+  }
+  return v;
+}
+
 void peer::fill_pipeline(session& s, time_point now) {
   (void)now;
   if (!s.open || s.peer_choking || !s.am_interested) return;
   const std::uint32_t depth = request_depth(s);
   if (s.outstanding.size() >= depth) return;
   if (s.outstanding.empty()) s.last_block = now;
-  if (playback_) {  // the strategy may read where playback is now
+  if (playback_) {  // the strategy may read where playback is now, and the remote
     playback_->advance(now, picker_.have_bits());
-    picker_.set_playback(playback_.get(), now);
+    picker_.set_context({playback_.get(), now, remote_view_of(s, now)});
   }
   pick_scratch_.clear();
   picker_.pick(s.remote_has, depth - static_cast<std::uint32_t>(s.outstanding.size()), s.id,

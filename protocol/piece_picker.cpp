@@ -757,6 +757,24 @@ void piece_picker::pick_endgame(pick_state& s) {
   }
 }
 
+void piece_picker::duplicate_blocks(pick_state& s, std::uint32_t p) {
+  const std::uint32_t r = record_of_[p];
+  if (r == npos) return;
+  const std::uint32_t most = 1 + options_.max_endgame_duplicates;
+  download_record& rec = records_[r];
+  block_slot* const slots = blocks_.data() + std::size_t{r} * blocks_per_piece_;
+  for (std::uint32_t b = 0; b < rec.num_blocks && !s.done(); ++b) {
+    block_slot& slot = slots[b];
+    if (slot.received || slot.num_requesters == 0 || slot.num_requesters >= most) continue;
+    if (has_requester(rec, slot, b, s.who)) continue;
+    rec.extra.push_back(extra_requester{b, s.who});
+    change_level(r, slot.num_requesters, slot.num_requesters + 1u);
+    ++slot.num_requesters;
+    s.out.push_back(block_ref{piece_index{p}, block_index{b}});
+    ++s.n;
+  }
+}
+
 void piece_picker::build_endgame_index() {
   const std::uint32_t levels = options_.max_endgame_duplicates;
   level_records_.resize(levels);

@@ -148,14 +148,22 @@ class piece_picker {
   // caller can test !have(p) instead.
   bool is_interesting(const bitfield& peer_has) const { return peer_has.has_any_not_in(have_); }
 
-  // --- streaming ---
-  // The viewer's playback (protocol/playback.hpp) a strategy may consult
-  // (piece_request::playback()), advanced to `now`; the peer sets it before
-  // each pick when it plays (peer_options::playback), and clears it with null.
-  void set_playback(const class playback* p, time_point now) {
-    playback_ = p;
-    playback_now_ = now;
-  }
+  // --- what a strategy may know beyond the pieces ---
+  // The remote a pick is for, as the peer sees it (piece_request::remote()).
+  struct remote_view {
+    double rate = 0;           // payload bytes/s received from it lately; 0: unknown
+    std::uint32_t queued = 0;  // our requests to it not answered yet
+    bool slow = false;         // among the slowest tenth of the remotes that unchoke us
+  };
+  // Set by the peer before each pick when it plays the content (peer_options::
+  // playback): the viewer (protocol/playback.hpp) advanced to `now`, and the
+  // remote. Without a viewer the context stays empty (no clock, no remote).
+  struct pick_context {
+    const class playback* viewer = nullptr;
+    time_point now{};
+    remote_view remote;
+  };
+  void set_context(const pick_context& c) { context_ = c; }
 
   // --- block lifecycle ---
   struct received_result {
@@ -302,6 +310,7 @@ class piece_picker {
 
   // picking
   void take_blocks(pick_state& s, std::uint32_t p);
+  void duplicate_blocks(pick_state& s, std::uint32_t p);
   void pick_partial(pick_state& s);
   void pick_ordered(pick_state& s);
   void pick_by_bits(pick_state& s);
@@ -361,8 +370,7 @@ class piece_picker {
   std::vector<piece_index> order_copy_;  // pick_order()'s result
   // Asked once per pick, after the hot members above.
   std::unique_ptr<piece_strategy> strategy_;  // options_.policy
-  const class playback* playback_ = nullptr;  // set_playback()
-  time_point playback_now_{};
+  pick_context context_;                      // set_context()
 };
 
 // One pick() as a piece strategy sees it (piece_strategy.hpp rules 1, 2 and 6):
@@ -393,9 +401,12 @@ class piece_request {
   std::uint32_t room() const { return state_.max - state_.n; }
   // The peer's playback, advanced to now(), when it plays the content while it
   // downloads (peer_options::playback); null otherwise.
-  const class playback* playback() const { return picker_.playback_; }
+  const class playback* playback() const { return picker_.context_.viewer; }
   // The time of the pick when playback() is set (no clock is read otherwise).
-  time_point now() const { return picker_.playback_now_; }
+  time_point now() const { return picker_.context_.now; }
+  // The remote the pick is for (rate, queue), when playback() is set.
+  const piece_picker::remote_view& remote() const { return picker_.context_.remote; }
+  const torrent_geometry& geometry() const { return picker_.geometry_; }
   // The next piece the viewer needs (playback()->position()), or without
   // playback the lowest piece we lack; num_pieces() when there is none.
   piece_index playback_point() const;
@@ -412,6 +423,12 @@ class piece_request {
   // random among equals, until full(). Costs O(k log k) for k such pieces: for
   // windows of a few dozen pieces, not for the whole torrent.
   void take_rarest(piece_index first, piece_index last);
+  // Requests again, from this remote, blocks of p that other remotes were asked
+  // for and have not delivered (not received, not asked of this remote yet, at
+  // most max_endgame_duplicates extra requesters each), as endgame does: for a
+  // piece that is late. Free blocks are take()'s. Throws std::logic_error
+  // unless we lack p and the remote has it.
+  void take_duplicate(piece_index p);
 
  private:
   friend class piece_picker;

@@ -44,6 +44,17 @@ void piece_request::take_random() {
   if (!full()) picker_.pick_random_first(state_);
 }
 
+void piece_request::take_duplicate(piece_index p) {
+  if (p.value() >= num_pieces() || have(p) || !remote_has(p))
+    throw std::logic_error(fmt::format(
+        "picker strategy '{}' duplicated piece {}, which is {} (piece_strategy.hpp rule 6)",
+        picker_.options_.policy.name(), p.value(),
+        p.value() >= num_pieces() ? "out of range"
+        : have(p)                 ? "had already"
+                                  : "not held by the remote"));
+  if (!full()) picker_.duplicate_blocks(state_, p.value());
+}
+
 piece_index piece_request::playback_point() const {
   if (const class playback* pb = playback()) return piece_index{pb->position()};
   const auto words = picker_.have_.words();

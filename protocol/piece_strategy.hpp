@@ -13,12 +13,19 @@
 //    block of them is free), which the remote has, each piece's availability
 //    among our connections, whether we are still starting (fewer pieces than
 //    random_first_pieces), and draws from the picker's random generator.
+//    For a peer with a viewer (peer_options::playback) it also answers the
+//    viewer brought up to the time of the pick (playback(), now(),
+//    playback_point()) and the remote as the peer sees it (remote(): its rate,
+//    our requests queued to it, whether it is among the slowest tenth).
 // What it may decide:
 // 2. Which pieces to start, in its order: request.take(p) hands out p's free
 //    blocks until the request is full (full()). It may also call the picker's
 //    own walks, which cost no more than the built-in policies:
 //    take_in_order() (the order it keeps, rule 4), take_lowest(from) (by
-//    index from a piece on) and take_random() (uniformly at random).
+//    index from a piece on), take_random() (uniformly at random) and
+//    take_rarest(first, last) (a window by availability). take_duplicate(p)
+//    asks this remote too for blocks of p that others were asked for, as
+//    endgame does (at most max_endgame_duplicates extra requesters a block).
 // 3. Nothing at all: blocks left over go to endgame duplicates, if endgame.
 // 4. Which order the picker keeps up to date for take_in_order(), fixed for
 //    the strategy's life (order()): by availability with random tie-breaks
@@ -28,7 +35,8 @@
 //    (mainline's rule that keeps a seed's upload on new pieces):
 //    seed_finishes_own().
 // What it must never do:
-// 6. take() a piece that is not wanted or that the remote lacks, call
+// 6. take() a piece that is not wanted or that the remote lacks,
+//    take_duplicate() a piece we have or the remote lacks, call
 //    take_in_order() without an order, read a clock or a global random
 //    generator (use the request's: runs are reproducible), or keep the request
 //    past the call. The picker checks take() and stops with a

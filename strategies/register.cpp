@@ -18,6 +18,7 @@ void register_all(protocol::strategy_registry& registry) {
   registry.add(sequential_fallback_info());
   registry.add(bitos_info());
   registry.add(hybrid_info());
+  registry.add(deadline_info());
 }
 
 }  // namespace swarmsim::strategies

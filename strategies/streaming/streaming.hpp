@@ -24,6 +24,16 @@
 //   `low` seconds, rarest first from `high` seconds on, and in between
 //   earliest first with a probability falling linearly from 1 to 0. Without
 //   playback the buffer counts as full: rarest first.
+// deadline (libtorrent's time-critical pieces, set_piece_deadline): pieces
+//   whose playback deadline is within `window` are requested in deadline order,
+//   only from remotes whose queue of requests, one block more, empties within
+//   `max_queue` at their rate (an idle remote of unknown rate qualifies) and
+//   that are not among the slowest tenth of the remotes unchoking us; a
+//   time-critical piece due within `urgent` whose blocks are all asked for is
+//   asked of such a remote too (duplicate requests, as endgame makes). The rest
+//   rarest first. Differences from libtorrent: the choice is made per remote
+//   as each one has room for requests (libtorrent hands each block to the best
+//   remote), and "late" is a piece's deadline, not a block's age.
 
 #include "protocol/strategy.hpp"
 
@@ -32,5 +42,6 @@ namespace swarmsim::strategies {
 const protocol::strategy_info& sequential_fallback_info();
 const protocol::strategy_info& bitos_info();
 const protocol::strategy_info& hybrid_info();
+const protocol::strategy_info& deadline_info();
 
 }  // namespace swarmsim::strategies

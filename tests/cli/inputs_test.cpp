@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include <filesystem>
 #include <string>
 
@@ -173,6 +176,42 @@ TEST_F(cli_inputs, torrent_names_are_printed_without_terminal_escapes) {
   EXPECT_THAT(shown.out, Not(HasSubstr("\x1b")));
   EXPECT_THAT(shown.out, Not(HasSubstr("\xff")));
   EXPECT_THAT(shown.out, HasSubstr("a\\x1b[31m.bin"));
+}
+
+// The mistakes a new user of the real mode makes first, each with what to do.
+TEST_F(cli_inputs, a_data_file_where_a_torrent_is_expected_says_to_make_one) {
+  file("movie.bin", std::string(4096, '\x85'));
+  for (const char* command : {"seed", "download"}) {
+    const outcome o =
+        bounded({command, "movie.bin", command == std::string("seed") ? "--data" : "--out", "x"});
+    EXPECT_EQ(o.status, 2) << command;
+    EXPECT_THAT(o.err, HasSubstr("movie.bin: not a .torrent file"));
+    EXPECT_THAT(o.err, HasSubstr("swarmsim torrent create movie.bin --announce"));
+  }
+}
+
+TEST_F(cli_inputs, an_announce_url_our_clients_cannot_use_is_refused_at_creation) {
+  file("movie.bin", std::string(4096, 'x'));
+  const outcome udp = bounded({"torrent", "create", "movie.bin", "--announce",
+                               "udp://tracker.example:1337/announce", "-o", "m.torrent"});
+  EXPECT_EQ(udp.status, 2);
+  EXPECT_THAT(udp.err, HasSubstr("only http:// trackers are supported, not udp://"));
+  EXPECT_THAT(udp.err, HasSubstr("--any-tracker"));
+  EXPECT_FALSE(fs::exists(work() / "m.torrent"));
+  const outcome anyway =
+      bounded({"torrent", "create", "movie.bin", "--announce",
+               "udp://tracker.example:1337/announce", "-o", "m.torrent", "--any-tracker"});
+  EXPECT_EQ(anyway.status, 0) << anyway.err;
+}
+
+TEST_F(cli_inputs, a_port_in_use_suggests_another) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  const std::string listen = fmt::format("127.0.0.1:{}", taken.local_endpoint().port());
+  const outcome o = bounded({"tracker", "--listen", listen});
+  EXPECT_EQ(o.status, 1);
+  EXPECT_THAT(o.err, HasSubstr("another program listens on that port: give another, or port 0"));
 }
 
 }  // namespace

@@ -54,6 +54,18 @@ TEST_F(cli_stream, viewers_have_an_outcome_in_the_simulator_and_over_real_socket
   }
 }
 
+TEST_F(cli_stream, compare_sets_the_viewers_of_both_runs_side_by_side) {
+  file("viewers.yaml", viewers);
+  const outcome o = swarmsim({"run", "viewers.yaml", "--compare", "-o", "cmp"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("playback, all: 3 viewers simulated, 3 real"));
+  EXPECT_THAT(o.out, HasSubstr("  continuity "));
+  const std::string csv = read("cmp/compare.csv");
+  EXPECT_THAT(csv, HasSubstr("all,viewers,3,3,0.0000\n"));
+  EXPECT_THAT(csv, HasSubstr("all,startup_median_s,"));
+  EXPECT_THAT(csv, HasSubstr("all,continuity_mean,"));
+}
+
 TEST_F(cli_stream, download_stream_needs_a_bitrate) {
   const outcome o = swarmsim({"download", "x.torrent", "--out", "got", "--stream"});
   EXPECT_EQ(o.status, 2);

@@ -195,6 +195,46 @@ TEST(piece_strategy, take_lowest_starts_from_the_piece_given) {
   EXPECT_EQ(pieces_of(out), (std::vector<std::uint32_t>{66, 67, 68, 69, 0, 1}));
 }
 
+TEST(piece_strategy, take_duplicate_asks_a_second_remote_for_blocks_in_flight) {
+  class duplicates final : public piece_strategy {
+   public:
+    void pick(piece_request& r) override {
+      r.take_duplicate(piece_index{0});
+      if (!r.full()) r.take_lowest();
+    }
+    piece_order order() const override { return piece_order::none; }
+  };
+  static const strategy_info info = [] {
+    strategy_info i = highest_first_info();
+    i.name = "duplicates";
+    i.make_picker = [](const strategy_params&) -> std::unique_ptr<piece_strategy> {
+      return std::make_unique<duplicates>();
+    };
+    return i;
+  }();
+  picker_options o;
+  o.policy = {&info, {}};
+  o.max_endgame_duplicates = 1;
+  piece_picker picker(geometry_of(4), o, 1);
+  const auto remote = bitfield(4, true);
+  picker.inc_availability(remote);
+  std::vector<block_ref> out;
+  ASSERT_EQ(picker.pick(remote, 2, peer_a, out), 2u);  // piece 0 has no record: piece 0 fresh
+  EXPECT_EQ(pieces_of(out), (std::vector<std::uint32_t>{0}));
+  out.clear();
+  ASSERT_EQ(picker.pick(remote, 4, peer_b, out), 4u);  // piece 0 again, then piece 1
+  EXPECT_EQ(pieces_of(out), (std::vector<std::uint32_t>{0, 1}));
+  EXPECT_EQ(picker.num_requesters(out[0]), 2u);
+  out.clear();
+  // At most max_endgame_duplicates extra requesters: a third gets piece 2.
+  ASSERT_EQ(picker.pick(remote, 2, requester{3}, out), 2u);
+  EXPECT_EQ(pieces_of(out), (std::vector<std::uint32_t>{2}));
+  EXPECT_NO_THROW(picker.check_invariants());
+  picker.set_have(piece_index{0});
+  out.clear();
+  EXPECT_THROW(picker.pick(remote, 2, requester{4}, out), std::logic_error);  // had already
+}
+
 TEST(piece_strategy, the_builtin_pickers_are_registered_and_a_bad_name_is_refused) {
   strategy_registry r = builtin_strategies();
   EXPECT_EQ(r.names(strategy_kind::picker),

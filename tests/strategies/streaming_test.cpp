@@ -128,7 +128,7 @@ TEST(streaming, hybrid_goes_earliest_first_on_a_short_buffer_and_rarest_first_on
     const time_point now{seconds(1)};
     playback pb(geometry_of(n), po, time_point{});
     pb.advance(now, picker.have_bits());
-    picker.set_playback(&pb, now);
+    picker.set_context({&pb, now, {}});
     const std::uint32_t first = next_piece(picker, remote);
     if (had == 3)
       EXPECT_EQ(first, 3u) << "3 s of buffer: earliest first";
@@ -137,10 +137,77 @@ TEST(streaming, hybrid_goes_earliest_first_on_a_short_buffer_and_rarest_first_on
   }
 }
 
+// Pieces of one second at 1 s of playback each; the viewer started at 0 s.
+struct deadline_setup {
+  static constexpr std::uint32_t n = 60;
+  explicit deadline_setup(duration urgent)
+      : picker(picker_of(strategies::deadline_info(), n, params(urgent))) {
+    picker.set_have(piece_index{0});
+    picker.inc_availability(remote);
+    picker.inc_availability(range(n, 0, 55));      // 55.. are the rarest
+    pb.advance(time_point{}, picker.have_bits());  // playing piece 0, piece 1 due at 1 s
+  }
+  piece_picker picker;
+  playback pb{geometry_of(n), options(), time_point{}};
+  bitfield remote{n, true};
+
+  static strategy_params params(duration urgent) {
+    strategy_params p;
+    p.set("window", duration{seconds(5)});
+    p.set("urgent", urgent);
+    return p;
+  }
+  static playback_options options() {
+    playback_options o;
+    o.bitrate = piece_size;
+    o.start_pieces = 1;
+    return o;
+  }
+  std::vector<block_ref> pick(requester who, piece_picker::remote_view remote,
+                              std::uint32_t blocks = blocks_per_piece) {
+    picker.set_context({&pb, time_point{}, remote});
+    std::vector<block_ref> out;
+    picker.pick(remote_bits(), blocks, who, out);
+    return out;
+  }
+  const bitfield& remote_bits() const { return remote; }
+};
+
+TEST(streaming, deadline_takes_due_pieces_in_order_from_remotes_with_a_short_queue) {
+  deadline_setup d(duration{});  // no duplicates
+  // An idle remote: the next piece due.
+  EXPECT_EQ(d.pick(peer_a, {}).front().piece.value(), 1u);
+  // A remote whose queue takes 100 s to empty, or a slow one: rarest first.
+  EXPECT_GE(d.pick(requester{3}, {1000, 6}).front().piece.value(), 55u);
+  EXPECT_GE(d.pick(requester{4}, {1e9, 0, true}).front().piece.value(), 55u);
+  // A fast remote with a short queue: the next piece due.
+  EXPECT_EQ(d.pick(requester{5}, {1e9, 2}).front().piece.value(), 2u);
+  EXPECT_NO_THROW(d.picker.check_invariants());
+}
+
+TEST(streaming, deadline_asks_another_remote_for_a_piece_due_soon) {
+  deadline_setup d(seconds(2));
+  ASSERT_EQ(d.pick(peer_a, {}).front().piece.value(), 1u);  // both blocks of piece 1
+  // Piece 1 is due in 1 s (urgent: 2 s), all its blocks asked of peer_a: peer_b
+  // is asked for them too, then for the next piece due.
+  const auto out = d.pick(requester{2}, {}, 2 * blocks_per_piece);
+  ASSERT_EQ(out.size(), 2u * blocks_per_piece);
+  EXPECT_EQ(out[0].piece.value(), 1u);
+  EXPECT_EQ(out[1].piece.value(), 1u);
+  EXPECT_EQ(d.picker.num_requesters(out[0]), 2u);
+  EXPECT_EQ(out[2].piece.value(), 2u);
+  EXPECT_NO_THROW(d.picker.check_invariants());
+  // A block received from one requester cancels the other.
+  const auto got = d.picker.mark_received(out[0], requester{2});
+  EXPECT_TRUE(got.accepted);
+  EXPECT_EQ(got.cancel, std::vector<requester>{peer_a});
+  EXPECT_NO_THROW(d.picker.check_invariants());
+}
+
 TEST(streaming, the_streaming_pickers_are_registered) {
   strategy_registry r = builtin_strategies();
   strategies::register_all(r);
-  for (const char* name : {"sequential_fallback", "bitos", "hybrid"})
+  for (const char* name : {"sequential_fallback", "bitos", "hybrid", "deadline"})
     EXPECT_NE(r.find(strategy_kind::picker, name), nullptr) << name;
 }
 

@@ -1,3 +1,6 @@
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+
 #include <fmt/format.h>
 
 #include "sim/real/commands/commands.hpp"
@@ -8,6 +11,11 @@
 #include "sim/scenario/units.hpp"
 
 namespace swarmsim::sim::real {
+
+std::string listen_hint(const boost::system::system_error& e) {
+  if (e.code() != boost::asio::error::address_in_use) return "";
+  return " (another program listens on that port: give another, or port 0 for any free one)";
+}
 
 CLI::Option* add_rate_option(CLI::App& sub, const std::string& name, double& into,
                              const std::string& help) {

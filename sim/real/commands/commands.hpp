@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -43,6 +44,10 @@ command add_download_command(CLI::App& app);
 // Adds option `name` taking a rate such as 10MiB/s (sim/scenario/units.hpp) into `into`,
 // bytes per second. A bad value fails the parse with a message that names the
 // option (exit 2). `into` must outlive the parse.
+// What to do about a listening socket that could not be opened: for a port in
+// use, how to pick another; "" otherwise.
+std::string listen_hint(const boost::system::system_error& e);
+
 CLI::Option* add_rate_option(CLI::App& sub, const std::string& name, double& into,
                              const std::string& help);
 // The same for a duration such as 10min.

@@ -155,7 +155,7 @@ int run_download(const download_settings& s) {
   try {
     host = std::make_unique<peer_host>(io, meta, *store, *tracker, o);
   } catch (const boost::system::system_error& e) {
-    fmt::print(stderr, "error: --listen {}: {}\n", s.listen, e.what());
+    fmt::print(stderr, "error: --listen {}: {}{}\n", s.listen, e.what(), listen_hint(e));
     return 1;
   }
   transfer_progress progress(stderr, tty ? progress_display::on : progress_display::off);
@@ -235,14 +235,21 @@ int run_download(const download_settings& s) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   switch (result) {
     case outcome::complete:
-      if (!s.quiet)
+      if (!s.quiet) {
+        // A resumed download names what moved in this run apart from the whole.
+        const std::string moved =
+            have.count() == 0
+                ? human_bytes(static_cast<double>(st.total_bytes))
+                : fmt::format("{} of {} ({} pieces were on disk already)",
+                              human_bytes(static_cast<double>(st.downloaded)),
+                              human_bytes(static_cast<double>(st.total_bytes)), have.count());
         fmt::print(stderr,
                    "downloaded {}: {} in {:.1f} s ({}/s), all {} pieces verified ({} failed a "
                    "check and were fetched again)\n",
-                   printable(final_path.string()), human_bytes(static_cast<double>(st.total_bytes)),
-                   seconds,
+                   printable(final_path.string()), moved, seconds,
                    human_bytes(static_cast<double>(st.downloaded) / std::max(seconds, 1e-3)),
                    st.num_pieces, st.hash_failures);
+      }
       return 0;
     case outcome::interrupted:
       fmt::print(stderr, "interrupted with {} of {} pieces; run again to resume\n", st.pieces_had,

@@ -88,7 +88,7 @@ int run_seed(const seed_settings& s) {
   try {
     host = std::make_unique<peer_host>(io, meta, *store, *tracker, o);
   } catch (const boost::system::system_error& e) {
-    fmt::print(stderr, "error: --listen {}: {}\n", s.listen, e.what());
+    fmt::print(stderr, "error: --listen {}: {}{}\n", s.listen, e.what(), listen_hint(e));
     return 1;
   }
   transfer_progress progress(stderr, tty ? progress_display::on : progress_display::off);

@@ -15,6 +15,7 @@
 #include "sim/real/commands/transfer_progress.hpp"
 #include "sim/real/storage/torrent_file.hpp"
 #include "sim/real/storage/torrent_maker.hpp"
+#include "sim/real/tracker/tracker_client.hpp"
 #include "sim/results/text_escape.hpp"
 #include "sim/results/version.hpp"
 #include "sim/scenario/units.hpp"
@@ -30,6 +31,7 @@ struct create_settings {
   std::string output;
   bool private_torrent = false;
   bool no_date = false;
+  bool any_tracker = false;  // --any-tracker: keep a URL our clients cannot announce to
 };
 
 int create_torrent(const create_settings& s) {
@@ -37,6 +39,16 @@ int create_torrent(const create_settings& s) {
     fmt::print(stderr,
                "error: --announce: '{}' is not a URL (e.g. http://127.0.0.1:6969/announce)\n",
                s.announce);
+    return 2;
+  }
+  // A torrent swarmsim's own seed and download could not announce with is
+  // refused here rather than at the download, unless it is meant for others.
+  if (const auto url = parse_http_url(s.announce); !url && !s.any_tracker) {
+    fmt::print(stderr,
+               "error: --announce: {}: swarmsim's seed and download announce over HTTP only; "
+               "give http://HOST:PORT/announce (`swarmsim tracker` prints its own), or add "
+               "--any-tracker to make the torrent for other clients anyway\n",
+               url.error);
     return 2;
   }
   make_torrent_options o;
@@ -137,6 +149,9 @@ command add_torrent_command(CLI::App& app) {
   c->add_option("-o,--output", create->output, "The .torrent file to write")->required();
   c->add_flag("--private", create->private_torrent, "Mark the torrent private (BEP 27)");
   c->add_flag("--no-date", create->no_date, "Leave out the creation date (reproducible output)");
+  c->add_flag("--any-tracker", create->any_tracker,
+              "Accept an announce URL swarmsim's clients cannot use (udp://, https://), for a "
+              "torrent meant for other clients");
 
   auto show_file = std::make_shared<std::string>();
   auto* s =

@@ -132,9 +132,20 @@ class view_loop {
   }
 
  private:
+  // Only while the process is in the terminal's foreground: `tracker &` draws
+  // nothing over the commands that follow it, and starts a fresh frame when
+  // brought back with `fg`.
   void draw() {
+    if (!in_foreground()) {
+      view_.forget();
+      return;
+    }
     const auto size = stdout_size();
     view_.draw(render_view(tracker_.snapshot(), size.width - 1, size.height - 1));
+  }
+  static bool in_foreground() {
+    const pid_t group = ::tcgetpgrp(STDOUT_FILENO);
+    return group != -1 && group == ::getpgrp();
   }
   void tick() {
     if (stopped_) return;
@@ -206,7 +217,8 @@ int run_tracker(const tracker_command_options& o) {
   try {
     tracker = std::make_unique<http_tracker>(io, *listen, options);
   } catch (const boost::system::system_error& e) {
-    fmt::print(stderr, "swarmsim: error: cannot listen on {}: {}\n", o.listen, e.code().message());
+    fmt::print(stderr, "swarmsim: error: cannot listen on {}: {}{}\n", o.listen, e.code().message(),
+               listen_hint(e));
     return 1;
   }
   try {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "sim/results/output.hpp"
+#include "sim/results/playback_results.hpp"
 
 namespace swarmsim::sim::real {
 
@@ -25,6 +26,42 @@ std::size_t leechers_in(std::span<const peer_record> peers, std::string_view gro
   return static_cast<std::size_t>(std::count_if(peers.begin(), peers.end(), [&](const auto& p) {
     return p.role == peer_role::leecher && (group.empty() || p.group == group);
   }));
+}
+
+std::optional<playback_summary> viewers_in(std::span<const peer_record> peers,
+                                           std::string_view group) {
+  std::vector<peer_record> in;
+  for (const auto& p : peers)
+    if (group.empty() || p.group == group) in.push_back(p);
+  return summarize_playback(in);
+}
+
+// The viewer statistics: name, and the value from a summary if it has one.
+struct viewer_statistic {
+  std::string_view name;
+  std::string_view label;
+  std::optional<double> (*of)(const playback_summary&);
+};
+
+template <std::optional<viewer_stats> playback_summary::*M, double distribution_stats::*F>
+std::optional<double> stat_of(const playback_summary& s) {
+  if (!(s.*M)) return std::nullopt;
+  return (*(s.*M)).values.*F;
+}
+
+constexpr viewer_statistic viewer_stats_list[] = {
+    {"startup_median_s", "startup",
+     &stat_of<&playback_summary::startup_delay, &distribution_stats::median>},
+    {"stalls_mean", "stalls", &stat_of<&playback_summary::stalls, &distribution_stats::mean>},
+    {"stall_time_mean_s", "stalled",
+     &stat_of<&playback_summary::stall_time, &distribution_stats::mean>},
+    {"continuity_mean", "continuity",
+     &stat_of<&playback_summary::continuity, &distribution_stats::mean>},
+};
+
+std::optional<double> viewer_value(const std::optional<playback_summary>& s,
+                                   const viewer_statistic& st) {
+  return s ? st.of(*s) : std::nullopt;
 }
 
 std::string percent(std::optional<double> x) {
@@ -63,7 +100,8 @@ std::vector<compare_row> compare_download_times(std::span<const peer_record> sim
   std::vector<compare_row> rows;
   const auto row = [&](std::string name, std::string_view group) {
     rows.push_back(compare_row{std::move(name), leechers_in(sim, group), leechers_in(real, group),
-                               download_time_stats(sim, group), download_time_stats(real, group)});
+                               download_time_stats(sim, group), download_time_stats(real, group),
+                               viewers_in(sim, group), viewers_in(real, group)});
   };
   row("all", {});
   if (groups.size() > 1)
@@ -98,6 +136,11 @@ std::string format_compare_csv(std::span<const compare_row> rows) {
       if (r.real) b = (*r.real).*st.field;
       line(r.group, st.name, a, b, 3);
     }
+    if (!r.viewers_sim && !r.viewers_real) continue;
+    line(r.group, "viewers", r.viewers_sim ? r.viewers_sim->viewers : 0.0,
+         r.viewers_real ? r.viewers_real->viewers : 0.0, 0);
+    for (const auto& st : viewer_stats_list)
+      line(r.group, st.name, viewer_value(r.viewers_sim, st), viewer_value(r.viewers_real, st), 3);
   }
   return out;
 }
@@ -117,6 +160,19 @@ void print_compare(std::FILE* out, std::span<const compare_row> rows) {
       if (r.sim && r.real) d = relative_difference((*r.sim).*st.field, (*r.real).*st.field);
       fmt::print(out, "  {:<8} {:>10} {:>10} {:>10}\n", name, cell(r.sim), cell(r.real),
                  percent(d));
+    }
+    if (!r.viewers_sim && !r.viewers_real) continue;
+    fmt::print(out, "playback, {}: {} viewers simulated, {} real (startup and stalled in s)\n",
+               r.group, r.viewers_sim ? r.viewers_sim->viewers : 0,
+               r.viewers_real ? r.viewers_real->viewers : 0);
+    for (const auto& st : viewer_stats_list) {
+      const auto a = viewer_value(r.viewers_sim, st);
+      const auto b = viewer_value(r.viewers_real, st);
+      const auto cell = [](std::optional<double> x) {
+        return x ? fmt::format("{:.2f}", *x) : std::string("-");
+      };
+      fmt::print(out, "  {:<10} {:>8} {:>10} {:>10}\n", st.label, cell(a), cell(b),
+                 percent(a && b ? relative_difference(*a, *b) : std::nullopt));
     }
   }
 }

@@ -7,7 +7,9 @@
 // only "all". Each side holds the completed leechers' download times in seconds:
 // count, min, p10, median, p90, max, mean (quantiles as sim::quantile, type 7).
 // A relative difference is (real - sim) / sim; empty when either side is empty or
-// the simulated value is 0.
+// the simulated value is 0. A group with viewers (playback) also compares their
+// outcome (sim/results/playback_results.hpp): median startup delay, mean stalls,
+// mean stall time and mean continuity.
 
 #include <cstddef>
 #include <cstdio>
@@ -42,6 +44,8 @@ struct compare_row {
   std::size_t leechers_real = 0;
   std::optional<time_stats> sim;
   std::optional<time_stats> real;
+  std::optional<playback_summary> viewers_sim;  // empty without viewers
+  std::optional<playback_summary> viewers_real;
 };
 
 std::vector<compare_row> compare_download_times(std::span<const peer_record> sim,
@@ -50,7 +54,9 @@ std::vector<compare_row> compare_download_times(std::span<const peer_record> sim
 std::optional<double> relative_difference(double sim, double real);
 
 // compare.csv: group,statistic,sim,real,relative_difference with statistics
-// leechers, completed, then the seconds ones (min ... mean).
+// leechers, completed, then the seconds ones (min ... mean), then for a group
+// with viewers: viewers, startup_median_s, stalls_mean, stall_time_mean_s and
+// continuity_mean.
 std::string format_compare_csv(std::span<const compare_row> rows);
 
 // A table for people: per group, the statistics with sim, real and the difference.

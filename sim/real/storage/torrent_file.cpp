@@ -32,6 +32,12 @@ parsed<protocol::metainfo> read_torrent_file(const fs::path& file) {
     return result::fail(fmt::format("{}: cannot read: {}", file.string(), std::strerror(errno)));
   const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
                                         std::istreambuf_iterator<char>());
+  if (bytes.empty() || bytes.front() != 'd')  // every .torrent is a bencoded dictionary
+    return result::fail(fmt::format(
+        "{}: not a .torrent file (it does not start with a bencoded dictionary); to share "
+        "this file, make a torrent of it first: swarmsim torrent create {} --announce "
+        "http://HOST:PORT/announce -o NAME.torrent",
+        file.string(), file.string()));
   auto m = protocol::parse_torrent(bytes);
   if (!m) return result::fail(fmt::format("{}: {}", file.string(), m.error()));
   return result::ok(std::move(m).get());

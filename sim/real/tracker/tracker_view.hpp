@@ -92,6 +92,9 @@ class live_view {
 
   // Replaces the previous frame with `lines` (each already cut to the width).
   void draw(const std::vector<std::string>& lines);
+  // The screen changed under the view (it was not drawn for a while): the next
+  // frame starts where the cursor is instead of replacing the previous one.
+  void forget() { drawn_lines_ = 0; }
   void finish();
 
  private:

@@ -297,7 +297,7 @@ TEST(scenario_errors, wrong_types) {
       choice.error(),
       choice.where(
           "policy: unknown picker 'rarest' (did you mean 'rarest_first'?) "
-          "(registered: rarest_first, sequential, random, sequential_fallback, bitos, hybrid; "
+          "(registered: rarest_first, sequential, random, sequential_fallback, bitos, hybrid, deadline; "
           "`swarmsim strategies` "
           "lists them with their parameters)"));
 }
