@@ -82,6 +82,8 @@ BLOCK = re.compile(r"(<!-- doc-table ([a-z0-9-]+) -->\n)(.*?)(<!-- /doc-table --
 def compare_table(sweep_dir):
     import csv
 
+    import streaming
+
     with open(os.path.join(sweep_dir, "compare.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     key = list(rows[0].keys())[1]
@@ -95,16 +97,12 @@ def compare_table(sweep_dir):
         cells = []
         for label in labels:
             r = by.get((label, metric))
-            if r is None or r["n"] == "0":
-                runs = r["runs"] if r else "?"
-                cells.append(f"never (0 of {runs} runs)")
+            if r is None:
+                cells.append("never (0 of ? runs)")
                 continue
-            text = f"{float(r['mean']):.{digits}f}"
-            if r["ci95_low"]:
-                text += f" [{float(r['ci95_low']):.{digits}f}, {float(r['ci95_high']):.{digits}f}]"
-            if r["n"] != r["runs"]:
-                text += f" ({r['n']} of {r['runs']} runs)"
-            cells.append(text)
+            x = {k: float(r[k]) if r[k] else None for k in ("mean", "ci95_low", "ci95_high")}
+            cells.append(streaming.ci_text(x["mean"], x["ci95_low"], x["ci95_high"], int(r["n"]),
+                                           int(r["runs"]), digits))
         out.append(f"| {heading} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
@@ -112,17 +110,13 @@ def compare_table(sweep_dir):
 def streaming_table(sweep_dir):
     import streaming
 
-    streaming.pd = __import__("pandas")
     _, combos = streaming.load_sweep(sweep_dir)
     return streaming.table(combos)
 
 
 def draw(name, sweep_dirs):
     import streaming
-    import swarmplot
 
-    streaming.pd = __import__("pandas")
-    streaming.sp = swarmplot
     sweeps = [streaming.load_sweep(d) for d in sweep_dirs]
     for path in streaming.figure(sweeps, os.path.join(ROOT, os.path.dirname(name))):
         print(f"drew {os.path.relpath(path, ROOT)}")

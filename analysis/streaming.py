@@ -22,11 +22,13 @@ import argparse
 import json
 import math
 import os
+import statistics
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the scripts in a checkout
 
-pd = sp = None  # imported in main(), once the input is known to be there
+# pandas and swarmplot (matplotlib) are imported where they are used, once the
+# input is known to be there.
 
 # t(0.975, df) for df = 1..30; beyond, 1.96 is within 2 % of the true value.
 T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -49,29 +51,28 @@ def interval(values):
     return mean, mean - half, mean + half
 
 
-def median(xs):
-    xs = sorted(xs)
-    n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
-
-
 def number(x, digits):
     return f"{x:.{digits}f}"
 
 
-def cell(values, digits, runs):
-    """'mean [low, high]', or 'never' with how many runs had no value."""
-    got = interval(values)
-    if got is None:
+def ci_text(mean, low, high, n, runs, digits):
+    """'mean [low, high]' (no interval without low), '(n of runs runs)' when some
+    runs had no value, 'never (0 of runs runs)' when none had one."""
+    if n == 0:
         return f"never (0 of {runs} runs)"
-    mean, low, high = got
     text = number(mean, digits)
     if low is not None:
         text += f" [{number(low, digits)}, {number(high, digits)}]"
-    missing = runs - sum(1 for v in values if v is not None and math.isfinite(v))
-    if missing:
-        text += f" ({runs - missing} of {runs} runs)"
+    if n != runs:
+        text += f" ({n} of {runs} runs)"
     return text
+
+
+def cell(values, digits, runs):
+    """ci_text of the finite values among `runs`."""
+    got = interval(values)
+    n = sum(1 for v in values if v is not None and math.isfinite(v))
+    return ci_text(*(got or (None, None, None)), n, runs, digits)
 
 
 def value(row, key):
@@ -84,6 +85,8 @@ def value(row, key):
 def run_facts(sweep_dir, row):
     """The numbers of one run: from runs.csv, and the bulk downloaders' mean
     download time from its peers.csv."""
+    import pandas as pd
+
     peers = pd.read_csv(os.path.join(sweep_dir, row["run_dir"], "peers.csv"))
     if "startup_delay_s" not in peers.columns:
         sys.exit(f"streaming.py: {row['run_dir']}: no viewers in peers.csv "
@@ -118,6 +121,8 @@ COLUMNS = [  # key, heading, decimals
 
 def load_sweep(sweep_dir):
     """(scenario name, [(label, [facts per run])]) in combination order."""
+    import pandas as pd
+
     runs = pd.read_csv(os.path.join(sweep_dir, "runs.csv"), keep_default_na=True)
     cols = list(runs.columns)
     keys = cols[1:cols.index("seed")]
@@ -144,6 +149,9 @@ def table(combos):
 
 
 def figure(sweeps, out_dir):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import swarmplot as sp
+
     sp.use_house_style()
     fig, axes = sp.plt.subplots(1, len(sweeps), figsize=(5.2 * len(sweeps), 4.2), squeeze=False)
     for ax, (title, combos) in zip(axes[0], sweeps):
@@ -162,7 +170,7 @@ def figure(sweeps, out_dir):
             ys = sorted(f["continuity"] for f in facts if f["continuity"] is not None)
             if not ys:
                 continue
-            x, y = median(xs), median(ys)
+            x, y = statistics.median(xs), statistics.median(ys)
             xi = interval([f["end"] for f in facts]) if all(f["all_done"] for f in facts) else None
             yi = interval(ys)
             ax.errorbar(x, y,
@@ -188,9 +196,6 @@ def main(argv=None):
         if not os.path.isfile(os.path.join(d, "runs.csv")):
             sys.exit(f"streaming.py: {d}: no runs.csv (not a folder written by swarmsim sweep)")
 
-    global pd, sp
-    import pandas as pd  # noqa: F811
-
     sweeps = []
     for d in args.sweeps:
         name, combos = load_sweep(d)
@@ -199,9 +204,6 @@ def main(argv=None):
         print(table(combos))
         print()
     if not args.no_figure:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        import swarmplot as sp  # noqa: F811
-
         for path in figure(sweeps, args.out or os.path.join(args.sweeps[0], "figures")):
             print(f"wrote {path}")
     return 0

@@ -745,11 +745,8 @@ void piece_picker::pick_endgame(pick_state& s) {
           block_slot& slot = slots[b];
           if (slot.received || slot.num_requesters != level) continue;
           if (has_requester(rec, slot, b, s.who)) continue;
-          rec.extra.push_back(extra_requester{b, s.who});
-          ++slot.num_requesters;
-          change_level(r, level, level + 1);  // may drop r from `records`
-          s.out.push_back(block_ref{piece_index{rec.piece}, block_index{b}});
-          if (++s.n == s.max) return;
+          add_requester(s, r, b);  // may drop r from `records`
+          if (s.done()) return;
         }
       }
       if (i < records.size() && records[i] == r) ++i;
@@ -767,12 +764,18 @@ void piece_picker::duplicate_blocks(pick_state& s, std::uint32_t p) {
     block_slot& slot = slots[b];
     if (slot.received || slot.num_requesters == 0 || slot.num_requesters >= most) continue;
     if (has_requester(rec, slot, b, s.who)) continue;
-    rec.extra.push_back(extra_requester{b, s.who});
-    change_level(r, slot.num_requesters, slot.num_requesters + 1u);
-    ++slot.num_requesters;
-    s.out.push_back(block_ref{piece_index{p}, block_index{b}});
-    ++s.n;
+    add_requester(s, r, b);
   }
+}
+
+void piece_picker::add_requester(pick_state& s, std::uint32_t r, std::uint32_t b) {
+  download_record& rec = records_[r];
+  block_slot& slot = blocks_[std::size_t{r} * blocks_per_piece_ + b];
+  rec.extra.push_back(extra_requester{b, s.who});
+  ++slot.num_requesters;
+  change_level(r, slot.num_requesters - 1u, slot.num_requesters);
+  s.out.push_back(block_ref{piece_index{rec.piece}, block_index{b}});
+  ++s.n;
 }
 
 void piece_picker::build_endgame_index() {

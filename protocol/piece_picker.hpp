@@ -311,6 +311,9 @@ class piece_picker {
   // picking
   void take_blocks(pick_state& s, std::uint32_t p);
   void duplicate_blocks(pick_state& s, std::uint32_t p);
+  // Block b of record r, already requested by others, is handed to s.who too
+  // (an endgame or strategy duplicate).
+  void add_requester(pick_state& s, std::uint32_t r, std::uint32_t b);
   void pick_partial(pick_state& s);
   void pick_ordered(pick_state& s);
   void pick_by_bits(pick_state& s);

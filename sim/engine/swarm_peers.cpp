@@ -8,6 +8,7 @@
 #include "sim/engine/population.hpp"
 #include "sim/engine/rng.hpp"
 #include "sim/engine/swarm_impl.hpp"
+#include "sim/results/playback_results.hpp"
 #include "sim/results/theory.hpp"
 
 namespace swarmsim::sim {
@@ -204,8 +205,7 @@ void swarm::impl::finish_record(sim_peer& p) {
   p.record.bytes_wasted = st.wasted;
   p.record.bytes_downloaded_from_seeds = p.from_seeds;
   p.record.pieces_at_end = p.logic->have().count();
-  if (const protocol::playback* pb = p.logic->playback_state())
-    p.record.playback = pb->outcome(now, p.logic->have());
+  p.record.playback = viewer_outcome(*p.logic, now);
 }
 
 // ---- connections ----

@@ -323,20 +323,8 @@ std::string format_timeseries_csv(std::span<const sample> samples) {
 }
 
 std::string format_summary_json(const run_summary& s, wall_clock_fields wall) {
-  // A distribution is always an object, so every summary has the same keys;
-  // without values its count is 0 and its statistics are null.
   const auto distribution = [](const std::optional<distribution_stats>& d) {
-    json_object o(2);
-    o.integer("count", d ? d->count : 0);
-    const auto field = [&](std::string_view key, double distribution_stats::*member) {
-      o.number(key, d ? std::optional<double>(*d.*member) : std::nullopt, 6);
-    };
-    field("min", &distribution_stats::min);
-    field("median", &distribution_stats::median);
-    field("mean", &distribution_stats::mean);
-    field("p90", &distribution_stats::p90);
-    field("max", &distribution_stats::max);
-    return o.str();
+    return distribution_object(d, 2).str();
   };
   const auto count = [](const std::optional<std::uint32_t>& v) {
     return v ? fmt::format("{}", *v) : std::string("null");

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/results/metrics.hpp"
 #include "sim/results/output.hpp"
 
 namespace swarmsim::sim::output_format {
@@ -93,6 +94,23 @@ class json_object {
   int indent_;
   std::vector<std::pair<std::string, std::string>> members_;
 };
+
+// A distribution as a summary.json object at `indent`: count, min, median,
+// mean, p90 and max; without values its count is 0 and its statistics are null,
+// so every summary has the same keys. Callers may add keys before str().
+inline json_object distribution_object(const std::optional<distribution_stats>& d, int indent) {
+  json_object o(indent);
+  o.integer("count", d ? d->count : 0);
+  const auto field = [&](std::string_view key, double distribution_stats::*member) {
+    o.number(key, d ? std::optional<double>(*d.*member) : std::nullopt, 6);
+  };
+  field("min", &distribution_stats::min);
+  field("median", &distribution_stats::median);
+  field("mean", &distribution_stats::mean);
+  field("p90", &distribution_stats::p90);
+  field("max", &distribution_stats::max);
+  return o;
+}
 
 // Appends `more` to `row`.
 inline void append_range(std::vector<std::string>& row, std::vector<std::string> more) {

@@ -20,6 +20,13 @@ viewer_point viewer_at(const protocol::playback& pb, protocol::time_point now,
   return {at.state(), at.played(now), at.buffer_ahead(now, have)};
 }
 
+std::optional<protocol::playback_metrics> viewer_outcome(const protocol::peer& p,
+                                                         protocol::time_point now) {
+  const protocol::playback* pb = p.playback_state();
+  if (!pb) return std::nullopt;
+  return pb->outcome(now, p.have());
+}
+
 playback_sample summarize_viewers(std::span<const viewer_point> viewers) {
   playback_sample s;
   std::vector<double> buffers;
@@ -117,18 +124,9 @@ std::vector<std::string> playback_sample_fields(const playback_sample& x) {
 }
 
 std::string playback_summary_json(const playback_summary& s) {
-  // Like the other distributions: always an object, count 0 and nulls when empty.
+  // Like the other distributions, with the confidence interval of the mean.
   const auto stats = [](const std::optional<viewer_stats>& v) {
-    json_object o(4);
-    o.integer("count", v ? v->values.count : 0);
-    const auto field = [&](std::string_view key, double distribution_stats::*member) {
-      o.number(key, v ? std::optional<double>(v->values.*member) : std::nullopt, 6);
-    };
-    field("min", &distribution_stats::min);
-    field("median", &distribution_stats::median);
-    field("mean", &distribution_stats::mean);
-    field("p90", &distribution_stats::p90);
-    field("max", &distribution_stats::max);
+    json_object o = distribution_object(v ? std::optional(v->values) : std::nullopt, 4);
     o.number("ci95_low", v ? v->ci_low : std::nullopt, 6);
     o.number("ci95_high", v ? v->ci_high : std::nullopt, 6);
     return o.str();

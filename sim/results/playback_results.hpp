@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "protocol/bitfield.hpp"
+#include "protocol/peer.hpp"
 #include "protocol/playback.hpp"
 #include "sim/results/metrics.hpp"
 
@@ -27,6 +28,12 @@ struct viewer_point {
 };
 viewer_point viewer_at(const protocol::playback& pb, protocol::time_point now,
                        const protocol::bitfield& have);
+
+// What peer_record::playback holds for `p` at `now` (its departure or the end
+// of the run): its viewer's outcome, or nothing for a peer without one. Both
+// drivers record it so.
+std::optional<protocol::playback_metrics> viewer_outcome(const protocol::peer& p,
+                                                         protocol::time_point now);
 
 // The sample of the viewers (finished ones left out).
 playback_sample summarize_viewers(std::span<const viewer_point> viewers);

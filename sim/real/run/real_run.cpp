@@ -25,6 +25,7 @@
 #include "sim/real/storage/file_storage.hpp"
 #include "sim/real/storage/torrent_maker.hpp"
 #include "sim/real/tracker/http_tracker.hpp"
+#include "sim/results/playback_results.hpp"
 #include "sim/results/theory.hpp"
 
 namespace swarmsim::sim::real {
@@ -323,8 +324,7 @@ class driver {
     r.pieces_at_end = p.host->logic().have().count();
     r.connections_max = p.connections_max;
     r.connections_total = p.connections_total;
-    if (const protocol::playback* pb = p.host->logic().playback_state())
-      r.playback = pb->outcome(clock(), p.host->logic().have());
+    r.playback = viewer_outcome(p.host->logic(), clock());
   }
 
   // ---- polling and samples ----

@@ -293,13 +293,12 @@ TEST(scenario_errors, wrong_types) {
   const marked flag("groups: [{name: s, role: seed, picker: {endgame: @maybe}}]");
   EXPECT_EQ(flag.error(), flag.where("endgame: expected true or false, got 'maybe'"));
   const marked choice("groups: [{name: s, role: seed, picker: {policy: @rarest}}]");
-  EXPECT_EQ(
-      choice.error(),
-      choice.where(
-          "policy: unknown picker 'rarest' (did you mean 'rarest_first'?) "
-          "(registered: rarest_first, sequential, random, sequential_fallback, bitos, hybrid, deadline; "
-          "`swarmsim strategies` "
-          "lists them with their parameters)"));
+  EXPECT_EQ(choice.error(),
+            choice.where("policy: unknown picker 'rarest' (did you mean 'rarest_first'?) "
+                         "(registered: rarest_first, sequential, random, sequential_fallback, "
+                         "bitos, hybrid, deadline; "
+                         "`swarmsim strategies` "
+                         "lists them with their parameters)"));
 }
 
 TEST(scenario_errors, max_connections_is_bounded_both_ways) {
